@@ -1,0 +1,131 @@
+/**
+ * `accel: "auto"` made concrete: the KVM-or-TCG verdict, cached per boot.
+ * @module
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Accel, AccelChoice } from "../spec/types.ts";
+import { cacheDir } from "../util/dirs.ts";
+import { which } from "../util/exec.ts";
+import { readHostFacts } from "./facts.ts";
+import { probeAccel } from "./probe.ts";
+import type { AccelVerdict } from "./types.ts";
+import { verdictFromFacts, verdictFromProbe } from "./verdict.ts";
+
+/** Options for {@link accelVerdict} and {@link resolveAccel}. */
+export interface AccelOptions {
+  /** Filesystem root to read facts under (fixtures). Verdicts for other roots are never cached. @default "/" */
+  readonly root?: string;
+  /** qemu-system binary used by the probe. @default "qemu-system-x86_64" */
+  readonly qemu?: string;
+  /** Read and write the per-boot cache. @default true */
+  readonly cache?: boolean;
+  /** KVM probe time limit in ms. @default 1500 */
+  readonly probeTimeout?: number;
+}
+
+/** What {@link resolveAccel} returns: the `-accel` list to pass QEMU, the one expected to be used, and why. */
+export interface ResolvedAccel {
+  readonly accel: Accel[];
+  readonly chosen: Accel;
+  readonly reason: string;
+}
+
+const CACHE_VERSION = 1;
+
+/** Path of the per-boot verdict cache. */
+export function verdictCachePath(): string {
+  return join(cacheDir(), "host", "accel-verdict.json");
+}
+
+async function readCached(bootId: string, qemu: string): Promise<AccelVerdict | undefined> {
+  try {
+    const data = JSON.parse(await readFile(verdictCachePath(), "utf8"));
+    if (data.version === CACHE_VERSION && data.bootId === bootId && data.qemu === qemu) return data.verdict;
+  } catch { /* absent or unreadable: decide afresh */ }
+  return undefined;
+}
+
+async function writeCached(bootId: string, qemu: string, verdict: AccelVerdict): Promise<void> {
+  const path = verdictCachePath();
+  try {
+    await mkdir(join(cacheDir(), "host"), { recursive: true });
+    // Write-then-rename so a concurrent reader never sees half a file.
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, bootId, qemu, verdict }, null, 2));
+    await rename(tmp, path);
+  } catch { /* a read-only cache only costs a re-probe next time */ }
+}
+
+const inFlight = new Map<string, Promise<AccelVerdict>>();
+
+/**
+ * Decides whether KVM can really run a guest here. Facts settle most hosts instantly
+ * (no /dev/kvm, no access, KVM-PVM); otherwise a bounded probe (≤ 1.5 s) runs a few guest
+ * instructions under KVM. Cached per boot in `cacheDir()/host/`.
+ *
+ * @example
+ * ```ts
+ * const v = await accelVerdict();
+ * console.log(v.use, v.reason); // "tcg", "/dev/kvm does not exist, ..."
+ * ```
+ */
+export function accelVerdict(options: AccelOptions = {}): Promise<AccelVerdict> {
+  const root = options.root ?? "/";
+  const qemu = options.qemu ?? "qemu-system-x86_64";
+  const useCache = (options.cache ?? true) && root === "/";
+  const key = `${root}\0${qemu}\0${useCache}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = decide(root, qemu, useCache, options.probeTimeout).finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
+}
+
+async function decide(root: string, qemu: string, useCache: boolean, probeTimeout?: number): Promise<AccelVerdict> {
+  const facts = await readHostFacts(root);
+  if (useCache && facts.bootId) {
+    const cached = await readCached(facts.bootId, qemu);
+    if (cached) return cached;
+  }
+  let verdict = verdictFromFacts(facts);
+  if (!verdict) {
+    const binary = await which(qemu);
+    const probe = binary ? await probeAccel("kvm", { qemu: binary, timeout: probeTimeout ?? 1500 }) : undefined;
+    verdict = verdictFromProbe(facts, probe);
+  }
+  if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, verdict);
+  return verdict;
+}
+
+/**
+ * Turns a spec's accelerator choice into QEMU's `-accel` list.
+ * - `"kvm"` / `"tcg"`: honoured as asked (no probe).
+ * - `"auto"`: the per-boot verdict ({@link accelVerdict}).
+ * - a list: KVM is dropped when the verdict says it cannot run guests here, because QEMU's own
+ *   fallback would happily pick a KVM that initialises but never runs the guest (KVM-PVM).
+ *
+ * @example
+ * ```ts
+ * const { accel, chosen, reason } = await resolveAccel("auto");
+ * argv.push(...accel.flatMap((a) => ["-accel", a]));
+ * ```
+ */
+export async function resolveAccel(choice: AccelChoice, options: AccelOptions = {}): Promise<ResolvedAccel> {
+  if (choice === "kvm" || choice === "tcg") {
+    return { accel: [choice], chosen: choice, reason: `${choice} requested explicitly` };
+  }
+  if (choice === "auto") {
+    const v = await accelVerdict(options);
+    return { accel: [v.use], chosen: v.use, reason: v.reason };
+  }
+  const list = [...new Set(choice)];
+  if (list.length === 0) return resolveAccel("auto", options);
+  if (list.length === 1) return resolveAccel(list[0]!, options);
+  if (!list.includes("kvm")) return { accel: list, chosen: list[0]!, reason: `${list.join(", ")} requested explicitly` };
+  const v = await accelVerdict(options);
+  if (v.use === "kvm") return { accel: list, chosen: list[0]!, reason: `${list[0]} first in the requested list; ${v.reason}` };
+  const rest = list.filter((a) => a !== "kvm");
+  return { accel: rest, chosen: rest[0]!, reason: `kvm dropped from the requested list: ${v.reason}` };
+}

@@ -1,0 +1,139 @@
+/**
+ * The real accelerator probe: start QEMU with one accelerator and a 64 KiB firmware whose
+ * reset vector writes to QEMU's `isa-debug-exit` port. If the vCPU executes guest code, QEMU
+ * exits with a known status within milliseconds; if it does not (the KVM-PVM case, where
+ * ordinary guest code never runs), the probe gives up after a short timeout instead of hanging.
+ * QMP `query-kvm` is asked on the way, over QEMU's `-qmp stdio`.
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Accel } from "../spec/types.ts";
+import { which } from "../util/exec.ts";
+import type { ProbeResult } from "./types.ts";
+
+/** Port the firmware writes to; `isa-debug-exit` turns value v into exit status (v << 1) | 1. */
+const DEBUG_EXIT_PORT = 0xf4;
+const MAGIC = 0x2a;
+const EXPECTED_STATUS = (MAGIC << 1) | 1; // 85
+
+/** Options for {@link probeAccel}. */
+export interface ProbeOptions {
+  /** qemu-system binary. @default "qemu-system-x86_64" */
+  readonly qemu?: string;
+  /** Give up after this many ms. KVM needs ~50 ms, TCG ~100 ms. @default 1500 */
+  readonly timeout?: number;
+  /**
+   * `exit` runs to the debug-exit port; `spin` loops forever (`jmp $`) and exists so the
+   * timeout path can be exercised with a real QEMU. @default "exit"
+   */
+  readonly payload?: "exit" | "spin";
+}
+
+/** The firmware image: zeros, with real-mode code at the reset vector (0xFFFF0 → offset 0xFFF0). */
+export function probeFirmware(payload: "exit" | "spin" = "exit"): Uint8Array {
+  const image = new Uint8Array(64 * 1024); // QEMU's pc machine wants a multiple of 64 KiB
+  const code = payload === "exit"
+    ? [0xb0, MAGIC, 0xe6, DEBUG_EXIT_PORT, 0xf4, 0xeb, 0xfd] // mov al,42; out 0xf4,al; hlt; jmp hlt
+    : [0xeb, 0xfe]; // jmp $
+  image.set(code, 0xfff0);
+  return image;
+}
+
+/**
+ * Starts QEMU paused with `accel`, asks `query-kvm`, resumes, and waits (bounded) for the
+ * firmware to reach the exit port. Never throws for a probe outcome; the result says what happened.
+ *
+ * @example
+ * ```ts
+ * const r = await probeAccel("tcg");
+ * r.ran; // true: TCG executed guest code
+ * ```
+ */
+export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const qemu = options.qemu ?? "qemu-system-x86_64";
+  const timeout = options.timeout ?? 1500;
+  const dir = await mkdtemp(join(tmpdir(), "qemukit-probe-"));
+  const started = Date.now();
+  try {
+    const firmware = join(dir, "probe.rom");
+    await writeFile(firmware, probeFirmware(options.payload));
+    const qemuArgv = [
+      qemu, "-S", "-nodefaults", "-display", "none", "-no-reboot", "-m", "16",
+      "-machine", "pc", "-accel", accel, "-bios", firmware,
+      "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
+      "-qmp", "stdio",
+    ];
+    // A paused probe must not outlive a crashed caller: tie QEMU to our life where possible.
+    const setpriv = await which("setpriv");
+    const argv = setpriv ? [setpriv, "--pdeathsig", "SIGKILL", ...qemuArgv] : qemuArgv;
+    return await runProbe(accel, argv, timeout, started);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runProbe(accel: Accel, argv: string[], timeout: number, started: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let step = 0; // 0 greeting, 1 capabilities, 2 query-kvm, 3 cont sent
+    let queryKvm: ProbeResult["queryKvm"];
+    let timedOut = false;
+    let spawnError: string | undefined;
+    const send = (cmd: string) => child.stdin.write(JSON.stringify({ execute: cmd }) + "\n");
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeout);
+    child.stdin.on("error", () => { /* QEMU may exit before reading; the exit status tells */ });
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString("utf8");
+      let nl;
+      while ((nl = stdout.indexOf("\n")) >= 0) {
+        const line = stdout.slice(0, nl).trim();
+        stdout = stdout.slice(nl + 1);
+        if (!line) continue;
+        let msg: Record<string, any>;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if ("event" in msg) continue;
+        if (step === 0 && "QMP" in msg) {
+          step = 1;
+          send("qmp_capabilities");
+        } else if (step === 1 && "return" in msg) {
+          step = 2;
+          send("query-kvm");
+        } else if (step === 2 && "return" in msg) {
+          queryKvm = { enabled: Boolean(msg.return.enabled), present: Boolean(msg.return.present) };
+          step = 3;
+          send("cont");
+        }
+      }
+    });
+    child.on("error", (e) => (spawnError = e.message));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      const ran = !timedOut && code === EXPECTED_STATUS;
+      const complaint = stderr.trim().split("\n").filter(Boolean).join("; ");
+      const error = spawnError ?? (ran || timedOut ? undefined
+        : complaint || `QEMU exited with status ${code} before the payload ran`);
+      resolve({
+        accel,
+        ran,
+        ...(queryKvm ? { queryKvm } : {}),
+        timedOut,
+        ms: Date.now() - started,
+        ...(error ? { error } : {}),
+      });
+    });
+  });
+}
