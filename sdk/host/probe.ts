@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Accel } from "../spec/types.ts";
 import { which } from "../util/exec.ts";
-import type { ProbeResult } from "./types.ts";
+import type { AccelProbeResult } from "./types.ts";
 
 /** Port the firmware writes to; `isa-debug-exit` turns value v into exit status (v << 1) | 1. */
 const DEBUG_EXIT_PORT = 0xf4;
@@ -52,7 +52,7 @@ export function probeFirmware(payload: "exit" | "spin" = "exit"): Uint8Array {
  * r.ran; // true: TCG executed guest code
  * ```
  */
-export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Promise<ProbeResult> {
+export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Promise<AccelProbeResult> {
   const qemu = options.qemu ?? "qemu-system-x86_64";
   const timeout = options.timeout ?? 1500;
   const dir = await mkdtemp(join(tmpdir(), "qemukit-probe-"));
@@ -75,13 +75,13 @@ export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Prom
   }
 }
 
-function runProbe(accel: Accel, argv: string[], timeout: number, started: number): Promise<ProbeResult> {
+function runProbe(accel: Accel, argv: string[], timeout: number, started: number): Promise<AccelProbeResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let step = 0; // 0 greeting, 1 capabilities, 2 query-kvm, 3 cont sent
-    let queryKvm: ProbeResult["queryKvm"];
+    let queryKvm: AccelProbeResult["queryKvm"];
     let timedOut = false;
     let spawnError: string | undefined;
     const send = (cmd: string) => child.stdin.write(JSON.stringify({ execute: cmd }) + "\n");

@@ -5,13 +5,13 @@
 import type { Accel } from "../spec/types.ts";
 
 /** How one check came out. `info` is a fact that is neither good nor bad. */
-export type CheckStatus = "pass" | "warn" | "fail" | "info";
+export type HostCheckStatus = "pass" | "warn" | "fail" | "info";
 
 /** One line of the host report. */
-export interface CheckItem {
+export interface HostCheckItem {
   /** Stable identifier, e.g. `cpu-virt-flag`, `dev-kvm-access`, `kvm-probe`. */
   readonly id: string;
-  readonly status: CheckStatus;
+  readonly status: HostCheckStatus;
   /** One line for the table. */
   readonly summary: string;
   /** Longer explanation (paths, numbers, raw errors). */
@@ -68,7 +68,7 @@ export interface HostFacts {
 }
 
 /** A QEMU program found on PATH. */
-export interface QemuTool {
+export interface HostQemuTool {
   readonly name: string;
   readonly path: string | undefined;
   readonly version: string | undefined;
@@ -76,7 +76,7 @@ export interface QemuTool {
 }
 
 /** Result of starting QEMU with one accelerator and running a tiny firmware payload. */
-export interface ProbeResult {
+export interface AccelProbeResult {
   readonly accel: Accel;
   /** The vCPU ran the payload to its end (it wrote to the debug-exit port). */
   readonly ran: boolean;
@@ -98,7 +98,7 @@ export interface AccelVerdict {
   /** The KVM-PVM case: a paravirtual KVM that ordinary guest kernels cannot use. */
   readonly pvm: boolean;
   /** The KVM probe when one was run (facts alone may settle it). */
-  readonly probe?: ProbeResult;
+  readonly probe?: AccelProbeResult;
   /** boot_id this verdict belongs to. */
   readonly bootId?: string;
   /** When the verdict was made (ISO time). */
@@ -107,10 +107,10 @@ export interface AccelVerdict {
 
 /** Everything `host.check()` found. */
 export interface HostReport {
-  readonly items: readonly CheckItem[];
+  readonly items: readonly HostCheckItem[];
   readonly verdict: AccelVerdict;
   /** True when some accelerator (KVM or TCG) can run a VM here. */
   readonly canRunVm: boolean;
   readonly facts: HostFacts;
-  readonly qemu: readonly QemuTool[];
+  readonly qemu: readonly HostQemuTool[];
 }

@@ -2,7 +2,7 @@
  * Deciding KVM or TCG from the facts and, when the facts cannot settle it, from a probe (pure).
  * @module
  */
-import type { AccelVerdict, HostFacts, ProbeResult } from "./types.ts";
+import type { AccelVerdict, HostFacts, AccelProbeResult } from "./types.ts";
 
 /** The KVM-PVM case: a `kvm_pvm` module and no vmx/svm flag, so only PVM guest kernels can use KVM. */
 export function isPvmHost(facts: HostFacts): boolean {
@@ -43,7 +43,20 @@ export function verdictFromFacts(facts: HostFacts, now = new Date()): AccelVerdi
 }
 
 /** The verdict after a KVM probe ran (facts said KVM might work). */
-export function verdictFromProbe(facts: HostFacts, probe: ProbeResult | undefined, now = new Date()): AccelVerdict {
+export function verdictFromProbe(
+  facts: HostFacts,
+  probe: AccelProbeResult | "skipped" | undefined,
+  now = new Date(),
+): AccelVerdict {
+  if (probe === "skipped") {
+    return {
+      use: "tcg",
+      reason: "KVM looks usable, but probing was disabled and only a probe proves a guest can run",
+      pvm: isPvmHost(facts),
+      decidedAt: now.toISOString(),
+      ...(facts.bootId ? { bootId: facts.bootId } : {}),
+    };
+  }
   const base = {
     pvm: isPvmHost(facts),
     decidedAt: now.toISOString(),

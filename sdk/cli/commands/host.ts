@@ -1,0 +1,45 @@
+/**
+ * `qemukit host check [--json]`: the host virtualization report.
+ * @module
+ */
+import { check } from "../../host/check.ts";
+import { formatHostReport } from "../../host/format.ts";
+import { parseFlags } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+
+const checkCommand: CliCommand = {
+  name: "check",
+  summary: "report CPU flags, kvm modules, /dev/kvm access, QEMU versions and the KVM-or-TCG verdict",
+  help: [
+    "usage: qemukit host check [--json] [--no-probe] [--qemu BINARY]",
+    "",
+    "Checks this host for virtualization and says whether VMs will use KVM or TCG, and why.",
+    "Runs real probes: QEMU with -accel kvm (when /dev/kvm is usable) and -accel tcg.",
+    "",
+    "options:",
+    "  --json          print the full report as JSON",
+    "  --no-probe      read facts only, start no QEMU",
+    "  --qemu BINARY   qemu-system binary to check (default qemu-system-x86_64)",
+    "",
+    "exit status: 0 when a VM can run here (KVM or TCG), 1 when it cannot.",
+  ].join("\n"),
+  async run(args, io) {
+    const { values } = parseFlags(args, {
+      json: { type: "boolean" },
+      "no-probe": { type: "boolean" },
+      qemu: { type: "string" },
+    }, 0);
+    const report = await check({ probe: !values["no-probe"], ...(values.qemu ? { qemu: values.qemu } : {}) });
+    if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else io.stdout.write(formatHostReport(report, { color: Boolean(io.stdout.isTTY), columns: io.stdout.columns ?? 100 }));
+    return report.canRunVm ? 0 : 1;
+  },
+};
+
+/** `qemukit host`: host checks. */
+export const command: CliCommand = {
+  name: "host",
+  summary: "check this host for virtualization support",
+  help: "usage: qemukit host <subcommand>\n\nChecks this host for virtualization support.",
+  subcommands: [checkCommand],
+};
