@@ -1,0 +1,126 @@
+/**
+ * Finding and re-attaching to VMs started elsewhere (daemonized, or by another script)
+ * through the `vm.json` each run directory holds.
+ * @module
+ */
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { QmpClient } from "../qmp/mod.ts";
+import { runRoot } from "../util/dirs.ts";
+import { Console } from "./console.ts";
+import { VmError } from "./errors.ts";
+import { isOurQemu } from "./proc.ts";
+import { isStale, readMetadata, removeRunDir } from "./run-dir.ts";
+import { queryVnc, RunningVm } from "./running-vm.ts";
+import type { VmListing, VmMetadata } from "./types.ts";
+
+/** Options of {@link attach}. */
+export interface AttachOptions {
+  /** Milliseconds for the QMP greeting (another client holding the monitor blocks it). @default 5000 */
+  readonly timeout?: number;
+  /** Connect the serial console too. @default true */
+  readonly console?: boolean;
+}
+
+function dirOf(nameOrDir: string): string {
+  return nameOrDir.includes("/") ? resolve(nameOrDir) : join(runRoot(), nameOrDir);
+}
+
+/** True when the VM is alive, checked against a recycled pid. */
+function running(meta: VmMetadata): boolean {
+  return meta.pid !== undefined && isOurQemu(meta.pid, meta.runDir);
+}
+
+/**
+ * Re-attaches to a running qemukit VM by name (under runRoot()) or run directory:
+ * QMP, serial console, VNC info. The VM must have been started with `daemonize` (a
+ * non-daemonized VM belongs to the script that started it, which holds its monitor).
+ *
+ * @example
+ * ```ts
+ * const m = await attach("web1");
+ * await m.console.run("uptime");
+ * await m.shutdown();
+ * ```
+ * @throws {VmError} VM_NOT_FOUND when no such VM runs; VM_BUSY when another process holds it.
+ */
+export async function attach(nameOrDir: string, options: AttachOptions = {}): Promise<RunningVm> {
+  const dir = dirOf(nameOrDir);
+  const meta = await readMetadata(dir);
+  if (!meta || !running(meta)) {
+    if (meta && isStale(meta)) await removeRunDir(dir, meta.temporaryFiles);
+    throw new VmError("VM_NOT_FOUND", `no running qemukit VM "${nameOrDir}" (looked in ${dir})`, {
+      advice: "see list() (or `qemukit vm list`) for the VMs that run",
+    });
+  }
+  if (!meta.daemonized && meta.ownerPid !== process.pid) {
+    throw new VmError("VM_BUSY", `VM "${meta.name}" belongs to process ${meta.ownerPid}, which started it without daemonize`, {
+      advice: "start it with daemonize() to manage it from other processes",
+    });
+  }
+  let qmp: QmpClient;
+  try {
+    qmp = await QmpClient.connect(meta.qmpSocket!, { timeout: options.timeout ?? 5000 });
+  } catch (e) {
+    throw new VmError("VM_BUSY", `could not connect to the QMP monitor of "${meta.name}": ${(e as Error).message}`, {
+      cause: e,
+      advice: "QEMU allows one QMP client at a time; detach() or end the process holding it",
+    });
+  }
+  let console: Console | undefined;
+  try {
+    if (options.console !== false && meta.consoleSocket) {
+      console = await Console.connect(meta.consoleSocket, { logFile: join(dir, "console.log") });
+    }
+    const status = (await qmp.executeRaw("query-status")) as { running: boolean; status: string };
+    const vnc = await queryVnc(qmp);
+    return new RunningVm({
+      name: meta.name, runDir: meta.runDir, pid: meta.pid!, argv: meta.argv,
+      accel: meta.accel ?? { chosen: "tcg", reason: "unknown (attached)" },
+      qmp, ...(console ? { console } : {}), ...(vnc ? { vnc } : {}),
+      daemonized: meta.daemonized, keep: meta.keep, temporaryFiles: meta.temporaryFiles,
+      state: status.running ? "running" : "paused",
+    });
+  } catch (e) {
+    await console?.close();
+    await qmp.close();
+    throw e;
+  }
+}
+
+/**
+ * Lists running qemukit VMs under runRoot() (of any process). Run directories of VMs
+ * that are gone are removed on the way.
+ *
+ * @example
+ * ```ts
+ * for (const v of await list()) console.log(v.name, v.pid, v.vnc?.port);
+ * ```
+ */
+export async function list(): Promise<VmListing[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(runRoot());
+  } catch {
+    return [];
+  }
+  const out: VmListing[] = [];
+  for (const e of entries.sort()) {
+    const dir = join(runRoot(), e);
+    const meta = await readMetadata(dir);
+    if (!meta) continue; // not ours, or being created this instant
+    if (meta.pid === undefined) {
+      if (isStale(meta)) await removeRunDir(dir, meta.temporaryFiles);
+      continue;
+    }
+    if (!running(meta)) {
+      if (!meta.keep) await removeRunDir(dir, meta.temporaryFiles);
+      continue;
+    }
+    out.push({
+      name: meta.name, runDir: meta.runDir, pid: meta.pid, daemonized: meta.daemonized, ownerPid: meta.ownerPid,
+      ...(meta.vnc ? { vnc: meta.vnc } : {}), ...(meta.accel ? { accel: meta.accel } : {}), started: meta.started,
+    });
+  }
+  return out;
+}

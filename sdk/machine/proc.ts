@@ -1,0 +1,63 @@
+/**
+ * Facts about processes read from /proc (Linux only, like QEMU/KVM itself).
+ * @module
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import type { VmThread } from "./types.ts";
+
+/**
+ * True while `pid` exists and is not a zombie. A zombie has exited already; its
+ * parent (init, or a container's pid 1 that never reaps) just has not collected it.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state letter follows the parenthesised command name, which may itself hold ")".
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** The process's argv from /proc/PID/cmdline, or undefined when it is gone. */
+export function cmdline(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return raw.split("\0").filter((s, i, all) => i < all.length - 1 || s !== "");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `pid` is alive and its command line mentions `marker` (the run directory):
+ * guards against a recycled pid being mistaken for our QEMU.
+ */
+export function isOurQemu(pid: number, marker: string): boolean {
+  if (!isAlive(pid)) return false;
+  const argv = cmdline(pid);
+  return argv !== undefined && argv.some((a) => a.includes(marker));
+}
+
+/**
+ * Lists the threads of `pid` with their names; `vcpuTids` maps thread ids to vCPU indexes
+ * (from QMP `query-cpus-fast`).
+ */
+export async function readThreads(pid: number, vcpuTids: ReadonlyMap<number, number> = new Map()): Promise<VmThread[]> {
+  const tids = (await readdir(`/proc/${pid}/task`)).map(Number).sort((a, b) => a - b);
+  const threads: VmThread[] = [];
+  for (const tid of tids) {
+    let name: string;
+    try {
+      name = (await readFile(`/proc/${pid}/task/${tid}/comm`, "utf8")).trimEnd();
+    } catch {
+      continue; // the thread ended between readdir and read
+    }
+    const cpuIndex = vcpuTids.get(tid);
+    if (cpuIndex !== undefined) threads.push({ tid, name, kind: "vcpu", cpuIndex });
+    else threads.push({ tid, name, kind: tid === pid ? "main" : "other" });
+  }
+  return threads;
+}

@@ -1,0 +1,432 @@
+/**
+ * The started VM: a handle scripts, the REPL and tools rely on.
+ * @module
+ */
+import { resolve as resolvePath } from "node:path";
+import { inspect } from "node:util";
+import type { QmpClient } from "../qmp/mod.ts";
+import { QemukitError } from "../errors/errors.ts";
+import type { Console } from "./console.ts";
+import { VmError } from "./errors.ts";
+import { isAlive, readThreads } from "./proc.ts";
+import { removeRunDir } from "./run-dir.ts";
+import type { SpawnedQemu } from "./spawn.ts";
+import type { AccelInfo, VmExit, VmState, VmThread, VncInfo } from "./types.ts";
+
+/** Timeouts of the shutdown ladder, in ms. A step with 0 is skipped. */
+export interface ShutdownTimeouts {
+  /** ACPI power button (`system_powerdown`), then wait for QEMU to exit. @default 10000 */
+  readonly powerdown?: number;
+  /** QMP `quit`. @default 5000 */
+  readonly quit?: number;
+  /** SIGTERM. @default 5000 */
+  readonly term?: number;
+  /** SIGKILL (only waits for the exit to be noticed). @default 5000 */
+  readonly kill?: number;
+}
+
+/** Options of {@link RunningVm.shutdown}. */
+export interface ShutdownOptions {
+  readonly timeouts?: ShutdownTimeouts;
+}
+
+/** One internal snapshot (savevm) as QEMU lists it. */
+export interface VmSnapshot {
+  readonly id: string;
+  readonly tag: string;
+  /** Bytes of saved RAM/device state. */
+  readonly vmStateSize: number;
+  readonly date: Date;
+  /** Guest clock when saved, in seconds. */
+  readonly vmClockSeconds: number;
+}
+
+/** Everything the constructor needs; built by startVm() and attach(). */
+export interface RunningVmInit {
+  readonly name: string;
+  readonly runDir: string;
+  readonly pid: number;
+  readonly argv: readonly string[];
+  readonly accel: AccelInfo;
+  readonly qmp: QmpClient;
+  readonly console?: Console;
+  readonly vnc?: VncInfo;
+  readonly daemonized: boolean;
+  readonly keep: boolean;
+  readonly temporaryFiles: readonly string[];
+  /** Our child process, when QEMU is one (not daemonized, not attached). */
+  readonly child?: SpawnedQemu;
+  readonly state: VmState;
+  /** Called once after exit (reaper unregistration, lock lookups...). */
+  readonly onExit?: () => void;
+}
+
+const DEFAULTS: Required<ShutdownTimeouts> = { powerdown: 10_000, quit: 5_000, term: 5_000, kill: 5_000 };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A running QEMU. Obtained from `startVm()`, `vm().start()` or `attach()`.
+ *
+ * @example
+ * ```ts
+ * await using m = await vm().memory("256M").kernel(g.kernel, { initrd: g.initrd, append: g.append }).start();
+ * await m.console.waitFor(g.prompt);
+ * console.log(await m.console.run("uname -a"), await m.threads());
+ * ```
+ */
+export class RunningVm implements AsyncDisposable {
+  /** VM name (also the run directory's name). */
+  readonly name: string;
+  /** Private directory with sockets, logs, vm.json and temporary overlays. */
+  readonly runDir: string;
+  /** QEMU's process id. */
+  readonly pid: number;
+  /** QEMU's argv, program first. */
+  readonly argv: readonly string[];
+  /** The accelerator QEMU runs with and why. */
+  readonly accel: AccelInfo;
+  /** The QMP client (one per VM; QEMU allows one client per monitor). */
+  readonly qmp: QmpClient;
+  /** True when QEMU was started with -daemonize (survives this process). */
+  readonly daemonized: boolean;
+  /** Resolves once QEMU has exited and the run directory is cleaned up. Never rejects. */
+  readonly exited: Promise<VmExit>;
+  #console: Console | undefined;
+  #vnc: VncInfo | undefined;
+  #state: VmState;
+  #keep: boolean;
+  #temporaryFiles: readonly string[];
+  #shutdownReason: string | undefined;
+  #signalSent: NodeJS.Signals | undefined;
+  #exit: VmExit | undefined;
+  #shutdown: Promise<VmExit> | undefined;
+  #onExit: (() => void) | undefined;
+
+  constructor(init: RunningVmInit) {
+    this.name = init.name;
+    this.runDir = init.runDir;
+    this.pid = init.pid;
+    this.argv = init.argv;
+    this.accel = init.accel;
+    this.qmp = init.qmp;
+    this.daemonized = init.daemonized;
+    this.#console = init.console;
+    this.#vnc = init.vnc;
+    this.#state = init.state;
+    this.#keep = init.keep;
+    this.#temporaryFiles = init.temporaryFiles;
+    this.#onExit = init.onExit;
+    init.qmp.on("SHUTDOWN", (e) => {
+      this.#shutdownReason = typeof e.data?.reason === "string" ? e.data.reason : "shutdown";
+      this.#state = "shutting-down";
+    });
+    init.qmp.on("STOP", () => { if (this.#state === "running") this.#state = "paused"; });
+    init.qmp.on("RESUME", () => { if (this.#state === "paused") this.#state = "running"; });
+    const raw = init.child && !init.daemonized ? init.child.exit : this.#pollExit();
+    this.exited = raw.then((r) => this.#finish(r.code, r.signal));
+  }
+
+  /** The serial console. Throws when the VM has none (serial not "socket"). */
+  get console(): Console {
+    if (!this.#console) {
+      throw new VmError("NO_CONSOLE", `VM "${this.name}" has no serial console connection`, {
+        advice: "start it with serial \"socket\" (the default), or read the log file you chose",
+      });
+    }
+    return this.#console;
+  }
+
+  /** True when a serial console is connected. */
+  get hasConsole(): boolean {
+    return this.#console !== undefined;
+  }
+
+  /** VNC server info read back from QMP (`query-vnc`), when the VM has VNC. */
+  get vnc(): VncInfo | undefined {
+    return this.#vnc;
+  }
+
+  /** "running", "paused", "shutting-down" or "exited". */
+  get state(): VmState {
+    return this.#state;
+  }
+
+  /** Keep the run directory (and temporary overlays) after exit. Settable until the VM exits. */
+  get keep(): boolean {
+    return this.#keep;
+  }
+  set keep(value: boolean) {
+    this.#keep = value;
+  }
+
+  /**
+   * QEMU's threads from /proc, with vCPU threads identified by QMP `query-cpus-fast`.
+   *
+   * @example
+   * ```ts
+   * const vcpus = (await m.threads()).filter((t) => t.kind === "vcpu");
+   * ```
+   */
+  async threads(): Promise<VmThread[]> {
+    this.#assertRunning("list threads");
+    const cpus = (await this.qmp.executeRaw("query-cpus-fast")) as Array<{ "cpu-index": number; "thread-id": number }>;
+    return readThreads(this.pid, new Map(cpus.map((c) => [c["thread-id"], c["cpu-index"]])));
+  }
+
+  /**
+   * Saves the display as PNG (QMP `screendump`); returns the absolute path.
+   *
+   * @example
+   * ```ts
+   * await m.screenshot("/tmp/screen.png");
+   * ```
+   */
+  async screenshot(path: string): Promise<string> {
+    this.#assertRunning("take a screenshot");
+    // QEMU resolves relative paths against its own cwd ("/" once daemonized).
+    const abs = resolvePath(path);
+    await this.qmp.executeRaw("screendump", { filename: abs, format: "png" });
+    return abs;
+  }
+
+  /** Re-reads VNC info from QMP (after `change-vnc-*` or display changes). */
+  async refreshVnc(): Promise<VncInfo | undefined> {
+    this.#vnc = await queryVnc(this.qmp);
+    return this.#vnc;
+  }
+
+  /** Pauses the vCPUs (QMP `stop`). @example `await m.pause();` */
+  async pause(): Promise<void> {
+    this.#assertRunning("pause");
+    await this.qmp.executeRaw("stop");
+    this.#state = "paused";
+  }
+
+  /** Resumes the vCPUs (QMP `cont`). @example `await m.resume();` */
+  async resume(): Promise<void> {
+    this.#assertRunning("resume");
+    await this.qmp.executeRaw("cont");
+    this.#state = "running";
+  }
+
+  /** Hard reset, like the reset button (QMP `system_reset`). @example `await m.reset();` */
+  async reset(): Promise<void> {
+    this.#assertRunning("reset");
+    await this.qmp.executeRaw("system_reset");
+  }
+
+  /**
+   * Internal snapshots of the whole VM (RAM, devices, disks). Needs every writable disk to
+   * be qcow2; QEMU's refusal is passed on otherwise.
+   *
+   * @example
+   * ```ts
+   * await m.snapshots.save("clean");
+   * await m.snapshots.load("clean");
+   * ```
+   */
+  readonly snapshots = {
+    /** HMP `savevm TAG`. */
+    save: (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
+    /** HMP `loadvm TAG`. */
+    load: (tag: string): Promise<void> => this.#hmpChecked(`loadvm ${checkTag(tag)}`, "load snapshot"),
+    /** HMP `delvm TAG`. */
+    delete: (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
+    /** Snapshots of the first writable disk (QMP `query-block`). */
+    list: async (): Promise<VmSnapshot[]> => {
+      this.#assertRunning("list snapshots");
+      const blocks = (await this.qmp.executeRaw("query-block")) as Array<{
+        inserted?: { ro: boolean; image: { snapshots?: Array<Record<string, number | string>> } };
+      }>;
+      const disk = blocks.find((b) => b.inserted && !b.inserted.ro);
+      return (disk?.inserted?.image.snapshots ?? []).map((s) => ({
+        id: String(s["id"]),
+        tag: String(s["name"]),
+        vmStateSize: Number(s["vm-state-size"]),
+        date: new Date(Number(s["date-sec"]) * 1000 + Math.floor(Number(s["date-nsec"]) / 1e6)),
+        vmClockSeconds: Number(s["vm-clock-sec"]) + Number(s["vm-clock-nsec"]) / 1e9,
+      }));
+    },
+  };
+
+  /**
+   * Stops the VM gently, then less gently: ACPI powerdown and wait, QMP `quit`, SIGTERM,
+   * SIGKILL, each with its own timeout. Idempotent; resolves with how QEMU exited.
+   *
+   * @example
+   * ```ts
+   * const exit = await m.shutdown({ timeouts: { powerdown: 0 } }); // skip ACPI, start at quit
+   * ```
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<VmExit> {
+    if (this.#exit) return Promise.resolve(this.#exit);
+    this.#shutdown ??= this.#ladder({ ...DEFAULTS, ...(options.timeouts ?? {}) });
+    return this.#shutdown;
+  }
+
+  /**
+   * Kills QEMU with SIGKILL (no flush, no guest shutdown). Idempotent.
+   *
+   * @example
+   * ```ts
+   * const { signal } = await m.kill(); // "SIGKILL" for our own child
+   * ```
+   */
+  kill(): Promise<VmExit> {
+    if (this.#exit) return Promise.resolve(this.#exit);
+    this.#signal("SIGKILL");
+    return this.exited;
+  }
+
+  /**
+   * Closes the QMP and console connections but leaves QEMU running; meant for daemonized
+   * VMs so another process can `attach()` later.
+   *
+   * @example
+   * ```ts
+   * await m.detach(); // later, elsewhere: await attach(m.name)
+   * ```
+   */
+  async detach(): Promise<void> {
+    await this.#console?.close();
+    await this.qmp.close();
+  }
+
+  /** `await using` support: shuts the VM down. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  [inspect.custom](_depth: number, options: import("node:util").InspectOptionsStylized): string {
+    const view: Record<string, unknown> = {
+      name: this.name,
+      state: this.#state,
+      accel: this.accel.chosen,
+      pid: this.pid,
+    };
+    const ports: Record<string, number> = {};
+    if (this.#vnc) ports.vnc = this.#vnc.port;
+    if (this.#vnc?.websocketPort) ports.websocket = this.#vnc.websocketPort;
+    if (Object.keys(ports).length) view.ports = ports;
+    if (this.daemonized) view.daemonized = true;
+    if (this.#exit) view.exit = this.#exit;
+    view.runDir = this.runDir;
+    return `RunningVm ${inspect(view, { ...options, compact: 3, breakLength: 100 })}`;
+  }
+
+  async #ladder(t: Required<ShutdownTimeouts>): Promise<VmExit> {
+    this.#state = "shutting-down";
+    const within = async (ms: number): Promise<boolean> => {
+      if (this.#exit) return true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = await Promise.race([
+        this.exited.then(() => true),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); }),
+      ]);
+      clearTimeout(timer);
+      return done;
+    };
+    const ignore = () => {};
+    if (t.powerdown > 0) {
+      await this.qmp.executeRaw("system_powerdown", undefined, { timeout: t.powerdown }).catch(ignore);
+      if (await within(t.powerdown)) return this.exited;
+    }
+    if (t.quit > 0) {
+      await this.qmp.executeRaw("quit", undefined, { timeout: t.quit }).catch(ignore);
+      if (await within(t.quit)) return this.exited;
+    }
+    if (t.term > 0) {
+      this.#signal("SIGTERM");
+      if (await within(t.term)) return this.exited;
+    }
+    this.#signal("SIGKILL");
+    if (await within(Math.max(t.kill, 1))) return this.exited;
+    throw new VmError("VM_STUCK", `QEMU (pid ${this.pid}) did not exit even after SIGKILL`, {
+      advice: "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
+        `${this.pid}/status`,
+    });
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    this.#signalSent ??= signal;
+    if (signal === "SIGKILL") this.#signalSent = signal;
+    try {
+      process.kill(this.pid, signal);
+    } catch { /* already gone */ }
+  }
+
+  #assertRunning(what: string): void {
+    if (this.#exit) {
+      throw new VmError("VM_EXITED", `cannot ${what}: VM "${this.name}" has exited (${this.#exit.reason})`, {
+        advice: "start a new VM",
+      });
+    }
+  }
+
+  async #hmpChecked(command: string, what: string): Promise<void> {
+    this.#assertRunning(what);
+    const out = (await this.qmp.hmp(command)).trim();
+    // HMP reports failures as text on success-status replies.
+    if (out) {
+      throw new VmError("VM_SNAPSHOT", `could not ${what} (${command}): ${out}`, {
+        advice: "internal snapshots need every writable disk to be qcow2 (overlays are); raw disks and kernel-only VMs without a disk cannot hold them",
+        details: { command, output: out },
+      });
+    }
+  }
+
+  /** Exit tracking for a QEMU that is not our child: poll /proc, fast once QMP closed. */
+  async #pollExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let qmpGone = false;
+    void this.qmp.closed.then(() => { qmpGone = true; }, () => { qmpGone = true; });
+    while (isAlive(this.pid)) await sleep(qmpGone ? 5 : 100);
+    return { code: null, signal: null };
+  }
+
+  async #finish(code: number | null, signal: NodeJS.Signals | null): Promise<VmExit> {
+    const reason = this.#shutdownReason ??
+      (signal === "SIGKILL" || this.#signalSent === "SIGKILL" ? "killed"
+        : signal || (code !== null && code !== 0) ? "crashed"
+        : "exited");
+    const exit: VmExit = { code, signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null), reason };
+    this.#exit = exit;
+    this.#state = "exited";
+    this.#console?.close().catch(() => {});
+    // The socket is gone with the process; don't wait long for the client to notice.
+    await Promise.race([this.qmp.close().catch(() => {}), sleep(20)]);
+    if (!this.#keep) await removeRunDir(this.runDir, this.#temporaryFiles);
+    try {
+      this.#onExit?.();
+    } catch { /* bookkeeping only */ }
+    return exit;
+  }
+}
+
+function checkTag(tag: string): string {
+  if (!/^[\w.:-]+$/.test(tag)) {
+    throw new QemukitError("VM_SNAPSHOT", `invalid snapshot tag ${JSON.stringify(tag)}`, {
+      advice: "use letters, digits, '_', '-', '.', ':'",
+    });
+  }
+  return tag;
+}
+
+/** Reads VNC display/port/websocket port from QMP; undefined when VNC is off. */
+export async function queryVnc(qmp: QmpClient): Promise<VncInfo | undefined> {
+  const info = (await qmp.executeRaw("query-vnc").catch(() => undefined)) as
+    | { enabled: boolean; host?: string; service?: string }
+    | undefined;
+  if (!info?.enabled || !info.service) return undefined;
+  const port = Number(info.service);
+  let websocketPort: number | undefined;
+  const servers = (await qmp.executeRaw("query-vnc-servers").catch(() => [])) as Array<{
+    server: Array<{ service: string; websocket: boolean }>;
+  }>;
+  for (const s of servers) {
+    for (const l of s.server) if (l.websocket) websocketPort = Number(l.service);
+  }
+  return { display: port - 5900, host: info.host ?? "", port, ...(websocketPort ? { websocketPort } : {}) };
+}

@@ -1,0 +1,62 @@
+/**
+ * Spawning QEMU: an argv array, never a shell; wrapped in `setpriv --pdeathsig SIGKILL`
+ * so QEMU dies with the Node process even when that is SIGKILLed.
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { ToolNotFoundError } from "../errors/errors.ts";
+import { which } from "../util/exec.ts";
+
+/** Where QEMU's own stdout/stderr go, besides the in-memory tail used for error messages. */
+export type QemuStdio = "log" | "inherit" | "ignore";
+
+/** A spawned QEMU (or, when daemonizing, QEMU's short-lived parent). */
+export interface SpawnedQemu {
+  readonly child: ChildProcess;
+  /** Last 64 KiB of QEMU's stderr and stdout, for error messages. */
+  output(): string;
+  /** Resolves on the child's exit with code and signal. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const TAIL = 64 << 10;
+let setprivPath: Promise<string | undefined> | undefined;
+
+/**
+ * Spawns `argv`. The parent-death signal is tied to the spawning thread, so this must run
+ * on the main thread (not a worker_thread). `logFile` receives stdout+stderr when stdio is "log".
+ */
+export async function spawnQemu(
+  argv: readonly string[],
+  options: { stdio?: QemuStdio; logFile?: string } = {},
+): Promise<SpawnedQemu> {
+  setprivPath ??= which("setpriv");
+  const setpriv = await setprivPath;
+  if (!setpriv) throw new ToolNotFoundError("setpriv", "util-linux");
+  if (!(await which(argv[0]!))) throw new ToolNotFoundError(argv[0]!, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
+  const stdio = options.stdio ?? "log";
+  const child = spawn(setpriv, ["--pdeathsig", "SIGKILL", "--", ...argv], {
+    stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],
+  });
+  let tail = "";
+  let log: WriteStream | undefined;
+  if (stdio === "log" && options.logFile) {
+    log = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
+    log.on("error", () => { log = undefined; });
+  }
+  const collect = (b: Buffer) => {
+    tail = (tail + b.toString("utf8")).slice(-TAIL);
+    log?.write(b);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    // 'exit' fires as soon as the process is reaped; 'close' waits for the pipes, which a
+    // daemonized grandchild may still hold. 'exit' keeps `exited` fast.
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", () => resolve({ code: null, signal: null }));
+  });
+  void exit.then(() => setTimeout(() => log?.end(), 50));
+  return { child, output: () => tail, exit };
+}

@@ -1,0 +1,277 @@
+/**
+ * `startVm(spec)`: run directory, overlays, spawn (with the parent-death guard), QMP,
+ * console, `cont`, readiness. On any failure everything is undone and a VmStartError
+ * carrying QEMU's own message and argv is thrown.
+ * @module
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { compile } from "../compile/compile.ts";
+import type { CompiledVm } from "../compile/types.ts";
+import { QemukitError } from "../errors/errors.ts";
+import { resolveAccel } from "../host/mod.ts";
+import { createOverlay, detectFormat, ImageLockedError } from "../img/mod.ts";
+import { QmpClient } from "../qmp/mod.ts";
+import type { Accel, ImageFormat, VmSpec } from "../spec/types.ts";
+import { Console } from "./console.ts";
+import { VmStartError } from "./errors.ts";
+import { holdImages, lockHolder } from "./locks.ts";
+import { isAlive } from "./proc.ts";
+import { registerForReaping } from "./reaper.ts";
+import { createRunDir, generateName, MAX_SOCKET_PATH, removeRunDir, writeMetadata } from "./run-dir.ts";
+import { queryVnc, RunningVm } from "./running-vm.ts";
+import { spawnQemu, type QemuStdio, type SpawnedQemu } from "./spawn.ts";
+import type { AccelInfo, VmMetadata, VmState } from "./types.ts";
+import type { WaitStrategy } from "./wait.ts";
+
+/** Options of {@link startVm}. Every field is optional. */
+export interface StartOptions {
+  /** Resolve only when the guest is ready (console pattern, QMP event, TCP port). */
+  readonly waitFor?: WaitStrategy;
+  /** Milliseconds for QEMU itself to come up (QMP greeting, console). @default 30000 */
+  readonly timeout?: number;
+  /** Use this directory as the run directory instead of `runRoot()/<name>`. */
+  readonly runDir?: string;
+  /** QEMU binary. @default "qemu-system-x86_64" */
+  readonly qemuBinary?: string;
+  /** QEMU's own stdout/stderr: "log" (run dir `qemu.log`), "inherit" or "ignore". @default "log" */
+  readonly stdio?: QemuStdio;
+  /** Keep the run directory and temporary overlays after exit. @default spec.keep */
+  readonly keep?: boolean;
+  /** Leave the vCPUs stopped after start (QEMU `-S`); call `resume()` later. @default false */
+  readonly paused?: boolean;
+}
+
+const DEFAULT_TIMEOUT = 30_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Turns the spec's accel choice into QEMU's list and a stated reason. */
+async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promise<{ list: Accel[]; info: AccelInfo }> {
+  const choice = spec.accel;
+  if (choice === "auto") {
+    const r = await resolveAccel("auto", qemuBinary ? { qemu: qemuBinary } : {});
+    return { list: [...r.accel], info: { chosen: r.chosen, reason: r.reason } };
+  }
+  const list: Accel[] = typeof choice === "string" ? [choice as Accel] : [...choice];
+  return { list, info: { chosen: list[0]!, reason: "requested by the spec" } };
+}
+
+/** Waits for the child's pipes to drain so the error message holds all of QEMU's words. */
+async function finalOutput(q: SpawnedQemu): Promise<string> {
+  await Promise.race([
+    new Promise<void>((r) => (q.child.exitCode !== null || q.child.signalCode !== null) && q.child.stdout === null ? r() : q.child.once("close", () => r())),
+    sleep(300),
+  ]);
+  return q.output();
+}
+
+/** Polls for the QMP socket while watching QEMU; fails fast with QEMU's message if it exits. */
+async function connectQmp(compiled: CompiledVm, q: SpawnedQemu, deadline: number, daemonParentDone: () => boolean): Promise<QmpClient> {
+  const path = compiled.qmpSocket!;
+  let exited = false;
+  void q.exit.then(() => { exited = true; });
+  for (;;) {
+    if (exited && !daemonParentDone()) {
+      throw new VmStartError("QEMU exited during start", compiled.argv, await finalOutput(q));
+    }
+    const present = await stat(path).then(() => true, () => false);
+    if (present) {
+      try {
+        return await QmpClient.connect(path, { timeout: Math.max(1000, deadline - Date.now()), retryUntil: Math.min(deadline, Date.now() + 1000) });
+      } catch (e) {
+        // QEMU may have bound the socket and then died on a later option.
+        await Promise.race([q.exit, sleep(300)]);
+        if (exited && !daemonParentDone()) throw new VmStartError("QEMU exited during start", compiled.argv, await finalOutput(q), { cause: e });
+        throw new VmStartError(`could not connect to QMP at ${path}: ${(e as Error).message}`, compiled.argv, q.output(), { cause: e });
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new VmStartError(`QEMU did not open its QMP socket within the start timeout`, compiled.argv, q.output(), {
+        advice: "pass a longer { timeout }, or look at qemu.log in the run directory (start with { keep: true })",
+      });
+    }
+    await sleep(exited ? 20 : 3);
+  }
+}
+
+/** The image QEMU says is locked, from `Is another process using the image [PATH]?`. */
+function lockedImage(message: string): string | undefined {
+  if (!/Failed to get "?\w+"? lock/.test(message)) return undefined;
+  return /using the image \[([^\]]+)\]/.exec(message)?.[1];
+}
+
+/** Adds lock-holder facts to a start error about a locked image. */
+function explainLock(err: VmStartError): VmStartError {
+  const path = lockedImage(err.qemuMessage);
+  if (!path) return err;
+  const holder = lockHolder(path);
+  const locked = new ImageLockedError(path, holder);
+  return new VmStartError(`${locked.summary}`, err.argv, err.qemuMessage, {
+    cause: locked,
+    advice: locked.advice,
+    details: { image: path, holder },
+  });
+}
+
+/** Images a VM opens read-write (for naming lock holders). */
+function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
+  const out: string[] = compiled.overlays.map((o) => o.path);
+  for (const d of spec.disks) if (d.source.kind === "file" && !d.readOnly) out.push(d.source.path);
+  return out;
+}
+
+/**
+ * Starts a VM from a spec and returns its handle once QEMU runs (and, with `waitFor`,
+ * once the guest is ready).
+ *
+ * @example
+ * ```ts
+ * const g = await guests.tiny();
+ * const spec = vm().memory("256M").accel("tcg").kernel(g.kernel, { initrd: g.initrd, append: g.append }).spec;
+ * await using m = await startVm(spec, { waitFor: Wait.forConsole(g.prompt) });
+ * console.log((await m.console.run("uname -r")).output);
+ * ```
+ * @throws {VmStartError} (code VM_START) with QEMU's message and argv; nothing is left behind.
+ */
+export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise<RunningVm> {
+  const started = Date.now();
+  const deadline = started + (options.timeout ?? DEFAULT_TIMEOUT);
+  const name = spec.name ?? generateName();
+  const keep = options.keep ?? spec.keep;
+  const { list: accelList, info: accelInfo } = await chooseAccel(spec, options.qemuBinary);
+
+  const runDir = await createRunDir(name, options.runDir ? { dir: options.runDir } : {});
+  const createdOverlays: string[] = [];
+  let q: SpawnedQemu | undefined;
+  let qmp: QmpClient | undefined;
+  let console: Console | undefined;
+  let unreap: (() => void) | undefined;
+  let unhold: (() => void) | undefined;
+  let pid: number | undefined;
+  let argv: readonly string[] = [];
+  let handedOver = false;
+  try {
+    // Overlays whose base format is unknown: read it once here, QEMU never probes.
+    const baseFormats: Record<string, ImageFormat> = {};
+    for (const d of spec.disks) {
+      if (d.source.kind === "overlay" && !d.source.baseFormat && !baseFormats[d.source.base]) {
+        baseFormats[d.source.base] = await detectFormat(d.source.base);
+      }
+    }
+    const compiled = compile(spec, {
+      runDir,
+      accel: accelList,
+      startPaused: true,
+      ...(options.qemuBinary ? { qemuBinary: options.qemuBinary } : {}),
+      baseFormats,
+    });
+    argv = compiled.argv;
+    for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
+      if (sock && Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
+        throw new VmStartError(`socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes`, argv, "", {
+          advice: "set QEMUKIT_RUN_DIR to a short path such as /tmp/qk, or pass a shorter runDir / VM name",
+        });
+      }
+    }
+    if (!compiled.qmpSocket) {
+      throw new VmStartError("the spec has no QMP monitor; qemukit needs one to manage the VM", argv, "", {
+        advice: "leave qmp enabled (the default); use toArgv() to run QEMU without qemukit",
+      });
+    }
+    for (const o of compiled.overlays) {
+      await createOverlay(o.base, o.path, { baseFormat: o.baseFormat });
+      createdOverlays.push(o.path);
+    }
+    const temporaryFiles = compiled.overlays.filter((o) => o.temporary).map((o) => o.path);
+    const baseMeta = {
+      qemukit: 1 as const, name, runDir, ownerPid: process.pid, argv,
+      qmpSocket: compiled.qmpSocket, consoleSocket: compiled.consoleSocket,
+      daemonized: spec.daemonize, keep, temporaryFiles, started: new Date(started).toISOString(),
+    };
+    await writeMetadata(runDir, baseMeta);
+
+    q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
+    let parentDone = false;
+    if (spec.daemonize) {
+      // QEMU's parent exits once the daemon is set up (sockets listening), or fails with the reason.
+      const r = await Promise.race([q.exit, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+      if (!r) throw new VmStartError("QEMU did not finish daemonizing within the start timeout", argv, q.output());
+      if (r.code !== 0) throw new VmStartError("QEMU failed to start", argv, await finalOutput(q));
+      parentDone = true;
+      pid = Number((await readFile(compiled.pidfile ?? join(runDir, "qemu.pid"), "utf8")).trim());
+    } else {
+      if (q.child.pid === undefined) {
+        throw new VmStartError("QEMU could not be spawned", argv, q.output());
+      }
+      pid = q.child.pid;
+      unreap = registerForReaping({ pid, runDir, keep, temporaryFiles });
+    }
+    qmp = await connectQmp(compiled, q, deadline, () => parentDone);
+    if (compiled.consoleSocket) {
+      console = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
+    }
+    const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
+    const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
+    const accel: AccelInfo = chosen === accelInfo.chosen
+      ? accelInfo
+      : { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
+    const vnc = spec.vnc ? await queryVnc(qmp) : undefined;
+    await writeMetadata(runDir, { ...baseMeta, pid, ...(vnc ? { vnc } : {}), accel } satisfies VmMetadata);
+    unhold = holdImages(name, writableImages(spec, compiled));
+
+    const state: VmState = "paused";
+    const cleanupHooks = [unreap, unhold];
+    const vm = new RunningVm({
+      name, runDir, pid, argv, accel, qmp, ...(console ? { console } : {}), ...(vnc ? { vnc } : {}),
+      daemonized: spec.daemonize, keep, temporaryFiles, child: q, state,
+      onExit: () => { for (const h of cleanupHooks) h?.(); },
+    });
+    handedOver = true;
+    try {
+      const ready = options.waitFor ? options.waitFor.wait(vm) : undefined;
+      ready?.catch(() => {}); // observed below; avoid an unhandled rejection if cont fails first
+      if (!options.paused) await vm.resume();
+      if (ready) {
+        await Promise.race([
+          ready,
+          vm.exited.then((e) => { throw new QemukitError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`); }),
+        ]);
+      }
+    } catch (e) {
+      const output = q.output();
+      await vm.kill();
+      if (!keep) await removeRunDir(runDir, createdOverlays);
+      const what = options.waitFor ? options.waitFor.description : "the VM";
+      throw new VmStartError(`the guest did not become ready (${what}): ${(e as Error).message}`, argv, output, {
+        cause: e,
+        details: { console: vm.hasConsole ? vm.console.transcript.slice(-2000) : undefined },
+      });
+    }
+    return vm;
+  } catch (e) {
+    if (handedOver) throw e;
+    console?.close().catch(() => {});
+    await qmp?.close().catch(() => {});
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* gone already */ }
+    } else if (q && q.child.exitCode === null) {
+      q.child.kill("SIGKILL");
+    }
+    if (q) await Promise.race([q.exit, sleep(2000)]);
+    // A daemon is not our child: wait for it to vanish from /proc.
+    for (let i = 0; pid !== undefined && isAlive(pid) && i < 400; i++) await sleep(5);
+    unreap?.();
+    unhold?.();
+    if (!keep) await removeRunDir(runDir, createdOverlays);
+    if (e instanceof VmStartError) throw explainLock(e);
+    if (e instanceof QemukitError) {
+      throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });
+    }
+    throw new VmStartError(`could not start the VM: ${(e as Error).message}`, argv, q?.output() ?? "", { cause: e });
+  }
+}

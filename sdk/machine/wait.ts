@@ -1,0 +1,126 @@
+/**
+ * Wait strategies: when is a freshly started guest "ready"? Small objects made by the
+ * `Wait` factory, each with a default timeout, passed as `startVm(spec, { waitFor })`.
+ * @module
+ */
+import { connect } from "node:net";
+import { TimeoutError } from "../errors/errors.ts";
+import type { RunningVm } from "./running-vm.ts";
+
+/** A readiness check. `wait()` is called before the vCPUs start, so nothing is missed. */
+export interface WaitStrategy {
+  /** Human description used in timeout errors. */
+  readonly description: string;
+  /** Milliseconds before the start fails. */
+  readonly timeout: number;
+  /** Resolves when ready; rejects on timeout. */
+  wait(vm: RunningVm): Promise<void>;
+}
+
+/** Default timeouts (ms); TCG boots are slow. */
+export const WAIT_DEFAULT_TIMEOUT = 60_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+    }),
+  ]);
+}
+
+/** Tries one TCP connection; resolves true when it counts as ready. */
+function probePort(host: string, port: number, banner: boolean, probeMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), probeMs);
+    s.once("error", () => done(false));
+    s.once("close", () => done(false));
+    s.once("connect", () => { if (!banner) done(true); });
+    s.once("data", () => done(true));
+  });
+}
+
+/**
+ * Factories for wait strategies.
+ *
+ * @example
+ * ```ts
+ * const m = await startVm(spec, { waitFor: Wait.forAll([Wait.forConsole(/# $/), Wait.forPort(2222)]) });
+ * ```
+ */
+export const Wait = {
+  /**
+   * Ready when the serial console prints `pattern` (consumed like console.waitFor).
+   * @example `Wait.forConsole(/login:/, { timeout: 120_000 })`
+   */
+  forConsole(pattern: string | RegExp, options: { timeout?: number } = {}): WaitStrategy {
+    const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
+    return {
+      description: `console output matching ${String(pattern)}`,
+      timeout,
+      wait: async (vm) => { await vm.console.waitFor(pattern, { timeout }); },
+    };
+  },
+
+  /**
+   * Ready when QMP reports `event` (optionally with data matching `match`).
+   * @example `Wait.forEvent("RESUME")`
+   */
+  forEvent(event: string, options: { timeout?: number; match?: Record<string, unknown> } = {}): WaitStrategy {
+    const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
+    return {
+      description: `QMP event ${event}`,
+      timeout,
+      wait: async (vm) => { await vm.qmp.waitFor(event, { timeout, ...(options.match ? { match: options.match } : {}) }); },
+    };
+  },
+
+  /**
+   * Ready when a TCP port on the host answers. With QEMU user networking the host side
+   * accepts connections before the guest listens, so by default readiness means the
+   * service sent something first (SSH, SMTP banners); pass `banner: false` when a
+   * successful connect is enough (ports QEMU itself serves, e.g. VNC).
+   * @example `Wait.forPort(2222, { timeout: 120_000 })`
+   */
+  forPort(port: number, options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {}): WaitStrategy {
+    const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
+    const host = options.host ?? "127.0.0.1";
+    const banner = options.banner ?? true;
+    const interval = options.interval ?? 100;
+    const description = `TCP ${host}:${port}${banner ? " sending a banner" : " accepting connections"}`;
+    return {
+      description,
+      timeout,
+      wait: (vm) => withTimeout((async () => {
+        while (vm.state !== "exited") {
+          if (await probePort(host, port, banner, 2000)) return;
+          await new Promise((r) => setTimeout(r, interval));
+        }
+      })(), timeout, description),
+    };
+  },
+
+  /**
+   * Ready when every strategy is; fails as soon as one fails.
+   * @example `Wait.forAll([Wait.forConsole(/\# /), Wait.forPort(8080)])`
+   */
+  forAll(strategies: readonly WaitStrategy[], options: { timeout?: number } = {}): WaitStrategy {
+    const timeout = options.timeout ?? Math.max(WAIT_DEFAULT_TIMEOUT, ...strategies.map((s) => s.timeout));
+    const description = strategies.map((s) => s.description).join(" and ");
+    return {
+      description,
+      timeout,
+      wait: (vm) => withTimeout(Promise.all(strategies.map((s) => s.wait(vm))).then(() => {}), timeout, description),
+    };
+  },
+} as const;
