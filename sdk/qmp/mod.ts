@@ -1,0 +1,22 @@
+/**
+ * QMP: a typed client for QEMU's machine protocol. Types come from `@qemu-types/qmp`,
+ * generated from QEMU's own schema.
+ * @module
+ */
+export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
+export { QmpCommandError, QmpConnectionError } from "./errors.ts";
+export { parseQmpJson, stringifyQmpJson } from "./json.ts";
+export { matchesPartial } from "./match.ts";
+export type {
+  QmpCommandName,
+  QmpConnectOptions,
+  QmpEvent,
+  QmpExecuteOptions,
+  QmpExecuteParams,
+  QmpGreeting,
+  QmpRawExecuteOptions,
+  QmpReturn,
+  QmpTarget,
+  QmpWaitOptions,
+} from "./types.ts";
+export type { QmpCommands, QmpEvents } from "@qemu-types/qmp";

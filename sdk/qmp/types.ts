@@ -1,0 +1,81 @@
+/**
+ * Public shapes of the QMP client: events, greeting, options, and the helpers that make
+ * `execute` typed by the generated `@qemu-types/qmp` package.
+ * @module
+ */
+import type { QmpCommands } from "@qemu-types/qmp";
+
+/** An asynchronous QMP event as QEMU sent it. */
+export interface QmpEvent {
+  /** Event name, e.g. `STOP`, `SHUTDOWN`, `BLOCK_JOB_COMPLETED`. */
+  readonly event: string;
+  /** Event payload; its shape per event is `QmpEvents[name]` in `@qemu-types/qmp`. */
+  readonly data?: any;
+  /** When QEMU emitted the event (host clock). */
+  readonly timestamp: { readonly seconds: number; readonly microseconds: number };
+}
+
+/** The greeting QEMU sends when a client connects. */
+export interface QmpGreeting {
+  readonly version: { readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number }; readonly package: string };
+  /** Capabilities QEMU offers, e.g. `["oob"]`. */
+  readonly capabilities: string[];
+}
+
+/** Where to connect: a unix socket path, a TCP address, or an already-open duplex stream. */
+export type QmpTarget = string | { readonly host: string; readonly port: number } | import("node:stream").Duplex;
+
+/** Options for {@link QmpClient.connect}. */
+export interface QmpConnectOptions {
+  /** Time allowed for connecting, the greeting and capability negotiation, in ms. @default 10000 */
+  readonly timeout?: number;
+  /** Keep retrying while the socket is missing or refuses (QEMU still starting) until this epoch ms. */
+  readonly retryUntil?: number;
+  /** Default timeout for every command in ms; 0 means none. @default 0 */
+  readonly commandTimeout?: number;
+  /** How many past events `waitFor` can still see. @default 1000 */
+  readonly eventHistory?: number;
+}
+
+/** Options for one command. */
+export interface QmpExecuteOptions {
+  /** Reject with a `TimeoutError` if no reply arrives within this many ms; 0 means none. */
+  readonly timeout?: number;
+}
+
+/** Options for {@link QmpClient.executeRaw}. */
+export interface QmpRawExecuteOptions extends QmpExecuteOptions {
+  /** Send as `exec-oob` (out-of-band); needs the `oob` capability and a command that allows it. */
+  readonly oob?: boolean;
+}
+
+/** Options for {@link QmpClient.waitFor}. */
+export interface QmpWaitOptions {
+  /** Partial deep match against the event's `data`. */
+  readonly match?: Record<string, unknown>;
+  /** Give up after this many ms with a `TimeoutError`. @default 30000 */
+  readonly timeout?: number;
+  /**
+   * Only consider events received at or after this epoch ms. By default every event still
+   * in the history counts, so an event that arrived before `waitFor` was called is found;
+   * capture `Date.now()` before an action to ignore older occurrences.
+   */
+  readonly since?: number;
+}
+
+/** Names of the commands known to the generated types. */
+export type QmpCommandName = keyof QmpCommands & string;
+
+type ArgsOf<K extends keyof QmpCommands> = QmpCommands[K] extends { args: infer A } ? A : never;
+type RetOf<K extends keyof QmpCommands> = QmpCommands[K] extends { ret: infer R } ? R : never;
+
+/** True when no member of T is required (so the argument object may be left out). */
+type AllOptional<T> = {} extends T ? true : false;
+
+/** Parameter list of `execute(name, ...)`: the arguments object is required when the command has required members. */
+export type QmpExecuteParams<K extends keyof QmpCommands> = AllOptional<ArgsOf<K>> extends true
+  ? [args?: ArgsOf<K>, options?: QmpExecuteOptions]
+  : [args: ArgsOf<K>, options?: QmpExecuteOptions];
+
+/** What `execute(name)` resolves to. */
+export type QmpReturn<K extends keyof QmpCommands> = RetOf<K>;

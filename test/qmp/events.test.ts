@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { QmpClient, type QmpEvent } from "../../sdk/qmp/mod.ts";
+import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
+
+describe("QMP events and screendump on a paused PC (no guest)", () => {
+  let qemu: TestQemu;
+  let qmp: QmpClient;
+  beforeAll(async () => {
+    qemu = startTestQemu({ machine: "pc" });
+    qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
+  });
+  afterAll(async () => {
+    await qmp?.close();
+    await qemu?.stop();
+  });
+
+  it("delivers RESUME and STOP to listeners, iterators and waitFor", async () => {
+    const seen: string[] = [];
+    const off = qmp.on("*", (e) => seen.push(e.event));
+    const iter = qmp.events();
+    const resumed = qmp.waitFor("RESUME", { timeout: 10_000 });
+    await qmp.executeRaw("cont");
+    const e = await resumed;
+    expect(e.timestamp.seconds).toBeGreaterThan(0);
+    expect((await qmp.executeRaw("query-status")) as { status: string }).toMatchObject({ status: "running" });
+    await qmp.executeRaw("stop");
+    // STOP may arrive before stop's reply: waitFor called afterwards still finds it in history.
+    const stop = await qmp.waitFor("STOP", { timeout: 10_000 });
+    expect(stop.event).toBe("STOP");
+    const first = await iter.next();
+    const second = await iter.next();
+    expect([first.value?.event, second.value?.event]).toEqual(["RESUME", "STOP"]);
+    await iter.return!();
+    off();
+    expect(seen).toEqual(["RESUME", "STOP"]);
+  });
+
+  it("filters history with since and matches partial data", async () => {
+    const since = Date.now();
+    const later = qmp.waitFor("STOP", { since, timeout: 10_000 });
+    let settled = false;
+    void later.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false); // the STOP from the previous test is older than `since`
+    await qmp.executeRaw("cont");
+    await qmp.executeRaw("stop");
+    await later;
+    await qmp.executeRaw("system_reset");
+    const reset = await qmp.waitFor("RESET", { match: { guest: false, reason: "host-qmp-system-reset" }, timeout: 10_000 });
+    expect(reset.data.reason).toBe("host-qmp-system-reset");
+    await expect(qmp.waitFor("RESET", { match: { guest: true }, timeout: 200 })).rejects.toMatchObject({ code: "TIMEOUT" });
+  });
+
+  it("takes a PNG screendump of the VGA", async () => {
+    const file = join(qemu.dir, "screen.png");
+    await qmp.executeRaw("screendump", { filename: file, format: "png" });
+    const bytes = readFileSync(file);
+    expect(statSync(file).size).toBeGreaterThan(100);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  it("sees SHUTDOWN from quit, then the connection closes", async () => {
+    const events: QmpEvent[] = [];
+    qmp.on("SHUTDOWN", (e) => events.push(e));
+    await qmp.executeRaw("quit");
+    const shutdown = await qmp.waitFor("SHUTDOWN", { timeout: 10_000 }).catch(() => events[0]);
+    expect(shutdown?.data).toMatchObject({ guest: false, reason: "host-qmp-quit" });
+    await qmp.closed;
+    expect(await qemu.exited).toBe(0);
+  });
+});
