@@ -16,6 +16,11 @@ export interface CompileContext {
   readonly qemuBinary?: string;
   /** Base formats detected by the machine layer, keyed by base path (overrides guesses). */
   readonly baseFormats?: Readonly<Record<string, ImageFormat>>;
+  /**
+   * Directory relative overlay bases are resolved against (qemu-img would otherwise resolve
+   * them against the overlay's own directory). Default: `process.cwd()`.
+   */
+  readonly cwd?: string;
 }
 
 /** An overlay the machine layer must create (qemu-img create -f qcow2 -b base -F fmt path) before spawning. */

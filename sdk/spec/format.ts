@@ -1,0 +1,65 @@
+/**
+ * Image formats inferred from file names. QEMU is never allowed to probe a format (a raw
+ * image whose first bytes look like a qcow2 header would be misread), so a format is either
+ * given or derived from the extension here, at spec time.
+ * @module
+ */
+import { SpecError } from "../errors/errors.ts";
+import type { ImageFormat } from "./types.ts";
+
+const BY_EXTENSION: Readonly<Record<string, ImageFormat>> = {
+  qcow2: "qcow2",
+  qcow: "qcow2", // the lab's `qemu-img create -f qcow2 virtualdisk.qcow`
+  raw: "raw",
+  img: "raw",
+  iso: "raw",
+  vdi: "vdi",
+  vmdk: "vmdk",
+  vhdx: "vhdx",
+  vhd: "vpc",
+  vpc: "vpc",
+  qed: "qed",
+};
+
+/** Every format qemukit passes to QEMU. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = ["qcow2", "raw", "vdi", "vmdk", "vhdx", "qed", "vpc"];
+
+/** The format an extension implies, or `undefined` when the name says nothing. */
+export function formatFromExtension(path: string): ImageFormat | undefined {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dot = base.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  return BY_EXTENSION[base.slice(dot + 1).toLowerCase()];
+}
+
+/**
+ * The format of an image file named `path`, from its extension (`.qcow2`/`.qcow` ->
+ * qcow2, `.raw`/`.img`/`.iso` -> raw, `.vdi`, `.vmdk`, `.vhdx`, `.vhd` -> vpc, `.qed`).
+ * Throws `SPEC_FORMAT` when the extension is unknown.
+ *
+ * @example
+ * ```ts
+ * inferFormat("debian-11.qcow2");  // "qcow2"
+ * inferFormat("disk.bin");         // throws SpecError SPEC_FORMAT
+ * ```
+ */
+export function inferFormat(path: string): ImageFormat {
+  const f = formatFromExtension(path);
+  if (f) return f;
+  throw new SpecError(`cannot tell the image format of ${JSON.stringify(path)} from its name`, {
+    code: "SPEC_FORMAT",
+    advice: `pass it explicitly, e.g. disk({ path: ${JSON.stringify(path)}, format: "raw" }) ` +
+      "(or detect it with image.info / detectFormat); qemukit never lets QEMU guess a format",
+    details: { path },
+  });
+}
+
+/** Throws `SPEC_FORMAT` unless `f` is a format qemukit knows. */
+export function checkFormat(f: string, path?: string): ImageFormat {
+  if ((IMAGE_FORMATS as readonly string[]).includes(f)) return f as ImageFormat;
+  throw new SpecError(`unknown image format ${JSON.stringify(f)}${path ? ` for ${JSON.stringify(path)}` : ""}`, {
+    code: "SPEC_FORMAT",
+    advice: `use one of: ${IMAGE_FORMATS.join(", ")}`,
+    details: { format: f, path },
+  });
+}
