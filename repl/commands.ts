@@ -1,0 +1,129 @@
+/**
+ * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, and the `.help` tour.
+ * @module
+ */
+import type { REPLServer } from "node:repl";
+import { inspect } from "node:util";
+import { formatError, isQemukitError } from "./format.ts";
+import { helpText } from "./help.ts";
+import type { Recipe } from "./types.ts";
+
+/** What the commands need from the session. */
+export interface CommandSources {
+  /** The SDK's exports. */
+  readonly sdk: Readonly<Record<string, unknown>>;
+  /** Recipes by id (empty until they have loaded). */
+  readonly recipes: () => Readonly<Record<string, Recipe>>;
+  /** Makes the reporter `.run` passes to a recipe, when the recipes have one. */
+  readonly reporter?: () => unknown;
+  /** Waits for the late preload (zx, recipes). */
+  readonly ready: () => Promise<void>;
+  /** Evaluates REPL input (TypeScript) in the REPL's scope. */
+  readonly evaluate: (code: string) => Promise<unknown>;
+}
+
+interface Listing {
+  readonly name: string;
+  readonly pid: number;
+  readonly daemonized?: boolean;
+  readonly ownerPid?: number;
+  readonly accel?: { readonly chosen?: string };
+  readonly vnc?: { readonly port?: number; readonly websocketPort?: number };
+  readonly started?: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Renders `list()` output as a table; exported for tests. */
+export function formatVmTable(vms: readonly Listing[]): string {
+  if (vms.length === 0) return "no running VMs (start one: await vm()...start())";
+  const rows = vms.map((v) => {
+    const ports = [v.vnc?.port ? `vnc ${v.vnc.port}` : "", v.vnc?.websocketPort ? `ws ${v.vnc.websocketPort}` : ""].filter(Boolean).join(", ");
+    const state = alive(v.pid) ? (v.daemonized ? "daemon" : "running") : "gone";
+    const owner = v.daemonized ? "-" : v.ownerPid === process.pid ? "this REPL" : String(v.ownerPid ?? "?");
+    return [v.name, String(v.pid), state, v.accel?.chosen ?? "?", ports || "-", owner];
+  });
+  const head = ["NAME", "PID", "STATE", "ACCEL", "PORTS", "OWNER"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+function print(server: REPLServer, text: string): void {
+  server.output.write(`${text}\n`);
+}
+
+function printError(server: REPLServer, e: unknown): void {
+  const colors = Boolean(server.useColors);
+  print(server, isQemukitError(e) ? formatError(e, colors) : inspect(e, { colors }));
+}
+
+function command(server: REPLServer, name: string, help: string, action: (arg: string) => Promise<void>): void {
+  server.defineCommand(name, {
+    help,
+    action(arg: string) {
+      server.clearBufferedCommand();
+      action(arg.trim()).catch((e) => printError(server, e)).finally(() => server.displayPrompt());
+    },
+  });
+}
+
+/**
+ * Adds qemukit's dot commands to `server` (replacing node's `.help` with the tour, which
+ * ends with node's own commands).
+ *
+ * @example
+ * ```ts
+ * defineCommands(server, { sdk, recipes: () => recipes, ready, evaluate });
+ * ```
+ */
+export function defineCommands(server: REPLServer, sources: CommandSources): void {
+  command(server, "help", "A short tour with examples", async () => {
+    await sources.ready();
+    const sdk = Object.keys(sources.sdk).filter((k) => !/Error$|^[A-Z_]+$/.test(k)).sort();
+    print(server, helpText({ sdk, recipes: Object.keys(sources.recipes()).sort() }));
+  });
+
+  command(server, "vms", "Running VMs with state and ports", async () => {
+    const list = sources.sdk.list as (() => Promise<readonly Listing[]>) | undefined;
+    if (typeof list !== "function") throw new Error("list() is not available in this build of the SDK");
+    print(server, formatVmTable(await list()));
+  });
+
+  command(server, "recipes", "The lab recipes", async () => {
+    await sources.ready();
+    const entries = Object.entries(sources.recipes());
+    if (entries.length === 0) return print(server, "no recipes found (recipes/index.ts)");
+    const w = Math.max(...entries.map(([id]) => id.length));
+    print(server, entries.map(([id, r]) => `  ${id.padEnd(w)}  ${r.title ?? r.meta?.title ?? ""}`).join("\n"));
+    print(server, "run one: .run <id> [options]   or: await recipes.<id>(options)");
+  });
+
+  command(server, "run", "Run a recipe: .run <id> [options object]", async (arg) => {
+    await sources.ready();
+    const [, id = "", rest = ""] = /^(\S*)\s*(.*)$/s.exec(arg) ?? [];
+    const recipe = sources.recipes()[id];
+    if (!recipe) {
+      const ids = Object.keys(sources.recipes()).sort();
+      return print(server, id ? `no recipe '${id}'; known: ${ids.join(", ") || "(none)"}` : `usage: .run <id> [options]; known: ${ids.join(", ")}`);
+    }
+    const given = (rest ? await sources.evaluate(`(${rest})`) : {}) as Record<string, unknown>;
+    const reporter = sources.reporter?.();
+    const result = await recipe.run(reporter && !("reporter" in given) ? { ...given, reporter } : given);
+    if (result !== undefined) print(server, inspect(result, { colors: Boolean(server.useColors), depth: 4 }));
+  });
+
+  command(server, "argv", "Show the qemu command line of a builder: .argv vm().memory(512)", async (arg) => {
+    if (!arg) return print(server, "usage: .argv <builder expression>, e.g. .argv vm().memory(512).smp(2)");
+    const value = await sources.evaluate(arg) as { toCommandLine?: () => string; toArgv?: () => string[] };
+    if (value && typeof value.toCommandLine === "function") return print(server, value.toCommandLine());
+    if (value && typeof value.toArgv === "function") return print(server, value.toArgv().join(" "));
+    print(server, `not a VM builder: ${inspect(value, { colors: Boolean(server.useColors), depth: 1 })}`);
+  });
+}
