@@ -1,0 +1,157 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Machine-layer benchmarks, ratios measured in one run (same machine, same moment):
+ * - start-to-QMP-ready and start-to-guest-shell of the tiny guest through startVm versus a
+ *   raw qemu-system-x86_64 with the same argv driven by a minimal hand-written client;
+ * - time from guest poweroff to `exited` resolving;
+ * - Node RSS per managed VM.
+ *
+ * Usage: npx tsx bench/machine/run.ts [--rounds N] [--vms N] [--json]
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { compile } from "../../sdk/compile/compile.ts";
+import { guests } from "../../sdk/guests/mod.ts";
+import { startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
+import { DEFAULT_SPEC } from "../../sdk/spec/defaults.ts";
+import type { VmSpec } from "../../sdk/spec/types.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const ROUNDS = opt("rounds", 3);
+const VMS = opt("vms", 8);
+
+const root = mkdtempSync("/tmp/qkb-");
+process.env.QEMUKIT_RUN_DIR = root;
+
+const g = await guests.tiny();
+const spec: VmSpec = {
+  ...DEFAULT_SPEC, accel: "tcg", memoryMiB: 256, network: { kind: "none" },
+  kernel: { kernel: g.kernel, initrd: g.initrd, append: g.append },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function connectRetry(path: string): Promise<Socket> {
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once("connect", () => resolve(s));
+        s.once("error", reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  }
+}
+
+/** Reads lines from a QMP socket until `pred` accepts one. */
+function readUntil(s: Socket, pred: (text: string) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    let buf = "";
+    const on = (b: Buffer) => {
+      buf += b.toString();
+      if (pred(buf)) {
+        s.off("data", on);
+        resolve();
+      }
+    };
+    s.on("data", on);
+  });
+}
+
+/** The baseline: spawn QEMU with the same argv, negotiate QMP by hand, connect the console, cont. */
+async function raw(untilShell: boolean): Promise<number> {
+  const dir = mkdtempSync("/tmp/qkr-");
+  const c = compile(spec, { runDir: dir, accel: ["tcg"], startPaused: true });
+  const t0 = performance.now();
+  const child = spawn(c.argv[0]!, c.argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  while (!existsSync(c.qmpSocket!)) await new Promise((r) => setTimeout(r, 3));
+  const qmp = await connectRetry(c.qmpSocket!);
+  await readUntil(qmp, (t) => t.includes("QMP"));
+  qmp.write('{"execute":"qmp_capabilities"}\n');
+  await readUntil(qmp, (t) => t.includes("return"));
+  const con = await connectRetry(c.consoleSocket!);
+  const shell = untilShell ? readUntil(con, (t) => g.prompt.test(t)) : Promise.resolve();
+  qmp.write('{"execute":"cont"}\n');
+  await readUntil(qmp, (t) => t.includes("return"));
+  await shell;
+  const t = performance.now() - t0;
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  qmp.destroy();
+  con.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  return t;
+}
+
+async function viaQemukit(untilShell: boolean): Promise<number> {
+  const t0 = performance.now();
+  const vm = await startVm(spec, untilShell ? { waitFor: Wait.forConsole(g.prompt) } : {});
+  const t = performance.now() - t0;
+  await vm.kill();
+  return t;
+}
+
+async function ratio(label: string, untilShell: boolean) {
+  const a: number[] = [];
+  const b: number[] = [];
+  await raw(untilShell); // warm the page cache for kernel/initrd
+  for (let i = 0; i < ROUNDS; i++) {
+    // Alternate so drift on a shared machine hits both sides.
+    b.push(await raw(untilShell));
+    a.push(await viaQemukit(untilShell));
+  }
+  const r = median(a) / median(b);
+  return { label, qemukitMs: Math.round(median(a)), rawMs: Math.round(median(b)), ratio: Number(r.toFixed(3)), target: 1.05, ok: r <= 1.05 };
+}
+
+async function poweroffToExited() {
+  const samples: number[] = [];
+  const fromCommand: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const vm = await startVm(spec, { waitFor: Wait.forConsole(g.prompt) });
+    let shutdownAt = 0;
+    vm.qmp.on("SHUTDOWN", () => { shutdownAt = performance.now(); });
+    const sent = performance.now();
+    vm.console.send("poweroff -f\n");
+    await vm.exited;
+    const done = performance.now();
+    samples.push(done - shutdownAt);
+    fromCommand.push(done - sent);
+  }
+  const ms = median(samples);
+  return { label: "guest poweroff (SHUTDOWN event) to exited", ms: Number(ms.toFixed(1)), fromPoweroffCommandMs: Math.round(median(fromCommand)), target: 100, ok: ms < 100 };
+}
+
+async function rssPerVm() {
+  const before = process.memoryUsage().rss;
+  const vms: RunningVm[] = await Promise.all(
+    Array.from({ length: VMS }, () => startVm(spec, { waitFor: Wait.forConsole(g.prompt, { timeout: 300_000 }) })),
+  );
+  for (const vm of vms) await vm.console.run("true");
+  const after = process.memoryUsage().rss;
+  await Promise.all(vms.map((vm) => vm.kill()));
+  return { label: `Node RSS per managed VM (${VMS} tiny guests at a shell)`, mib: Number(((after - before) / VMS / 2 ** 20).toFixed(2)) };
+}
+
+try {
+  const results = [
+    await ratio("start to QMP ready", false),
+    await ratio("start to guest shell", true),
+    await poweroffToExited(),
+    await rssPerVm(),
+  ];
+  if (args.includes("--json")) console.log(JSON.stringify(results, null, 2));
+  else console.table(results);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

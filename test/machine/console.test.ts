@@ -1,0 +1,120 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exec } from "../../sdk/util/exec.ts";
+import { startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
+import { tinySpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
+
+const run = useTempRunRoot();
+const tmp = mkdtempSync("/tmp/qkt-img-");
+afterAll(() => {
+  run.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("the tiny guest: console, threads, snapshots, poweroff", () => {
+  let vm: RunningVm;
+  let prompt: RegExp;
+  let base: string;
+  beforeAll(async () => {
+    base = join(tmp, "blank.raw");
+    await exec(["qemu-img", "create", "-q", "-f", "raw", base, "8M"]);
+    const t = await tinySpec({
+      name: "tiny1",
+      smp: { cpus: 2 },
+      disks: [{ source: { kind: "overlay", base, baseFormat: "raw" }, interface: "virtio", media: "disk", readOnly: false }],
+    });
+    prompt = t.prompt;
+    vm = await startVm(t.spec, { waitFor: Wait.forConsole(prompt, { timeout: 120_000 }) });
+  });
+  afterAll(async () => { await vm?.kill(); });
+
+  it("keeps early boot output (connected before the vCPUs start)", () => {
+    // The kernel's first line would be lost if the console connected after `cont`.
+    expect(vm.console.transcript).toMatch(/SeaBIOS|Linux version|Booting/);
+    expect(vm.console.transcript).toMatch(prompt);
+  });
+
+  it("run() returns output and exit status", async () => {
+    expect(await vm.console.run("echo hello")).toEqual({ output: "hello\n", exitCode: 0 });
+    expect(await vm.console.run("false")).toEqual({ output: "", exitCode: 1 });
+    expect((await vm.console.run("(exit 7)")).exitCode).toBe(7);
+    const missing = await vm.console.run("ls /nonexistent");
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.output).toMatch(/No such file or directory/);
+    const multi = await vm.console.run("printf 'a\\nb\\n'; echo c");
+    expect(multi.output).toBe("a\nb\nc\n");
+  });
+
+  it("sees the overlay disk, created over the raw base with the format given", async () => {
+    const { output } = await vm.console.run("cat /sys/block/vda/size");
+    expect(Number(output.trim()) * 512).toBe(8 * 2 ** 20);
+    const overlays = readFileSync(join(vm.runDir, "vm.json"), "utf8");
+    expect(overlays).toContain(".qcow2");
+  });
+
+  it("waitFor matches output that arrived before the call (rolling buffer), then consumes it", async () => {
+    vm.console.send("echo ready-$((40+2))\n");
+    await new Promise((r) => setTimeout(r, 1500));
+    const m = await vm.console.waitFor(/ready-(\d+)/, { timeout: 1000 });
+    expect(m.match[1]).toBe("42");
+    await vm.console.waitFor(prompt, { timeout: 5000 });
+    // Consumed: the same text does not match twice.
+    await expect(vm.console.waitFor(/ready-42/, { timeout: 300 })).rejects.toMatchObject({ code: "TIMEOUT" });
+  });
+
+  it("keeps a transcript in memory and in console.log", async () => {
+    await vm.console.run("echo transcript-marker");
+    expect(vm.console.transcript).toContain("transcript-marker");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(join(vm.runDir, "console.log"), "utf8")).toContain("transcript-marker");
+  });
+
+  it("finds one vCPU thread per vCPU, matching what the guest sees", async () => {
+    const threads = await vm.threads();
+    expect(threads.filter((t) => t.kind === "vcpu").length).toBe(2);
+    expect((await vm.console.run("grep -c ^processor /proc/cpuinfo")).output.trim()).toBe("2");
+  });
+
+  it("saves, lists and loads internal snapshots (qcow2 overlay)", async () => {
+    await vm.console.run("echo one > /tmp/f");
+    await vm.snapshots.save("s1");
+    expect((await vm.snapshots.list()).map((s) => s.tag)).toEqual(["s1"]);
+    await vm.console.run("echo two > /tmp/f");
+    await vm.snapshots.load("s1");
+    expect(vm.state).toBe("running");
+    expect((await vm.console.run("cat /tmp/f")).output).toBe("one\n");
+    await vm.snapshots.delete("s1");
+    expect(await vm.snapshots.list()).toEqual([]);
+    await expect(vm.snapshots.load("nope")).rejects.toMatchObject({ code: "VM_SNAPSHOT" });
+  });
+
+  it("guest poweroff resolves exited fast, then the run dir and overlay are gone", async () => {
+    let shutdownAt = 0;
+    vm.qmp.on("SHUTDOWN", () => { shutdownAt = performance.now(); });
+    vm.console.send("poweroff -f\n");
+    const exit = await vm.exited;
+    const latency = performance.now() - shutdownAt;
+    expect(exit).toEqual({ code: 0, signal: null, reason: "guest-shutdown" });
+    expect(shutdownAt).toBeGreaterThan(0);
+    expect(latency).toBeLessThan(100);
+    expect(existsSync(vm.runDir)).toBe(false);
+    expect(await waitGone(vm.pid, 100)).toBe(true);
+    await expect(vm.console.run("true")).rejects.toMatchObject({ code: "CONSOLE_CLOSED" });
+  });
+});
+
+describe("await using with the ACPI power button", () => {
+  it("shutdown() by powerdown ends with the guest's own poweroff", async () => {
+    const t = await tinySpec();
+    let pid = 0;
+    let exited: Promise<unknown> | undefined;
+    {
+      await using vm = await startVm(t.spec, { waitFor: Wait.forConsole(t.prompt, { timeout: 120_000 }) });
+      pid = vm.pid;
+      exited = vm.exited;
+    }
+    expect(await exited).toEqual({ code: 0, signal: null, reason: "guest-shutdown" });
+    expect(await waitGone(pid, 100)).toBe(true);
+  });
+});
