@@ -1,0 +1,135 @@
+/**
+ * Debian package look-ups and downloads through apt's own clients (apt-cache,
+ * apt-get download, dpkg-deb, dpkg-query).
+ * @module
+ */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
+import { exec } from "../util/exec.ts";
+import { GuestBuildError, looksLikeDiskFull, looksLikeNetworkFailure } from "./errors.ts";
+
+/** Which Debian package provides each program a guest build runs. */
+export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  "apt-get": "apt",
+  "apt-cache": "apt",
+  "dpkg-deb": "dpkg",
+  "dpkg-query": "dpkg",
+  mmdebstrap: "mmdebstrap",
+  "mkfs.ext4": "e2fsprogs",
+  mke2fs: "e2fsprogs",
+  sfdisk: "fdisk",
+  "grub-mkimage": "grub-common",
+  "qemu-img": "qemu-utils",
+  xorriso: "xorriso",
+  gpg: "gnupg",
+  ldd: "libc-bin",
+  busybox: "busybox-static",
+};
+
+/**
+ * Runs a build tool, turning its failures into the errors a user can act on:
+ * a missing program names its Debian package, an unreachable mirror becomes
+ * `GUEST_NETWORK`, a full disk `GUEST_DISK_FULL`.
+ */
+export async function buildTool(
+  guest: string,
+  argv: readonly string[],
+  options: Parameters<typeof exec>[1] = {},
+) {
+  try {
+    return await exec(argv, { debianPackage: TOOL_PACKAGES[argv[0]!], ...options });
+  } catch (e) {
+    if (e instanceof ToolNotFoundError) throw e;
+    const stderr = e instanceof ProcessError ? e.stderr : String(e);
+    if (looksLikeNetworkFailure(stderr)) {
+      throw new GuestBuildError(guest, `${argv[0]} could not reach Debian's package registry`, {
+        code: "GUEST_NETWORK",
+        cause: e,
+        advice:
+          "check the network and /etc/apt/sources.list (deb.debian.org must be reachable), run `apt-get update`, then retry",
+      });
+    }
+    if (looksLikeDiskFull(e, stderr)) throw diskFull(guest, e);
+    throw e;
+  }
+}
+
+/** The error for a full disk during a build. */
+export function diskFull(guest: string, cause: unknown): GuestBuildError {
+  return new GuestBuildError(guest, "the disk is full", {
+    code: "GUEST_DISK_FULL",
+    cause,
+    advice: "free some space in the cache directory (or point QEMUKIT_CACHE elsewhere) and retry; the partial build was removed",
+  });
+}
+
+/** Installed version of a host package, or throws ToolNotFoundError-style advice. */
+export async function installedVersions(guest: string, packages: readonly string[]): Promise<Record<string, string>> {
+  const r = await buildTool(guest, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Status}\n", ...packages], {
+    reject: false,
+  });
+  const out: Record<string, string> = {};
+  for (const line of r.stdout.split("\n")) {
+    const [name, version, status] = line.split(" ");
+    if (name && version && status === "installed") out[name] = version;
+  }
+  const missing = packages.filter((p) => !out[p]);
+  if (missing.length) {
+    throw new GuestBuildError(guest, `needed Debian packages are not installed: ${missing.join(", ")}`, {
+      code: "GUEST_BUILD",
+      advice: `install them with: sudo apt-get install ${missing.join(" ")}   (or run: npm run setup)`,
+      details: { missing },
+    });
+  }
+  return out;
+}
+
+/** A package as apt would download it now. */
+export interface AptCandidate {
+  readonly name: string;
+  readonly version: string;
+  readonly depends: string;
+}
+
+/** apt's candidate for a package, from the local package lists (no network). */
+export async function aptCandidate(guest: string, pkg: string): Promise<AptCandidate> {
+  const r = await buildTool(guest, ["apt-cache", "show", "--no-all-versions", pkg], { reject: false });
+  const version = /^Version: (.+)$/m.exec(r.stdout)?.[1];
+  if (r.exitCode !== 0 || !version) {
+    throw new GuestBuildError(guest, `apt knows no package ${pkg}`, {
+      code: "GUEST_NETWORK",
+      advice: "run `apt-get update` (with deb.debian.org bookworm and bookworm-security in sources.list), then retry",
+      details: { stderr: r.stderr },
+    });
+  }
+  return { name: pkg, version, depends: /^Depends: (.+)$/m.exec(r.stdout)?.[1] ?? "" };
+}
+
+/** The versioned kernel package behind Debian's cloud kernel metapackage. */
+export async function cloudKernelPackage(guest: string): Promise<AptCandidate & { release: string }> {
+  const meta = await aptCandidate(guest, "linux-image-cloud-amd64");
+  const name = /(linux-image-(\d[^\s,]*-cloud-amd64))/.exec(meta.depends);
+  if (!name) throw new GuestBuildError(guest, `cannot read the kernel package from: ${meta.depends}`);
+  const pkg = await aptCandidate(guest, name[1]!);
+  return { ...pkg, release: name[2]! };
+}
+
+/**
+ * Downloads `.deb` files into `dir` (apt-get download) and unpacks each into `into`.
+ * Returns the downloaded file names.
+ */
+export async function downloadAndExtract(
+  guest: string,
+  packages: readonly string[],
+  dir: string,
+  into: string,
+): Promise<string[]> {
+  // As root, apt drops to the _apt user, which cannot write our private temp dir.
+  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const sandbox = asRoot ? ["-o", "APT::Sandbox::User=root"] : [];
+  await buildTool(guest, ["apt-get", "download", "-q", ...sandbox, ...packages], { cwd: dir });
+  const debs = (await readdir(dir)).filter((f) => f.endsWith(".deb"));
+  for (const deb of debs) await buildTool(guest, ["dpkg-deb", "-x", join(dir, deb), into]);
+  return debs;
+}
