@@ -8,6 +8,8 @@ import { SpecError } from "../errors/errors.ts";
 import { compile } from "../compile/compile.ts";
 import { shellQuote } from "../compile/shell.ts";
 import type { CompileContext, CompiledVm } from "../compile/types.ts";
+import type { StartOptions } from "../machine/start.ts";
+import type { RunningVm } from "../machine/running-vm.ts";
 import { DEFAULT_SPEC, deepFreeze } from "./defaults.ts";
 import { checkFormat, inferFormat } from "./format.ts";
 import { checkPath } from "./path.ts";
@@ -551,6 +553,20 @@ export class VmBuilder {
    */
   toCommandLine(ctx: Partial<CompileContext> = {}): string {
     return commandLineOf(this.compile(ctx), ctx.runDir ?? `/tmp/qemukit/${this.spec.name ?? "vm"}`);
+  }
+
+  /**
+   * Start the VM (creates the run directory and overlays, spawns QEMU, connects QMP and
+   * the console). The machine layer is loaded only now, so describing VMs stays I/O-free.
+   * @example
+   * ```ts
+   * await using m = await vm().accel("tcg").disk(overlay("debian-12.qcow2")).start();
+   * await m.console.waitFor(/login:/);
+   * ```
+   */
+  async start(options?: StartOptions): Promise<RunningVm> {
+    const { startVm } = await import("../machine/start.ts");
+    return startVm(this.spec, options);
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
