@@ -20,7 +20,7 @@ export interface AccelOptions {
   readonly qemu?: string;
   /** Read and write the per-boot cache. @default true */
   readonly cache?: boolean;
-  /** KVM probe time limit in ms. @default 1500 */
+  /** How long the KVM probe's vCPU gets to run the test payload, in ms. @default 1000 */
   readonly probeTimeout?: number;
 }
 
@@ -61,8 +61,8 @@ const inFlight = new Map<string, Promise<AccelVerdict>>();
 
 /**
  * Decides whether KVM can really run a guest here. Facts settle most hosts instantly
- * (no /dev/kvm, no access, KVM-PVM); otherwise a bounded probe (≤ 1.5 s) runs a few guest
- * instructions under KVM. Cached per boot in `cacheDir()/host/`.
+ * (no /dev/kvm, no access, KVM-PVM); otherwise a bounded probe runs a few guest
+ * instructions under KVM (a KVM that cannot run them costs 1 s, once per boot). Cached per boot in `cacheDir()/host/`.
  *
  * @example
  * ```ts
@@ -92,7 +92,7 @@ async function decide(root: string, qemu: string, useCache: boolean, probeTimeou
   let verdict = verdictFromFacts(facts);
   if (!verdict) {
     const binary = await which(qemu);
-    const probe = binary ? await probeAccel("kvm", { qemu: binary, timeout: probeTimeout ?? 1500 }) : undefined;
+    const probe = binary ? await probeAccel("kvm", { qemu: binary, timeout: probeTimeout ?? 1000 }) : undefined;
     verdict = verdictFromProbe(facts, probe);
   }
   if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, verdict);

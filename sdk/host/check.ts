@@ -3,7 +3,6 @@
  * plus the KVM-or-TCG verdict.
  * @module
  */
-import { basename } from "node:path";
 import type { Accel } from "../spec/types.ts";
 import { readHostFacts } from "./facts.ts";
 import { probeAccel } from "./probe.ts";
@@ -19,7 +18,7 @@ export interface HostCheckOptions {
   readonly qemu?: string;
   /** Run QEMU probes (KVM when the facts allow, and TCG). @default true */
   readonly probe?: boolean;
-  /** Time limit of each probe in ms. @default 1500 */
+  /** How long each probe's vCPU gets to run the test payload, in ms. @default 1000 */
   readonly probeTimeout?: number;
 }
 
@@ -137,22 +136,22 @@ function devKvmItems(f: HostFacts): HostCheckItem[] {
   return items;
 }
 
-function toolItems(tools: readonly HostQemuTool[]): HostCheckItem[] {
-  const systems = tools.filter((t) => t.name !== "qemu-img");
-  const found = systems.filter((t) => t.path);
+function toolItems(tools: readonly HostQemuTool[], wanted: string, qemu: HostQemuTool | undefined): HostCheckItem[] {
+  const found = tools.filter((t) => t.name !== "qemu-img" && t.path);
   const img = tools.find((t) => t.name === "qemu-img");
   const items: HostCheckItem[] = [];
-  items.push(found.length > 0
+  items.push(qemu
     ? {
       id: "qemu-system",
       status: "pass",
       summary: found.map((t) => `${t.name} ${t.version ?? "(version unknown)"}`).join(", "),
-      detail: found.map((t) => t.path).join(", "),
+      detail: `using ${qemu.path}`,
     }
     : {
       id: "qemu-system",
       status: "fail",
-      summary: "no qemu-system binary on PATH",
+      summary: `${wanted} not found`,
+      ...(found.length ? { detail: `also on PATH: ${found.map((t) => t.path).join(", ")}` } : {}),
       fix: "sudo apt-get install qemu-system-x86   (or run: npm run setup)",
     });
   items.push(img?.path
@@ -170,7 +169,7 @@ function probeItem(accel: Accel, p: AccelProbeResult): HostCheckItem {
     id: `${accel}-probe`,
     status: "fail",
     summary: p.timedOut
-      ? `${accel.toUpperCase()} started but the vCPU made no progress within ${p.ms} ms${accel === "kvm" ? kvm : ""}`
+      ? `${accel.toUpperCase()} started but the vCPU made no progress within ${p.runMs ?? p.ms} ms${accel === "kvm" ? kvm : ""}`
       : `${accel.toUpperCase()} could not start a guest`,
     ...(p.error ? { detail: p.error } : {}),
   };
@@ -190,12 +189,13 @@ function probeItem(accel: Accel, p: AccelProbeResult): HostCheckItem {
 export async function check(options: HostCheckOptions = {}): Promise<HostReport> {
   const root = options.root ?? "/";
   const qemuName = options.qemu ?? "qemu-system-x86_64";
-  const timeout = options.probeTimeout ?? 1500;
+  const timeout = options.probeTimeout ?? 1000;
   const programs = QEMU_PROGRAMS.includes(qemuName as never) ? [...QEMU_PROGRAMS] : [qemuName, ...QEMU_PROGRAMS];
   const [facts, tools] = await Promise.all([readHostFacts(root), Promise.all(programs.map(findQemuTool))]);
+  // An explicitly named binary is used or reported missing, never silently replaced.
   const qemu = tools.find((t) => t.name === qemuName && t.path) ??
-    tools.find((t) => t.path && /^qemu-system-x86_64$|^qemu-kvm$/.test(basename(t.name)));
-  const items: HostCheckItem[] = [cpuItem(facts), ...modulesItems(facts), ...devKvmItems(facts), ...toolItems(tools)];
+    (options.qemu ? undefined : tools.find((t) => t.path && t.name === "qemu-kvm"));
+  const items: HostCheckItem[] = [cpuItem(facts), ...modulesItems(facts), ...devKvmItems(facts), ...toolItems(tools, qemuName, qemu)];
 
   const probing = options.probe ?? true;
   // The probe runs whenever /dev/kvm opens, even when the facts already rule KVM out (KVM-PVM):

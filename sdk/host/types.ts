@@ -85,6 +85,10 @@ export interface AccelProbeResult {
   /** Gave up waiting for the payload: the vCPU made no progress in time. */
   readonly timedOut: boolean;
   readonly ms: number;
+  /** ms from resuming the vCPU to QEMU's exit (or to giving up). */
+  readonly runMs?: number;
+  /** Process id the probe QEMU had (it has exited by the time the result exists). */
+  readonly pid?: number;
   /** QEMU's own complaint (e.g. "Could not access KVM kernel module"). */
   readonly error?: string;
 }

@@ -65,16 +65,19 @@ export function verdictFromProbe(
   };
   if (!probe) return { use: "tcg", reason: "no qemu-system binary was found to probe KVM with", ...base };
   if (probe.ran) return { use: "kvm", reason: `KVM ran a test guest in ${probe.ms} ms`, ...base };
-  if (probe.queryKvm && !probe.queryKvm.enabled) {
-    return { use: "tcg", reason: "QEMU started but query-kvm reports KVM disabled", ...base };
+  if (probe.timedOut && probe.runMs === undefined) {
+    return { use: "tcg", reason: `QEMU with KVM did not start and answer QMP within ${probe.ms} ms`, ...base };
   }
   if (probe.timedOut) {
     return {
       use: "tcg",
       reason: `KVM initialised${probe.queryKvm?.enabled ? " (query-kvm: enabled)" : ""} but the vCPU ran no guest ` +
-        `code within ${probe.ms} ms: this KVM cannot run ordinary guests (paravirtual or broken)`,
+        `code within ${probe.runMs} ms: this KVM cannot run ordinary guests (paravirtual or broken)`,
       ...base,
     };
+  }
+  if (probe.queryKvm && !probe.queryKvm.enabled) {
+    return { use: "tcg", reason: "QEMU started but query-kvm reports KVM disabled", ...base };
   }
   return { use: "tcg", reason: `QEMU could not use KVM: ${probe.error ?? "unknown error"}`, ...base };
 }
