@@ -43,7 +43,7 @@ export function formatError(e: ErrorLike, colors: boolean): string {
     const cause = e.cause instanceof Error ? `${e.cause.name}: ${e.cause.message}` : inspect(e.cause, { colors, depth: 1 });
     lines.push(dim(`  cause: ${cause.split("\n")[0]}`));
   }
-  const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !/node:|REPL\d*:|repl\.ts/.test(l));
+  const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !/node:|REPL\d*:|repl\.ts|qemukit-repl\/|node_modules/.test(l));
   lines.push(...frames.slice(0, 3).map((f) => dim(f)));
   return lines.join("\n");
 }
