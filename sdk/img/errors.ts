@@ -16,6 +16,8 @@
  * | `IMAGE_ACCESS` | permission denied |
  * | `IMAGE_ABORTED` | the caller aborted the operation (AbortSignal) |
  * | `IMAGE_INVALID_ARGUMENT` | an option qemu-img rejected (bad option name/value) |
+ * | `SNAPSHOT_EXISTS` | an internal snapshot with that name exists already |
+ * | `SNAPSHOT_NOT_FOUND` | no internal snapshot with that name or id |
  * | `IMAGE_FAILED` | any other qemu-img failure; `cause` holds the ProcessError |
  * @module
  */
@@ -36,6 +38,8 @@ export type ImageErrorCode =
   | "IMAGE_ACCESS"
   | "IMAGE_ABORTED"
   | "IMAGE_INVALID_ARGUMENT"
+  | "SNAPSHOT_EXISTS"
+  | "SNAPSHOT_NOT_FOUND"
   | "IMAGE_FAILED";
 
 /**

@@ -23,6 +23,8 @@ export interface RunContext {
   readonly onStdout?: (chunk: string) => void;
   /** Kills qemu-img on abort; the call rejects with IMAGE_ABORTED. */
   readonly signal?: AbortSignal;
+  /** Exit codes that are answers, not failures (check: 2, 3; compare: 1). */
+  readonly okExitCodes?: readonly number[];
   /** Extra environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -43,13 +45,16 @@ export function qemuImgProgram(): string {
 export async function runQemuImg(args: readonly string[], ctx: RunContext): Promise<ExecResult> {
   const argv = [qemuImgProgram(), ...args];
   try {
-    return await exec(argv, {
+    const r = await exec(argv, {
       debianPackage: "qemu-utils",
       onStderr: ctx.onStderr,
       onStdout: ctx.onStdout,
       signal: ctx.signal,
       env: ctx.env,
+      reject: ctx.okExitCodes === undefined,
     });
+    if (r.exitCode === 0 || (r.exitCode !== null && ctx.okExitCodes?.includes(r.exitCode))) return r;
+    throw new ProcessError(argv, r.exitCode, r.stderr, { signal: r.signal });
   } catch (e) {
     throw mapQemuImgError(e, ctx);
   }

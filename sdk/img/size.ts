@@ -79,7 +79,6 @@ export function formatSize(bytes: bigint | number): string {
   while (i < names.length - 1 && b >= 1024n ** BigInt(i + 1)) i++;
   if (i === 0) return `${b} B`;
   const v = Number(b * 1000n / 1024n ** BigInt(i)) / 1000;
-  // qemu-img prints three significant digits
-  const text = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-  return `${text.replace(/\.?0+$/, "")} ${names[i]}`;
+  // qemu-img prints three significant digits (%0.3g)
+  return `${Number(v.toPrecision(3))} ${names[i]}`;
 }
