@@ -20,3 +20,6 @@ export type {
   QmpWaitOptions,
 } from "./types.ts";
 export type { QmpCommands, QmpEvents } from "@qemu-types/qmp";
+export { generateTypes, readQemuSchema, DEFAULT_TYPES_DIR, type GenerateTypesOptions, type GenerateTypesResult } from "./typegen/generate.ts";
+export { renderTypes, type GeneratedFiles, type QemuIdentity } from "./typegen/render.ts";
+export type { SchemaEntry } from "./typegen/schema.ts";

@@ -26,7 +26,7 @@ describe("QmpClient against real QEMU (-machine none)", () => {
   });
 
   it("runs typed queries and HMP", async () => {
-    const status = (await qmp.executeRaw("query-status")) as { status: string; running: boolean };
+    const status = await qmp.execute("query-status");
     expect(status.status).toBe("prelaunch");
     expect(status.running).toBe(false);
     expect(await qmp.hmp("info status")).toMatch(/paused \(prelaunch\)/);

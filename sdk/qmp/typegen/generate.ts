@@ -1,0 +1,120 @@
+/**
+ * `qemukit types generate`: start the installed QEMU, read its QMP schema and write the
+ * `@qemu-types/qmp` sources (or check that they are up to date).
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { QemukitError, ToolNotFoundError } from "../../errors/errors.ts";
+import { QmpClient } from "../client.ts";
+import { renderTypes, type GeneratedFiles, type QemuIdentity } from "./render.ts";
+import type { SchemaEntry } from "./schema.ts";
+
+/** Where the committed baseline lives: `packages/qmp-types/src` of this checkout. */
+export const DEFAULT_TYPES_DIR = fileURLToPath(new URL("../../../packages/qmp-types/src/", import.meta.url));
+
+/** Options for {@link generateTypes}. */
+export interface GenerateTypesOptions {
+  /** QEMU binary to introspect. @default "qemu-system-x86_64" */
+  readonly qemu?: string;
+  /** Output directory. @default {@link DEFAULT_TYPES_DIR} */
+  readonly outDir?: string;
+  /** Do not write; report which files differ from what would be generated. */
+  readonly check?: boolean;
+}
+
+/** What {@link generateTypes} did. */
+export interface GenerateTypesResult {
+  readonly qemu: QemuIdentity;
+  readonly outDir: string;
+  /** Every generated file name. */
+  readonly files: readonly string[];
+  /** Files whose content differs from what is on disk (written unless `check`). */
+  readonly changed: readonly string[];
+}
+
+/**
+ * Reads the schema of a freshly started QEMU (`-machine none`, paused, no devices) and
+ * returns it with QEMU's identity. The QEMU process is always killed afterwards.
+ *
+ * @example
+ * ```ts
+ * const { schema, qemu } = await readQemuSchema();
+ * console.log(qemu.version, schema.length);
+ * ```
+ */
+export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise<{ schema: SchemaEntry[]; qemu: QemuIdentity }> {
+  const dir = mkdtempSync(join(tmpdir(), "qk-typegen-"));
+  const socket = join(dir, "qmp.sock");
+  const child = spawn(qemuBinary, [
+    "-machine", "none", "-accel", "tcg", "-nodefaults", "-display", "none", "-S",
+    "-qmp", `unix:${socket},server=on,wait=off`,
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<Error | number | null>((resolve) => {
+    child.once("error", (e) => resolve(e));
+    child.once("exit", (code) => resolve(code));
+  });
+  try {
+    const early = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
+    if (early instanceof Error && (early as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ToolNotFoundError(qemuBinary, "qemu-system-x86");
+    }
+    const connecting = QmpClient.connect(socket, { retryUntil: Date.now() + 15_000, timeout: 15_000 });
+    const qmp = await Promise.race([
+      connecting,
+      exited.then((r) => {
+        throw new QemukitError("QEMU_EXITED", `${qemuBinary} exited (${String(r)}) before its QMP socket was ready: ${stderr.trim()}`, {
+          advice: "run the same QEMU by hand with -machine none -qmp stdio to see why",
+        });
+      }),
+    ]);
+    try {
+      const schema = (await qmp.schema()) as unknown as SchemaEntry[];
+      const v = (await qmp.executeRaw("query-version")) as { qemu: { major: number; minor: number; micro: number }; package: string };
+      return { schema, qemu: { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`, package: v.package.trim() } };
+    } finally {
+      await qmp.close();
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Regenerates the `@qemu-types/qmp` sources from the installed QEMU. Files are replaced
+ * atomically (write to a temp file, then rename), so a failure leaves the old ones intact.
+ *
+ * @example
+ * ```ts
+ * const r = await generateTypes({ check: true });
+ * if (r.changed.length) console.log("stale:", r.changed);
+ * ```
+ */
+export async function generateTypes(options: GenerateTypesOptions = {}): Promise<GenerateTypesResult> {
+  const { schema, qemu } = await readQemuSchema(options.qemu);
+  const files: GeneratedFiles = renderTypes(schema, qemu);
+  const outDir = options.outDir ?? DEFAULT_TYPES_DIR;
+  const changed = Object.keys(files).filter((name) => {
+    const path = join(outDir, name);
+    return !existsSync(path) || readFileSync(path, "utf8") !== files[name];
+  });
+  if (!options.check && changed.length) {
+    mkdirSync(outDir, { recursive: true });
+    for (const name of changed) {
+      const path = join(outDir, name);
+      const tmp = `${path}.tmp-${process.pid}`;
+      writeFileSync(tmp, files[name]!);
+      renameSync(tmp, path);
+    }
+  }
+  return { qemu, outDir, files: Object.keys(files), changed };
+}
