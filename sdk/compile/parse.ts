@@ -4,7 +4,7 @@
  * @module
  */
 import { SpecError } from "../errors/errors.ts";
-import { VmBuilder, vm } from "../spec/builder.ts";
+import { VmBuilder, vm, type DiskOptions, type NetworkChoice } from "../spec/builder.ts";
 import { checkFormat } from "../spec/format.ts";
 import type { Accel, DiskSpec, ImageFormat, LegacySlot, PortForward, VmSpec } from "../spec/types.ts";
 import { LEGACY_INDEX } from "../spec/validate.ts";
@@ -25,7 +25,7 @@ export interface ParsedCommandLine {
 
 /** QEMU options that take no value (anything else is assumed to take exactly one). */
 const FLAGS = new Set([
-  "-S", "-s", "-snapshot", "-no-reboot", "-no-shutdown", "-nodefaults", "-no-hpet", "-no-acpi",
+  "-S", "-s", "-snapshot", "-no-reboot", "-no-shutdown", "-no-hpet", "-no-acpi",
   "-enable-kvm", "-daemonize", "-nographic", "-full-screen", "-no-user-config", "-usb", "-no-fd-bootchk",
   "-only-migratable", "-preconfig", "-version", "-help", "-h", "-win2k-hack", "-no-quit", "-alt-grab",
   "-ctrl-grab", "-no-frame", "-enable-fips", "-rtc-td-hack", "-old-param", "-semihosting",
@@ -134,6 +134,12 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
   const nextFreeSlot = (): LegacySlot | undefined =>
     (["hda", "hdb", "hdc", "hdd"] as const).find((s) => !b.spec.disks.some((d) => d.legacySlot === s));
 
+  const own = recogniseOwnPlumbing(words.slice(i).map((w) => (w.startsWith("--") ? w.slice(1) : w)), i);
+  if (own.qmp) patch({ qmp: true });
+  if (own.serial) patch({ serial: own.serial });
+  let nodefaults = false;
+  let sawNetwork = false;
+
   for (; i < words.length; i++) {
     const word = words[i];
     if (!word.startsWith("-")) {
@@ -151,7 +157,21 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
       } else keep(opt);
       continue;
     }
+    if (opt === "-nodefaults") {
+      nodefaults = true;
+      continue;
+    }
     const value = words[++i];
+    if (own.consumed.has(i)) {
+      const disk = own.disks.get(i);
+      if (disk) b = b.disk(disk);
+      const net = own.networks.get(i);
+      if (net) {
+        sawNetwork = true;
+        b = b.network(net);
+      }
+      continue;
+    }
     if (value === undefined) {
       throw new SpecError(`option ${word} needs a value`, {
         code: "SPEC_PARSE", advice: `complete it, e.g. ${word} <value>`, details: { option: word },
@@ -259,6 +279,7 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
         else keep(opt, value);
         break;
       case "-nic": case "-net": {
+        sawNetwork = true;
         if (value === "none") {
           patch({ network: { kind: "none" } });
           break;
@@ -274,6 +295,10 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
         }
         break;
       }
+      case "-pidfile":
+        // qemukit's own pidfile lives in the run directory and is re-added by daemonize().
+        if (!/(^|\/)qemu\.pid$/.test(value)) keep(opt, value);
+        break;
       case "-netdev":
         rawNetwork = true;
         keep(opt, value);
@@ -292,11 +317,115 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
   if (kernel !== undefined) b = b.kernel(kernel, { ...(initrd !== undefined ? { initrd } : {}), ...(append !== undefined ? { append } : {}) });
   if (!sawDisplay) b = b.display("gtk");
   // Raw network or serial options replace the defaults qemukit would add, as they would replace QEMU's.
-  if (rawNetwork) patch({ network: { kind: "none" } });
+  if (rawNetwork || (nodefaults && !sawNetwork)) patch({ network: { kind: "none" } });
   if (rawSerial) patch({ serial: { kind: "none" } });
   b = b.accel(explicitAccel ?? (accel.length > 0 ? accel : ["tcg"]));
   if (raw.length > 0) b = b.args(...raw);
   return { builder: b, unmodelled, ...(program !== undefined ? { program } : {}) };
+}
+
+interface OwnPlumbing {
+  /** Indexes (into the full word list) of option values already accounted for. */
+  readonly consumed: Set<number>;
+  readonly disks: Map<number, DiskOptions>;
+  readonly networks: Map<number, NetworkChoice>;
+  qmp: boolean;
+  serial?: VmSpec["serial"];
+}
+
+const DISK_DEVICES: Readonly<Record<string, { interface: DiskSpec["interface"]; media: DiskSpec["media"] }>> = {
+  "virtio-blk-pci": { interface: "virtio", media: "disk" },
+  "ide-hd": { interface: "ide", media: "disk" },
+  "ide-cd": { interface: "ide", media: "cdrom" },
+  "scsi-hd": { interface: "scsi", media: "disk" },
+  "scsi-cd": { interface: "scsi", media: "cdrom" },
+};
+
+/**
+ * Recognise what qemukit's own compiler emits (QMP and console chardevs, -blockdev +
+ * -device pairs, -netdev + NIC pairs, VGA), so its output (e.g. from `ps`) parses back
+ * into the same spec instead of into raw arguments. `offset` maps indexes back to `words`.
+ */
+function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlumbing {
+  const r: OwnPlumbing = { consumed: new Set(), disks: new Map(), networks: new Map(), qmp: false };
+  const opts = (j: number) => splitOpts(words[j] ?? "");
+  const find = (opt: string, pred: (head: string | undefined, o: Record<string, string>, n: number) => boolean) => {
+    for (let j = 0; j < words.length - 1; j++) {
+      if (words[j] !== opt) continue;
+      const { head, pairs } = opts(j + 1);
+      if (pred(head, Object.fromEntries(pairs), pairs.length)) return j + 1;
+    }
+    return -1;
+  };
+  const eat = (...js: number[]) => js.forEach((j) => r.consumed.add(j + offset));
+  const serverSocket = (o: Record<string, string>, id: string, n: number) =>
+    o.id === id && o.path !== undefined && o.server === "on" && o.wait === "off" && n === 4;
+
+  const qmpDev = find("-chardev", (h, o, n) => h === "socket" && serverSocket(o, "qmp", n));
+  const mon = find("-mon", (h, o, n) => h === undefined && o.chardev === "qmp" && o.mode === "control" && n === 2);
+  if (qmpDev >= 0 && mon >= 0) {
+    r.qmp = true;
+    eat(qmpDev, mon);
+  }
+  const serialDev = find("-device", (h, o, n) => h === "isa-serial" && o.chardev === "console" && n === 1);
+  const con = find("-chardev", (h, o, n) =>
+    (h === "socket" && serverSocket(o, "console", n)) || (h === "file" && o.id === "console" && o.path !== undefined && n === 2) ||
+    (h === "stdio" && o.id === "console" && n === 1));
+  if (serialDev >= 0 && con >= 0) {
+    const { head, pairs } = opts(con);
+    const o = Object.fromEntries(pairs);
+    r.serial = head === "socket" ? { kind: "socket" } : head === "file" ? { kind: "file", path: o.path } : { kind: "stdio" };
+    eat(serialDev, con);
+  }
+  const vga = find("-device", (h, _o, n) => h === "VGA" && n === 0);
+  if (vga >= 0) eat(vga);
+
+  let scsi = false;
+  for (let j = 0; j < words.length - 1; j++) {
+    if (words[j] !== "-device") continue;
+    const { head, pairs } = opts(j + 1);
+    const dev = Object.fromEntries(pairs);
+    const kind = head !== undefined ? DISK_DEVICES[head] : undefined;
+    if (!kind || !dev.drive || !pairs.every(([k]) => ["drive", "id", "bootindex", "write-cache", "bus"].includes(k))) continue;
+    const bd = find("-blockdev", (h, o) => h === undefined && o["node-name"] === dev.drive);
+    if (bd < 0) continue;
+    const o = Object.fromEntries(opts(bd).pairs);
+    const known = ["driver", "node-name", "read-only", "cache.direct", "cache.no-flush", "file.driver", "file.filename", "file.aio"];
+    if (!Object.keys(o).every((k) => known.includes(k)) || o["file.driver"] !== "file" || !o["file.filename"]) continue;
+    const direct = o["cache.direct"] === "on";
+    const noWriteCache = dev["write-cache"] === "off";
+    const cache = direct && noWriteCache ? "directsync" : direct ? "none" : o["cache.no-flush"] === "on" ? "unsafe" : noWriteCache ? "writethrough" : undefined;
+    r.disks.set(j + 1 + offset, {
+      path: o["file.filename"],
+      format: o.driver as ImageFormat,
+      interface: kind.interface,
+      media: kind.media,
+      readOnly: o["read-only"] === "on",
+      ...(cache !== undefined ? { cache } : {}),
+      ...(o["file.aio"] !== undefined ? { aio: o["file.aio"] as DiskSpec["aio"] } : {}),
+      ...(dev.bootindex !== undefined ? { bootIndex: Number(dev.bootindex) } : {}),
+    });
+    if (kind.interface === "scsi") scsi = true;
+    eat(j + 1, bd);
+  }
+  if (scsi) {
+    const ctl = find("-device", (h, o, n) => h === "virtio-scsi-pci" && o.id === "scsi0" && n === 1);
+    if (ctl >= 0) eat(ctl);
+  }
+  for (let j = 0; j < words.length - 1; j++) {
+    if (words[j] !== "-device") continue;
+    const { head, pairs } = opts(j + 1);
+    const o = Object.fromEntries(pairs);
+    if ((head !== "e1000" && head !== "virtio-net-pci") || !o.netdev || pairs.length !== 1) continue;
+    const nd = find("-netdev", (h, n) => h === "user" && n.id === o.netdev);
+    if (nd < 0) continue;
+    const np = opts(nd).pairs;
+    const forwards = np.filter(([k]) => k === "hostfwd").map(([, v]) => parseForward(v));
+    if (!np.every(([k]) => k === "id" || k === "hostfwd") || !forwards.every((f) => f)) continue;
+    r.networks.set(j + 1 + offset, { user: forwards as PortForward[], model: head });
+    eat(j + 1, nd);
+  }
+  return r;
 }
 
 function parseDrive(b: VmBuilder, value: string, nextFreeSlot: () => LegacySlot | undefined): VmBuilder | undefined {
