@@ -184,6 +184,11 @@ export function judge(
   if (bad) {
     return fail("VERIFY_BAD_SIGNATURE", `BAD signature from ${bad.userId ?? bad.keyId}: the signed data does not match the signature`, bad);
   }
+  if (parsed.malformed) {
+    // gpgv still reports the signatures it could read before the damage; a partly
+    // unreadable signature block is not a verified one.
+    return fail("VERIFY_MALFORMED", "the signature data is truncated or damaged (gpgv found unreadable OpenPGP data)", sigs[0]);
+  }
   let good = sigs.filter((s) => s.status === "good");
   if (good.length > 0 && options.fingerprints?.length) {
     const want = new Set(options.fingerprints.map((f) => f.replace(/\s+/g, "").toUpperCase()));
@@ -194,6 +199,9 @@ export function judge(
     good = matching;
   }
   const notGood = sigs.filter((s) => s.status !== "good");
+  if (good.length > 0 && notGood.length === 0 && exitCode !== 0) {
+    return fail("VERIFY_SIGNATURE_ERROR", `gpgv exited with ${exitCode ?? "a signal"} although every signature it reported was good`, good[0]);
+  }
   if (good.length > 0 && !(options.requireAll && notGood.length > 0)) {
     const g = good[0]!;
     return {
