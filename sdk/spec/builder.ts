@@ -583,7 +583,7 @@ export class VmBuilder {
 /** Join a compiled VM into one runnable shell line (see {@link VmBuilder.toCommandLine}). */
 export function commandLineOf(compiled: CompiledVm, runDir: string): string {
   const steps: string[][] = [];
-  if (compiled.argv.some((a) => a.includes(runDir)) || compiled.overlays.some((o) => o.temporary)) {
+  if (compiled.qmpSocket || compiled.consoleSocket || compiled.pidfile || compiled.overlays.some((o) => o.temporary)) {
     steps.push(["mkdir", "-p", "--", runDir]);
   }
   for (const o of compiled.overlays) {
