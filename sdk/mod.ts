@@ -19,7 +19,18 @@ export * from "./errors/mod.ts";
 export * from "./spec/mod.ts";
 export * from "./compile/mod.ts";
 export * from "./qmp/mod.ts";
-export * from "./img/mod.ts";
+// The image layer's own `overlay`/`IMAGE_FORMATS` are reachable as `image.overlay` and
+// through the spec layer; everything else of it is public as is.
+export {
+  image, ImageError, ImageLockedError, registerLockHolderLookup, isImageFormat, maxVirtualSize,
+  detectFormat, createOverlay, ConvertTask, formatSize, parseImageSize,
+} from "./img/mod.ts";
+export type {
+  ImageErrorCode, LockHolderLookup, OverlayResult, BackingPathMode, CreateOptions, CreateResult, FormatOptions,
+  Preallocation, InfoOptions, FormatSpecific, ImageInfo, SnapshotInfo, ConvertOptions, ConvertProgress, ConvertResult,
+  SnapshotOptions, ResizeOptions, CheckOptions, CheckResult, CommitOptions, RebaseOptions, MeasureOptions, MeasureResult,
+  MapExtent, MapOptions, DuLayer, DuOptions, DuResult, CompareOptions, CompareResult, Size, ChainLayer,
+} from "./img/mod.ts";
 export * from "./machine/mod.ts";
 export * from "./host/mod.ts";
 export * from "./verify/mod.ts";
