@@ -67,8 +67,20 @@ export function writesSideFiles(format: ImageFormat, options: FormatOptions | un
   return format === "vmdk" && typeof sub === "string" && sub !== "monolithicSparse" && sub !== "streamOptimized";
 }
 
+/** Checks a cluster size: a power of two from 512 bytes to 2 MiB (qcow2, qed). */
+export function checkClusterSize(clusterSize: number | undefined): void {
+  if (clusterSize === undefined) return;
+  if (!Number.isInteger(clusterSize) || clusterSize < 512 || clusterSize > 2 * 1024 * 1024 || (clusterSize & (clusterSize - 1)) !== 0) {
+    throw new ImageError("IMAGE_INVALID_ARGUMENT", `invalid cluster size ${clusterSize}`, {
+      advice: "use a power of two from 512 to 2097152 bytes (65536 is the default)",
+      details: { clusterSize },
+    });
+  }
+}
+
 /** Checks a size against the format's limit; returns exact bytes. */
 export function checkSize(size: Size, format: ImageFormat, clusterSize?: number): bigint {
+  checkClusterSize(clusterSize);
   const bytes = parseImageSize(size);
   const max = maxVirtualSize(format, clusterSize);
   if (bytes > max) {
