@@ -31,7 +31,14 @@ export function plainFile(path: string): string {
   return slash >= 0 && slash < colon ? path : `./${path}`;
 }
 
-/** Join `key=value` pairs (values escaped), dropping undefined ones; a leading bare word is allowed. */
+/**
+ * Join `key=value` pairs (values escaped), dropping undefined ones; a leading bare word is allowed.
+ *
+ * @example
+ * ```ts
+ * optList("socket", [["id", "qmp"], ["path", "/r,un/qmp.sock"], ["server", true]]);   // "socket,id=qmp,path=/r,,un/qmp.sock,server=on"
+ * ```
+ */
 export function optList(head: string | undefined, pairs: ReadonlyArray<readonly [string, string | number | boolean | undefined]>): string {
   const parts: string[] = head !== undefined ? [head] : [];
   for (const [k, v] of pairs) {

@@ -580,7 +580,14 @@ export class VmBuilder {
   }
 }
 
-/** Join a compiled VM into one runnable shell line (see {@link VmBuilder.toCommandLine}). */
+/**
+ * Join a compiled VM into one runnable shell line (see {@link VmBuilder.toCommandLine}).
+ *
+ * @example
+ * ```ts
+ * commandLineOf(vm().compile({ runDir: "/tmp/qk/a" }), "/tmp/qk/a");   // "mkdir -p -- /tmp/qk/a && qemu-system-x86_64 ..."
+ * ```
+ */
 export function commandLineOf(compiled: CompiledVm, runDir: string): string {
   const steps: string[][] = [];
   if (compiled.qmpSocket || compiled.consoleSocket || compiled.pidfile || compiled.overlays.some((o) => o.temporary)) {

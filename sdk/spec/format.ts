@@ -24,7 +24,15 @@ const BY_EXTENSION: Readonly<Record<string, ImageFormat>> = {
 /** Every format qemukit passes to QEMU. */
 export const IMAGE_FORMATS: readonly ImageFormat[] = ["qcow2", "raw", "vdi", "vmdk", "vhdx", "qed", "vpc"];
 
-/** The format an extension implies, or `undefined` when the name says nothing. */
+/**
+ * The format an extension implies, or `undefined` when the name says nothing.
+ *
+ * @example
+ * ```ts
+ * formatFromExtension("debian-11.qcow2");   // "qcow2"
+ * formatFromExtension("disk.bin");          // undefined
+ * ```
+ */
 export function formatFromExtension(path: string): ImageFormat | undefined {
   const base = path.slice(path.lastIndexOf("/") + 1);
   const dot = base.lastIndexOf(".");
@@ -54,7 +62,15 @@ export function inferFormat(path: string): ImageFormat {
   });
 }
 
-/** Throws `SPEC_FORMAT` unless `f` is a format qemukit knows. */
+/**
+ * Throws `SPEC_FORMAT` unless `f` is a format qemukit knows.
+ *
+ * @example
+ * ```ts
+ * checkFormat("raw");     // "raw"
+ * checkFormat("qcow3");   // throws SpecError SPEC_FORMAT
+ * ```
+ */
 export function checkFormat(f: string, path?: string): ImageFormat {
   if ((IMAGE_FORMATS as readonly string[]).includes(f)) return f as ImageFormat;
   throw new SpecError(`unknown image format ${JSON.stringify(f)}${path ? ` for ${JSON.stringify(path)}` : ""}`, {

@@ -104,6 +104,9 @@ export function parseMemoryMiB(m: number | string): number {
       if (e instanceof SpecError && /negative/.test(e.message)) {
         throw memoryError(`guest memory ${JSON.stringify(m)} is negative`, m);
       }
+      if (e instanceof SpecError && /too large/.test(e.message)) {
+        throw memoryError(`guest memory ${JSON.stringify(m)} is absurdly large (over 16 TiB)`, m);
+      }
       throw e;
     }
   }

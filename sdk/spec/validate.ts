@@ -22,7 +22,15 @@ export const LEGACY_INDEX: Readonly<Record<LegacySlot, number>> = { hda: 0, hdb:
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Throws `SPEC_NAME` unless `name` can name a run directory and a QEMU `-name`. */
+/**
+ * Throws `SPEC_NAME` unless `name` can name a run directory and a QEMU `-name`.
+ *
+ * @example
+ * ```ts
+ * checkName("web-1");   // "web-1"
+ * checkName("a b");     // throws SpecError SPEC_NAME
+ * ```
+ */
 export function checkName(name: string): string {
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw new SpecError(`invalid VM name ${JSON.stringify(name)}`, {
@@ -34,7 +42,15 @@ export function checkName(name: string): string {
   return name;
 }
 
-/** Throws `SPEC_MEMORY` unless `mib` is a sane whole number of MiB. */
+/**
+ * Throws `SPEC_MEMORY` unless `mib` is a sane whole number of MiB.
+ *
+ * @example
+ * ```ts
+ * checkMemoryMiB(512);   // 512
+ * checkMemoryMiB(0);     // throws SpecError SPEC_MEMORY
+ * ```
+ */
 export function checkMemoryMiB(mib: number): number {
   if (!Number.isInteger(mib) || mib <= 0 || mib > MAX_MEMORY_MIB) {
     throw new SpecError(`guest memory ${mib} MiB is not valid`, {
@@ -46,7 +62,15 @@ export function checkMemoryMiB(mib: number): number {
   return mib;
 }
 
-/** Throws `SPEC_SMP` unless the CPU count and topology are consistent. */
+/**
+ * Throws `SPEC_SMP` unless the CPU count and topology are consistent.
+ *
+ * @example
+ * ```ts
+ * checkSmp({ cpus: 4, sockets: 2, cores: 2 });   // ok
+ * checkSmp({ cpus: 4, cores: 3 });               // throws SpecError SPEC_SMP
+ * ```
+ */
 export function checkSmp(smp: VmSpec["smp"]): VmSpec["smp"] {
   const bad = (message: string, advice: string) =>
     new SpecError(message, { code: "SPEC_SMP", advice, details: { smp } });
@@ -70,7 +94,15 @@ export function checkSmp(smp: VmSpec["smp"]): VmSpec["smp"] {
   return smp;
 }
 
-/** Throws `SPEC_VNC_DISPLAY` unless the VNC display (and its websocket port) fit in TCP's port range. */
+/**
+ * Throws `SPEC_VNC_DISPLAY` unless the VNC display (and its websocket port) fit in TCP's port range.
+ *
+ * @example
+ * ```ts
+ * checkVncDisplay(1);       // 1 (TCP 5901)
+ * checkVncDisplay(60000);   // throws SpecError SPEC_VNC_DISPLAY
+ * ```
+ */
 export function checkVncDisplay(display: number, websocket = false): number {
   if (!Number.isInteger(display) || display < 0 || display > MAX_VNC_DISPLAY) {
     throw new SpecError(`VNC display ${display} is out of range`, {
@@ -89,7 +121,15 @@ export function checkVncDisplay(display: number, websocket = false): number {
   return display;
 }
 
-/** Throws `SPEC_PORT` unless `port` is a usable TCP/UDP port (1..65535). */
+/**
+ * Throws `SPEC_PORT` unless `port` is a usable TCP/UDP port (1..65535).
+ *
+ * @example
+ * ```ts
+ * checkPort(2222, "host port");   // 2222
+ * checkPort(0, "host port");      // throws SpecError SPEC_PORT
+ * ```
+ */
 export function checkPort(port: number, what: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new SpecError(`${what} ${port} is not a valid port`, {
@@ -101,7 +141,15 @@ export function checkPort(port: number, what: string): number {
   return port;
 }
 
-/** Throws `SPEC_VALUE` unless `value` can be passed where QEMU expects a bare identifier (machine, boot letters). */
+/**
+ * Throws `SPEC_VALUE` unless `value` can be passed where QEMU expects a bare identifier (machine, boot letters).
+ *
+ * @example
+ * ```ts
+ * checkWord("q35", "machine type");          // "q35"
+ * checkWord("q35,smm=off", "machine type");  // throws SpecError SPEC_VALUE
+ * ```
+ */
 export function checkWord(value: string, what: string, re = /^[A-Za-z0-9][A-Za-z0-9._-]*$/): string {
   if (typeof value !== "string" || !re.test(value)) {
     throw new SpecError(`invalid ${what} ${JSON.stringify(value)}`, {
@@ -122,7 +170,14 @@ function slotError(disk: DiskSpec, other: DiskSpec): SpecError {
   });
 }
 
-/** Throws `SPEC_DISK_SLOT` when `disk` would reuse a legacy slot already taken in `disks`. */
+/**
+ * Throws `SPEC_DISK_SLOT` when `disk` would reuse a legacy slot already taken in `disks`.
+ *
+ * @example
+ * ```ts
+ * checkSlotFree(vm().hdc("a.qcow2").spec.disks, vm().cdrom("b.iso").spec.disks[0]);   // throws SPEC_DISK_SLOT
+ * ```
+ */
 export function checkSlotFree(disks: readonly DiskSpec[], disk: DiskSpec): void {
   if (!disk.legacySlot) return;
   const other = disks.find((d) => d.legacySlot === disk.legacySlot);
