@@ -9,7 +9,7 @@ import { cacheDir } from "../util/dirs.ts";
 import { which } from "../util/exec.ts";
 import { readHostFacts } from "./facts.ts";
 import { probeAccel } from "./probe.ts";
-import type { AccelVerdict } from "./types.ts";
+import type { AccelVerdict, HostFacts } from "./types.ts";
 import { verdictFromFacts, verdictFromProbe } from "./verdict.ts";
 
 /** Options for {@link accelVerdict} and {@link resolveAccel}. */
@@ -31,28 +31,39 @@ export interface ResolvedAccel {
   readonly reason: string;
 }
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
+
+/**
+ * The facts a verdict rests on. Part of the cache key, so fixing the host within a boot
+ * (modprobe, chmod /dev/kvm, joining the kvm group) is noticed at once.
+ */
+function factsKey(facts: HostFacts): string {
+  const d = facts.devKvm;
+  return JSON.stringify([facts.cpu.virtFlag ?? null, facts.modules.map((m) => m.name), d.exists, d.openable ?? null, d.mode ?? null]);
+}
 
 /** Path of the per-boot verdict cache. */
 export function verdictCachePath(): string {
   return join(cacheDir(), "host", "accel-verdict.json");
 }
 
-async function readCached(bootId: string, qemu: string): Promise<AccelVerdict | undefined> {
+async function readCached(bootId: string, qemu: string, facts: string): Promise<AccelVerdict | undefined> {
   try {
     const data = JSON.parse(await readFile(verdictCachePath(), "utf8"));
-    if (data.version === CACHE_VERSION && data.bootId === bootId && data.qemu === qemu) return data.verdict;
+    if (data.version === CACHE_VERSION && data.bootId === bootId && data.qemu === qemu && data.facts === facts) {
+      return data.verdict;
+    }
   } catch { /* absent or unreadable: decide afresh */ }
   return undefined;
 }
 
-async function writeCached(bootId: string, qemu: string, verdict: AccelVerdict): Promise<void> {
+async function writeCached(bootId: string, qemu: string, facts: string, verdict: AccelVerdict): Promise<void> {
   const path = verdictCachePath();
   try {
     await mkdir(join(cacheDir(), "host"), { recursive: true });
     // Write-then-rename so a concurrent reader never sees half a file.
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, bootId, qemu, verdict }, null, 2));
+    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, bootId, qemu, facts, verdict }, null, 2));
     await rename(tmp, path);
   } catch { /* a read-only cache only costs a re-probe next time */ }
 }
@@ -62,7 +73,8 @@ const inFlight = new Map<string, Promise<AccelVerdict>>();
 /**
  * Decides whether KVM can really run a guest here. Facts settle most hosts instantly
  * (no /dev/kvm, no access, KVM-PVM); otherwise a bounded probe runs a few guest
- * instructions under KVM (a KVM that cannot run them costs 1 s, once per boot). Cached per boot in `cacheDir()/host/`.
+ * instructions under KVM (a KVM that cannot run them costs 1 s, once per boot). Cached in
+ * `cacheDir()/host/`, keyed on the boot id, the QEMU binary and the facts it rests on.
  *
  * @example
  * ```ts
@@ -86,7 +98,7 @@ export function accelVerdict(options: AccelOptions = {}): Promise<AccelVerdict> 
 async function decide(root: string, qemu: string, useCache: boolean, probeTimeout?: number): Promise<AccelVerdict> {
   const facts = await readHostFacts(root);
   if (useCache && facts.bootId) {
-    const cached = await readCached(facts.bootId, qemu);
+    const cached = await readCached(facts.bootId, qemu, factsKey(facts));
     if (cached) return cached;
   }
   let verdict = verdictFromFacts(facts);
@@ -95,7 +107,7 @@ async function decide(root: string, qemu: string, useCache: boolean, probeTimeou
     const probe = binary ? await probeAccel("kvm", { qemu: binary, timeout: probeTimeout ?? 1000 }) : undefined;
     verdict = verdictFromProbe(facts, probe);
   }
-  if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, verdict);
+  if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, factsKey(facts), verdict);
   return verdict;
 }
 

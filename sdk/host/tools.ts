@@ -8,7 +8,14 @@ import type { HostQemuTool } from "./types.ts";
 /** The programs the host check looks for, most important first. */
 export const QEMU_PROGRAMS = ["qemu-system-x86_64", "qemu-system-i386", "qemu-kvm", "qemu-img"] as const;
 
-/** Pulls `7.2.22` out of `QEMU emulator version 7.2.22 (Debian ...)` / `qemu-img version 7.2.22 ...`. */
+/**
+ * Pulls the version number out of `--version` output.
+ *
+ * @example
+ * ```ts
+ * parseQemuVersion("QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7)"); // "7.2.22"
+ * ```
+ */
 export function parseQemuVersion(text: string): string | undefined {
   return /version\s+(\d+\.\d+(?:\.\d+)?)/.exec(text)?.[1];
 }

@@ -4,12 +4,26 @@
  */
 import type { AccelVerdict, HostFacts, AccelProbeResult } from "./types.ts";
 
-/** The KVM-PVM case: a `kvm_pvm` module and no vmx/svm flag, so only PVM guest kernels can use KVM. */
+/**
+ * The KVM-PVM case: a `kvm_pvm` module and no vmx/svm flag, so only PVM guest kernels can use KVM.
+ *
+ * @example
+ * ```ts
+ * isPvmHost(await readHostFacts()); // true on the lab's cloud VMs
+ * ```
+ */
 export function isPvmHost(facts: HostFacts): boolean {
   return facts.modules.some((m) => /pvm/.test(m.name)) && facts.cpu.virtFlag === undefined;
 }
 
-/** What the facts alone say: a final verdict (always TCG), or `undefined` when only a probe can tell. */
+/**
+ * What the facts alone say: a final verdict (always TCG), or `undefined` when only a probe can tell.
+ *
+ * @example
+ * ```ts
+ * const v = verdictFromFacts(await readHostFacts()) ?? verdictFromProbe(facts, await probeAccel("kvm"));
+ * ```
+ */
 export function verdictFromFacts(facts: HostFacts, now = new Date()): AccelVerdict | undefined {
   const pvm = isPvmHost(facts);
   const base = { pvm, decidedAt: now.toISOString(), ...(facts.bootId ? { bootId: facts.bootId } : {}) };
@@ -42,7 +56,14 @@ export function verdictFromFacts(facts: HostFacts, now = new Date()): AccelVerdi
   return undefined;
 }
 
-/** The verdict after a KVM probe ran (facts said KVM might work). */
+/**
+ * The verdict after a KVM probe ran (facts said KVM might work); `"skipped"` when probing was off.
+ *
+ * @example
+ * ```ts
+ * verdictFromProbe(facts, await probeAccel("kvm")).use; // "kvm" when the vCPU ran the payload
+ * ```
+ */
 export function verdictFromProbe(
   facts: HostFacts,
   probe: AccelProbeResult | "skipped" | undefined,

@@ -41,12 +41,26 @@ export function algorithmFromFileName(path: string): DigestAlgorithm | undefined
   return (m[1]!.toLowerCase().replace("-", "")) as DigestAlgorithm;
 }
 
-/** The algorithm whose hex digest has `length` characters, or undefined. */
+/**
+ * The algorithm whose hex digest has `length` characters, or undefined.
+ *
+ * @example
+ * ```ts
+ * algorithmFromHexLength(64); // "sha256"
+ * ```
+ */
 export function algorithmFromHexLength(length: number): DigestAlgorithm | undefined {
   return BY_HEX_LENGTH[length];
 }
 
-/** Parses `SHA256`, `SHA-512`, `MD5` (BSD tag style) into an algorithm name. */
+/**
+ * Parses `SHA256`, `SHA-512`, `MD5` (BSD tag style) into an algorithm name.
+ *
+ * @example
+ * ```ts
+ * algorithmFromTag("SHA-512"); // "sha512"
+ * ```
+ */
 export function algorithmFromTag(tag: string): DigestAlgorithm | undefined {
   const a = tag.toLowerCase().replace("-", "");
   return a in HEX_LENGTH ? (a as DigestAlgorithm) : undefined;

@@ -154,7 +154,14 @@ function advice(code: VerifyErrorCode): string {
   }
 }
 
-/** The decision, from status lines only (pure apart from the arguments). */
+/**
+ * The decision, from gpgv's status lines and exit status only (pure).
+ *
+ * @example
+ * ```ts
+ * judge(parseGpgStatus(statusText), 0, { file: "SHA512SUMS" }).ok;
+ * ```
+ */
 export function judge(
   parsed: ReturnType<typeof parseGpgStatus>,
   exitCode: number | null,

@@ -44,7 +44,7 @@ describe("resolveAccel", () => {
       expect(r.reason).toMatch(/\/dev\/kvm does not exist/);
     }
     const cached = JSON.parse(readFileSync(verdictCachePath(), "utf8"));
-    expect(cached).toMatchObject({ version: 1, bootId, qemu: "qemu-system-x86_64", verdict: { use: r.chosen, reason: r.reason } });
+    expect(cached).toMatchObject({ version: 2, bootId, qemu: "qemu-system-x86_64", verdict: { use: r.chosen, reason: r.reason } });
   });
 
   it("uses the cached verdict for the same boot and ignores one from another boot", async () => {
@@ -58,6 +58,9 @@ describe("resolveAccel", () => {
     writeFileSync(path, JSON.stringify({ ...data, bootId: "another-boot" }));
     expect((await resolveAccel("auto")).reason).not.toBe("from the cache");
     expect(JSON.parse(readFileSync(path, "utf8")).bootId).toBe(bootId);
+    // Same boot, but the host changed since (say /dev/kvm appeared): decided afresh.
+    writeFileSync(path, JSON.stringify({ ...data, facts: "[\"vmx\",[\"kvm\"],true,true,null]" }));
+    expect((await resolveAccel("auto")).reason).not.toBe("from the cache");
   });
 
   it("drops kvm from a fallback list when KVM cannot run guests (KVM-PVM fixture)", async () => {
