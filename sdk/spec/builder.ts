@@ -135,7 +135,7 @@ export class VmBuilder {
   /** The frozen description this builder holds. */
   readonly spec: VmSpec;
 
-  /** Wrap an existing spec (it is validated and frozen). Prefer {@link vm}. */
+  /** Wrap an existing spec (frozen now, validated when compiled). Prefer {@link vm} or `fromCommandLine`. */
   constructor(spec: VmSpec = DEFAULT_SPEC) {
     this.spec = deepFreeze(spec);
   }
