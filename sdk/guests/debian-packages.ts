@@ -3,7 +3,8 @@
  * apt-get download, dpkg-deb, dpkg-query).
  * @module
  */
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { cacheDir } from "../util/dirs.ts";
 import { join } from "node:path";
 import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
 import { exec } from "../util/exec.ts";
@@ -92,8 +93,53 @@ export interface AptCandidate {
   readonly depends: string;
 }
 
-/** apt's candidate for a package, from the local package lists (no network). */
-export async function aptCandidate(guest: string, pkg: string): Promise<AptCandidate> {
+const memo = new Map<string, Promise<AptCandidate>>();
+
+/** Stat stamps that change whenever `apt-get update` changes what apt-cache would answer. */
+async function aptStamp(): Promise<string> {
+  const parts: string[] = [];
+  for (const p of ["/var/lib/apt/lists", "/var/cache/apt/pkgcache.bin", "/etc/apt/sources.list", "/etc/apt/sources.list.d"]) {
+    parts.push(String(await stat(p).then((s) => s.mtimeMs, () => 0)));
+  }
+  return parts.join(":");
+}
+
+/**
+ * apt's candidate for a package, from the local package lists (no network).
+ * apt-cache takes about a second on a busy machine, and a cached guest must be
+ * instant, so answers are kept in `cacheDir()/guests/apt-candidates.json`, valid
+ * while apt's lists and sources are unchanged.
+ */
+export function aptCandidate(guest: string, pkg: string): Promise<AptCandidate> {
+  let p = memo.get(pkg);
+  if (!p) {
+    p = cachedCandidate(guest, pkg);
+    memo.set(pkg, p);
+    p.catch(() => memo.delete(pkg));
+  }
+  return p;
+}
+
+async function cachedCandidate(guest: string, pkg: string): Promise<AptCandidate> {
+  const file = join(cacheDir(), "guests", "apt-candidates.json");
+  const stamp = await aptStamp();
+  let saved: { stamp?: string; candidates?: Record<string, AptCandidate> } = {};
+  try {
+    saved = JSON.parse(await readFile(file, "utf8"));
+  } catch { /* first use */ }
+  if (saved.stamp === stamp && saved.candidates?.[pkg]) return saved.candidates[pkg]!;
+  const fresh = await askAptCache(guest, pkg);
+  const candidates = saved.stamp === stamp ? { ...saved.candidates, [pkg]: fresh } : { [pkg]: fresh };
+  try {
+    await mkdir(join(cacheDir(), "guests"), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ stamp, candidates }, null, 2));
+    await rename(tmp, file);
+  } catch { /* a read-only cache only costs speed */ }
+  return fresh;
+}
+
+async function askAptCache(guest: string, pkg: string): Promise<AptCandidate> {
   const r = await buildTool(guest, ["apt-cache", "show", "--no-all-versions", pkg], { reject: false });
   const version = /^Version: (.+)$/m.exec(r.stdout)?.[1];
   if (r.exitCode !== 0 || !version) {

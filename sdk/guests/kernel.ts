@@ -28,6 +28,11 @@ async function walk(dir: string, out: Map<string, string>): Promise<void> {
 export async function fetchKernel(guest: string, pkg: string, release: string, work: string): Promise<UnpackedKernel> {
   const root = join(work, "root");
   await downloadAndExtract(guest, [pkg], work, root);
+  return kernelIn(root, release);
+}
+
+/** The kernel `release` as installed in a root file system tree. */
+export async function kernelIn(root: string, release: string): Promise<UnpackedKernel> {
   const modules = new Map<string, string>();
   await walk(join(root, "lib/modules", release, "kernel"), modules);
   return {

@@ -11,15 +11,14 @@
  * ```
  * @module
  */
-import { tiny } from "./tiny.ts";
-
-export { tiny, TINY_APPEND, TINY_PROMPT } from "./tiny.ts";
+export { buildGuest, guests, list as listGuests } from "./guests.ts";
+export { tiny, tinyRecipe, TINY_APPEND, TINY_PROMPT } from "./tiny.ts";
+export { debian, debianRecipe, DEBIAN_APPEND, DEBIAN_PROMPT } from "./debian.ts";
+export { installer, installerRecipe, INSTALLER_ISO_NAME } from "./installer.ts";
 export { writeCpio, writeCpioGz, type CpioEntry } from "./cpio.ts";
 export { FileTree } from "./file-tree.ts";
 export { GuestBuildError } from "./errors.ts";
 export { progressPrinter } from "./progress.ts";
+export { type BuildManifest, cachedBuild, recipeHash } from "./cache.ts";
 export type * from "./types.ts";
 export { GUEST_NAMES } from "./types.ts";
-
-/** The built-in guests, as one namespace-style object. */
-export const guests = { tiny } as const;

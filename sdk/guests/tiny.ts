@@ -86,16 +86,8 @@ echo "qemukit tiny guest: Debian kernel ${release}, busybox, e2fsprogs, fdisk/sf
 `;
 }
 
-/**
- * Builds (if needed) and describes the tiny guest.
- *
- * @example
- * ```ts
- * const t = await tiny();
- * // qemu-system-x86_64 -kernel t.kernel -initrd t.initrd -append t.append -m t.memoryMiB -nographic
- * ```
- */
-export async function tiny(options: BuildOptions = {}): Promise<TinyGuest> {
+/** The inputs the tiny guest is built from; its hash names the cache entry. */
+export async function tinyRecipe() {
   const kernelPkg = await cloudKernelPackage("tiny");
   const versions = await installedVersions("tiny", HOST_PACKAGES);
   const recipe = {
@@ -108,6 +100,20 @@ export async function tiny(options: BuildOptions = {}): Promise<TinyGuest> {
     tools: HOST_TOOLS,
     append: TINY_APPEND,
   };
+  return { recipe, kernelPkg };
+}
+
+/**
+ * Builds (if needed) and describes the tiny guest.
+ *
+ * @example
+ * ```ts
+ * const t = await tiny();
+ * // qemu-system-x86_64 -kernel t.kernel -initrd t.initrd -append t.append -m t.memoryMiB -nographic
+ * ```
+ */
+export async function tiny(options: BuildOptions = {}): Promise<TinyGuest> {
+  const { recipe, kernelPkg } = await tinyRecipe();
   const { dir, manifest } = await cachedBuild({
     name: "tiny",
     recipe,

@@ -1,0 +1,47 @@
+/**
+ * The `guests` namespace: build-if-needed accessors and the cache listing.
+ * @module
+ */
+import { debian, debianRecipe } from "./debian.ts";
+import { installer, installerRecipe } from "./installer.ts";
+import { listGuests } from "./list.ts";
+import { tiny, tinyRecipe } from "./tiny.ts";
+import type { BuildOptions, Guest, GuestListing, GuestName } from "./types.ts";
+
+/** Builds (if needed) the guest called `name` and describes it. */
+export function buildGuest(name: GuestName, options: BuildOptions = {}): Promise<Guest> {
+  switch (name) {
+    case "tiny":
+      return tiny(options);
+    case "debian":
+      return debian(options);
+    case "installer":
+      return installer(options);
+  }
+}
+
+/**
+ * Lists the built-in guests and whether the cache holds a build of their current recipe.
+ *
+ * @example
+ * ```ts
+ * for (const g of await guests.list()) console.log(g.name, g.built ? g.dir : "not built");
+ * ```
+ */
+export function list(options: { readonly cacheDir?: string } = {}): Promise<GuestListing[]> {
+  const recipes = { tiny: tinyRecipe, debian: debianRecipe, installer: installerRecipe };
+  return listGuests(async (name) => (await recipes[name]()).recipe, options.cacheDir);
+}
+
+/**
+ * The built-in guests. Each accessor builds on first use (cached under
+ * `cacheDir()/guests`, keyed by the recipe) and is instant afterwards.
+ *
+ * @example
+ * ```ts
+ * const t = await guests.tiny();       // { kernel, initrd, append, prompt, memoryMiB }
+ * const d = await guests.debian();     // { image: ".../debian-12.qcow2", format: "qcow2", prompt }
+ * const i = await guests.installer();  // { iso, sha512sums, signature, publicKey, fingerprint }
+ * ```
+ */
+export const guests = { tiny, debian, installer, list, build: buildGuest } as const;
