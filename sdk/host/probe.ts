@@ -3,13 +3,15 @@
  * reset vector writes to QEMU's `isa-debug-exit` port. If the vCPU executes guest code, QEMU
  * exits with a known status within milliseconds; if it does not (the KVM-PVM case, where
  * ordinary guest code never runs), the probe gives up after a short timeout instead of hanging.
- * QMP `query-kvm` is asked on the way, over QEMU's `-qmp stdio`.
+ * QMP `query-kvm` is asked on the way, with {@link QmpClient} over QEMU's `-qmp stdio`.
  * @module
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Duplex } from "node:stream";
+import { QmpClient } from "../qmp/client.ts";
 import type { Accel } from "../spec/types.ts";
 import { which } from "../util/exec.ts";
 import type { AccelProbeResult } from "./types.ts";
@@ -81,81 +83,57 @@ export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Prom
   }
 }
 
-function runProbe(
+async function runProbe(
   accel: Accel,
   argv: string[],
   startTimeout: number,
   runTimeout: number,
   started: number,
 ): Promise<AccelProbeResult> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let step = 0; // 0 greeting, 1 capabilities, 2 query-kvm, 3 cont sent
-    let queryKvm: AccelProbeResult["queryKvm"];
-    let timedOut = false;
-    let spawnError: string | undefined;
-    const send = (cmd: string) => child.stdin.write(JSON.stringify({ execute: cmd }) + "\n");
-    let resumedAt = 0;
-    // Two clocks: starting QEMU may be slow on a busy host and says nothing about KVM; the
-    // vCPU's run after `cont` is what a broken/paravirtual KVM never finishes.
-    const giveUp = (startOnly: boolean) => () => {
-      if (startOnly && step === 3) return;
-      timedOut = true;
-      child.kill("SIGKILL");
-    };
-    let timer = setTimeout(giveUp(true), startTimeout);
-    child.stdin.on("error", () => { /* QEMU may exit before reading; the exit status tells */ });
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString("utf8");
-      let nl;
-      while ((nl = stdout.indexOf("\n")) >= 0) {
-        const line = stdout.slice(0, nl).trim();
-        stdout = stdout.slice(nl + 1);
-        if (!line) continue;
-        let msg: Record<string, any>;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if ("event" in msg) continue;
-        if (step === 0 && "QMP" in msg) {
-          step = 1;
-          send("qmp_capabilities");
-        } else if (step === 1 && "return" in msg) {
-          step = 2;
-          send("query-kvm");
-        } else if (step === 2 && "return" in msg) {
-          queryKvm = { enabled: Boolean(msg.return.enabled), present: Boolean(msg.return.present) };
-          step = 3;
-          clearTimeout(timer);
-          timer = setTimeout(giveUp(false), runTimeout);
-          resumedAt = Date.now();
-          send("cont");
-        }
-      }
-    });
-    child.on("error", (e) => (spawnError = e.message));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      const ran = !timedOut && code === EXPECTED_STATUS;
-      const complaint = stderr.trim().split("\n").filter(Boolean).join("; ");
-      const error = spawnError ?? (ran || timedOut ? undefined
-        : complaint || `QEMU exited with status ${code} before the payload ran`);
-      resolve({
-        accel,
-        ran,
-        ...(queryKvm ? { queryKvm } : {}),
-        timedOut,
-        ms: Date.now() - started,
-        ...(resumedAt ? { runMs: Date.now() - resumedAt } : {}),
-        ...(child.pid ? { pid: child.pid } : {}),
-        ...(error ? { error } : {}),
-      });
-    });
-  });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  let spawnError: string | undefined;
+  let timedOut = false;
+  let resumedAt = 0;
+  let queryKvm: AccelProbeResult["queryKvm"];
+  child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+  child.on("error", (e) => (spawnError = e.message));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  // Two clocks: starting QEMU may be slow on a busy host and says nothing about KVM; the
+  // vCPU's run after `cont` is what a broken or paravirtual KVM never finishes.
+  const giveUp = () => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  };
+  let timer = setTimeout(giveUp, startTimeout);
+  let qmp: QmpClient | undefined;
+  try {
+    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    qmp = await QmpClient.connect(stream, { timeout: startTimeout });
+    const kvm = await qmp.execute("query-kvm");
+    queryKvm = { enabled: kvm.enabled, present: kvm.present };
+    clearTimeout(timer);
+    timer = setTimeout(giveUp, runTimeout);
+    resumedAt = Date.now();
+    // QEMU may exit (the payload's point) before it answers `cont`; the exit status tells.
+    await qmp.executeRaw("cont").catch(() => undefined);
+  } catch {
+    // QEMU refused to start (e.g. no /dev/kvm) or was killed: its exit status and stderr tell.
+  }
+  const code = await exited;
+  clearTimeout(timer);
+  await qmp?.close().catch(() => undefined);
+  const ran = !timedOut && code === EXPECTED_STATUS;
+  const complaint = stderr.trim().split("\n").filter(Boolean).join("; ");
+  const error = spawnError ?? (ran || timedOut ? undefined : complaint || `QEMU exited with status ${code} before the payload ran`);
+  return {
+    accel,
+    ran,
+    ...(queryKvm ? { queryKvm } : {}),
+    timedOut,
+    ms: Date.now() - started,
+    ...(resumedAt ? { runMs: Date.now() - resumedAt } : {}),
+    ...(child.pid ? { pid: child.pid } : {}),
+    ...(error ? { error } : {}),
+  };
 }
