@@ -113,5 +113,6 @@ export async function deleteSnapshot(path: string, name: string, options: Snapsh
   const list = (await info(abs, { format })).snapshots;
   const s = find(list, name);
   if (!s) throw notFound(path, name, list);
-  await runQemuImg(["snapshot", "-q", "-d", s.id, ...imageOpts(abs, format)], { op: "snapshot", path, format });
+  // qemu-img 7.2 deletes by name only (apply accepts ids too)
+  await runQemuImg(["snapshot", "-q", "-d", s.name, ...imageOpts(abs, format)], { op: "snapshot", path, format });
 }

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,5 +36,32 @@ export function sha256(path: string): string {
 export function makeQcow2(path: string, size = "64M", pattern?: { byte: number; length: string }): string {
   qemuImg("create", "-q", "-f", "qcow2", path, size);
   if (pattern) qemuIo(path, "qcow2", `write -P ${pattern.byte} 0 ${pattern.length}`);
+  return path;
+}
+
+/**
+ * Makes a qcow2 with leaked clusters: take an internal snapshot, then drop it from the
+ * header (nb_snapshots = 0) without releasing its clusters' references.
+ */
+export function makeLeakyQcow2(path: string): string {
+  makeQcow2(path, "8M", { byte: 1, length: "256k" });
+  qemuImg("snapshot", "-c", "s", path);
+  const fd = openSync(path, "r+");
+  const b = Buffer.alloc(12);
+  writeSync(fd, b, 0, 12, 60); // nb_snapshots (u32 @60) and snapshots_offset (u64 @64)
+  closeSync(fd);
+  return path;
+}
+
+/** Makes a qcow2 with a corruption: the refcount of a cluster in use is set to 0. */
+export function makeCorruptQcow2(path: string): string {
+  makeQcow2(path, "8M", { byte: 2, length: "256k" });
+  const fd = openSync(path, "r+");
+  const b = Buffer.alloc(8);
+  readSync(fd, b, 0, 8, 48); // refcount_table_offset
+  readSync(fd, b, 0, 8, Number(b.readBigUInt64BE(0))); // first refcount block
+  const block = Number(b.readBigUInt64BE(0));
+  writeSync(fd, Buffer.alloc(2), 0, 2, block + 2 * 4); // 16-bit refcount of cluster 4 (an L2 table) -> 0
+  closeSync(fd);
   return path;
 }
