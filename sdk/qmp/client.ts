@@ -14,6 +14,7 @@ import { describeTarget, openStream } from "./open-stream.ts";
 import type {
   QmpConnectOptions,
   QmpEvent,
+  QmpEventFor,
   QmpExecuteParams,
   QmpGreeting,
   QmpRawExecuteOptions,
@@ -256,12 +257,12 @@ export class QmpClient implements AsyncDisposable {
    * off();
    * ```
    */
-  on(event: string, listener: (e: QmpEvent) => void): () => void {
+  on<E extends string>(event: E, listener: (e: QmpEventFor<E>) => void): () => void {
     let set = this.#listeners.get(event);
     if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
+    set.add(listener as (e: QmpEvent) => void);
     return () => {
-      set.delete(listener);
+      set.delete(listener as (e: QmpEvent) => void);
     };
   }
 
@@ -295,7 +296,11 @@ export class QmpClient implements AsyncDisposable {
    * @throws {TimeoutError} after `options.timeout` ms (default 30000).
    * @throws {QmpConnectionError} `QMP_DISCONNECTED` if the connection ends first.
    */
-  waitFor(event: string, options: QmpWaitOptions = {}): Promise<QmpEvent> {
+  waitFor<E extends string>(event: E, options: QmpWaitOptions = {}): Promise<QmpEventFor<E>> {
+    return this.#waitFor(event, options) as Promise<QmpEventFor<E>>;
+  }
+
+  #waitFor(event: string, options: QmpWaitOptions): Promise<QmpEvent> {
     const since = options.since ?? -Infinity;
     for (const h of this.#history) {
       if (h.at >= since && h.event.event === event && (!options.match || matchesPartial(h.event.data, options.match))) {

@@ -5,12 +5,15 @@
  */
 export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
 export { QmpCommandError, QmpConnectionError } from "./errors.ts";
+/** Alias of {@link QmpCommandError} (the name used in the issue text). */
+export { QmpCommandError as QmpError } from "./errors.ts";
 export { parseQmpJson, stringifyQmpJson } from "./json.ts";
 export { matchesPartial } from "./match.ts";
 export type {
   QmpCommandName,
   QmpConnectOptions,
   QmpEvent,
+  QmpEventFor,
   QmpExecuteOptions,
   QmpExecuteParams,
   QmpGreeting,

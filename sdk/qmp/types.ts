@@ -3,7 +3,7 @@
  * `execute` typed by the generated `@qemu-types/qmp` package.
  * @module
  */
-import type { QmpCommands } from "@qemu-types/qmp";
+import type { QmpCommands, QmpEvents } from "@qemu-types/qmp";
 
 /** An asynchronous QMP event as QEMU sent it. */
 export interface QmpEvent {
@@ -79,3 +79,11 @@ export type QmpExecuteParams<K extends keyof QmpCommands> = AllOptional<ArgsOf<K
 
 /** What `execute(name)` resolves to. */
 export type QmpReturn<K extends keyof QmpCommands> = RetOf<K>;
+
+/**
+ * The event type for a name: for events known to the generated types, `data` is typed
+ * (`waitFor("SHUTDOWN")` gives `data.reason: ShutdownCause`); other names get {@link QmpEvent}.
+ */
+export type QmpEventFor<E extends string> = E extends keyof QmpEvents
+  ? Omit<QmpEvent, "event" | "data"> & { readonly event: E; readonly data: QmpEvents[E] }
+  : QmpEvent;

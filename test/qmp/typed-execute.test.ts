@@ -22,6 +22,12 @@ export async function typedUsage(qmp: QmpClient): Promise<void> {
   await qmp.execute("blockdev-add", { driver: "null-co", "node-name": "n0", size: 2n ** 62n });
   await qmp.execute("qom-list", { path: "/machine" }, { timeout: 1000 });
 
+  const shutdown = await qmp.waitFor("SHUTDOWN");
+  assertType<Equal<typeof shutdown.data.reason, ShutdownCause>>();
+  qmp.on("STOP", (e) => assertType<Equal<typeof e.data, undefined>>());
+  const other = await qmp.waitFor("SOME_FUTURE_EVENT");
+  void other.data.anything;
+
   // @ts-expect-error unknown command
   await qmp.execute("no-such-command");
   // @ts-expect-error required argument missing
