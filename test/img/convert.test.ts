@@ -110,7 +110,7 @@ describe("image.convert", () => {
     const saved = process.env.QEMUKIT_QEMU_IMG;
     process.env.QEMUKIT_QEMU_IMG = wrapper;
     try {
-      const err = await image.convert(src, join(dir, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e) => e);
+      const err = await image.convert(src, join(dir, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e: any) => e);
       expect(err?.code).toBe("FILE_TOO_LARGE");
       expect(err.message).toMatch(/size limit/);
       expect(err.advice).toMatch(/ulimit -f|RLIMIT_FSIZE/);
@@ -129,7 +129,7 @@ describe("image.convert", () => {
     mkdirSync(small);
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", small]);
     try {
-      const err = await image.convert(src, join(small, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e) => e);
+      const err = await image.convert(src, join(small, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e: any) => e);
       expect(err?.code).toBe("NO_SPACE");
       expect(err.advice).toMatch(/free space/);
       expect(readdirSync(small)).toEqual([]);
