@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { compile } from "../../sdk/compile/compile.ts";
-import { guests } from "../../sdk/guests/mod.ts";
+import { tiny } from "../../sdk/guests/tiny.ts";
 import { startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
 import { DEFAULT_SPEC } from "../../sdk/spec/defaults.ts";
 import type { VmSpec } from "../../sdk/spec/types.ts";
@@ -28,7 +28,7 @@ const VMS = opt("vms", 8);
 const root = mkdtempSync("/tmp/qkb-");
 process.env.QEMUKIT_RUN_DIR = root;
 
-const g = await guests.tiny();
+const g = await tiny();
 const spec: VmSpec = {
   ...DEFAULT_SPEC, accel: "tcg", memoryMiB: 256, network: { kind: "none" },
   kernel: { kernel: g.kernel, initrd: g.initrd, append: g.append },

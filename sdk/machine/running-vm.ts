@@ -9,7 +9,7 @@ import { QemukitError } from "../errors/errors.ts";
 import type { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
 import { isAlive, readThreads } from "./proc.ts";
-import { removeRunDir } from "./run-dir.ts";
+import { removeRunDirSync } from "./run-dir.ts";
 import type { SpawnedQemu } from "./spawn.ts";
 import type { AccelInfo, VmExit, VmState, VmThread, VncInfo } from "./types.ts";
 
@@ -232,7 +232,16 @@ export class RunningVm implements AsyncDisposable {
     /** HMP `savevm TAG`. */
     save: (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
     /** HMP `loadvm TAG`. */
-    load: (tag: string): Promise<void> => this.#hmpChecked(`loadvm ${checkTag(tag)}`, "load snapshot"),
+    load: async (tag: string): Promise<void> => {
+      const wasRunning = this.#state === "running";
+      try {
+        await this.#hmpChecked(`loadvm ${checkTag(tag)}`, "load snapshot");
+      } catch (e) {
+        // HMP loadvm stops the VM first and leaves it stopped when loading fails.
+        if (wasRunning && !this.#exit) await this.qmp.executeRaw("cont").catch(() => {});
+        throw e;
+      }
+    },
     /** HMP `delvm TAG`. */
     delete: (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
     /** Snapshots of the first writable disk (QMP `query-block`). */
@@ -386,7 +395,7 @@ export class RunningVm implements AsyncDisposable {
     return { code: null, signal: null };
   }
 
-  async #finish(code: number | null, signal: NodeJS.Signals | null): Promise<VmExit> {
+  #finish(code: number | null, signal: NodeJS.Signals | null): VmExit {
     const reason = this.#shutdownReason ??
       (signal === "SIGKILL" || this.#signalSent === "SIGKILL" ? "killed"
         : signal || (code !== null && code !== 0) ? "crashed"
@@ -394,10 +403,11 @@ export class RunningVm implements AsyncDisposable {
     const exit: VmExit = { code, signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null), reason };
     this.#exit = exit;
     this.#state = "exited";
+    // Nothing here waits: `exited` must resolve within milliseconds of QEMU's death.
+    // The sockets died with QEMU; closing our ends just releases them.
     this.#console?.close().catch(() => {});
-    // The socket is gone with the process; don't wait long for the client to notice.
-    await Promise.race([this.qmp.close().catch(() => {}), sleep(20)]);
-    if (!this.#keep) await removeRunDir(this.runDir, this.#temporaryFiles);
+    this.qmp.close().catch(() => {});
+    if (!this.#keep) removeRunDirSync(this.runDir, this.#temporaryFiles);
     try {
       this.#onExit?.();
     } catch { /* bookkeeping only */ }
