@@ -72,7 +72,7 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
 
   // #region create
   await image.create(disk, "1G", { format: "qcow2" });
-  const sizeBefore = await image.du(disk);
+  const sizeBefore = (await image.du(disk)).bytes;
   // #endregion
   r.note(`du image-name.qcow2: ${formatBytes(Number(sizeBefore))}`);
 
@@ -105,13 +105,13 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
     .map((l) => l.trim().split(" "))
     .map(([path, bytes]) => ({ path: path!, bytes: Number(bytes) }));
   // #region measure
-  const sizeAfter = await image.du(disk);
+  const sizeAfter = (await image.du(disk)).bytes;
   // #endregion
   r.note(`du image-name.qcow2 with the VM running: ${formatBytes(Number(sizeAfter))}`);
   await sh("umount /mnt/part1 /mnt/part2");
   await r.step("stop the VM", () => m.shutdown(), (e) => e.reason);
-  const sizeAfterShutdown = await image.du(disk);
-  const info = await image.info(disk);
+  const sizeAfterShutdown = (await image.du(disk)).bytes;
+  const info = await image.info(disk, { format: "qcow2" });
   r.note(`du image-name.qcow2 after shutdown: ${formatBytes(Number(sizeAfterShutdown))} (virtual ${formatBytes(Number(info.virtualSize))})`);
 
   return {

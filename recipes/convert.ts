@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image } from "./lib/sdk.ts";
+import { image, type ImageInfo } from "./lib/sdk.ts";
 import { baseImage } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";
@@ -33,12 +33,12 @@ export const meta: RecipeMeta = {
   heavy: false,
 };
 
-function facts(info: { format: string; virtualSize: number | bigint; actualSize: number | bigint; clusterSize?: number | bigint }): ImageFacts {
+function facts(info: ImageInfo): ImageFacts {
   return {
     format: info.format,
     virtualSize: Number(info.virtualSize),
-    actualSize: Number(info.actualSize),
-    clusterSize: info.clusterSize === undefined ? null : Number(info.clusterSize),
+    actualSize: Number(info.actualSize ?? 0n),
+    clusterSize: info.clusterSize ?? null,
   };
 }
 
@@ -65,7 +65,7 @@ export async function run(options: RecipeOptions = {}): Promise<ConvertObservati
     await image.overlay(base, qcow2);
     await image.snapshot.create(qcow2, "new");
   });
-  const before = await r.step("qemu-img info debian-11.qcow2", () => image.info(qcow2), (i) => summary(facts(i), i.snapshots?.length ?? 0));
+  const before = await r.step("qemu-img info debian-11.qcow2", () => image.info(qcow2), (i) => summary(facts(i), i.snapshots.length));
 
   // #region convert
   await image.convert(qcow2, vdi, { format: "vdi" });
@@ -73,14 +73,14 @@ export async function run(options: RecipeOptions = {}): Promise<ConvertObservati
   const vdiInfo = await image.info(vdi);
   const vmdkInfo = await image.info(vmdk);
   // #endregion
-  r.note(`converted: vdi ${summary(facts(vdiInfo), vdiInfo.snapshots?.length ?? 0)}`);
-  r.note(`converted: vmdk ${summary(facts(vmdkInfo), vmdkInfo.snapshots?.length ?? 0)}`);
+  r.note(`converted: vdi ${summary(facts(vdiInfo), vdiInfo.snapshots.length)}`);
+  r.note(`converted: vmdk ${summary(facts(vmdkInfo), vmdkInfo.snapshots.length)}`);
   const same = await r.step("qemu-img compare: same guest-visible bytes?", async () => ({
     vdi: (await image.compare(qcow2, vdi)).identical,
     vmdk: (await image.compare(qcow2, vmdk)).identical,
   }), (c) => `vdi ${c.vdi ? "identical" : "DIFFERENT"}, vmdk ${c.vmdk ? "identical" : "DIFFERENT"}`);
 
-  const tags = (i: { snapshots?: readonly { tag: string }[] }) => (i.snapshots ?? []).map((s) => s.tag);
+  const tags = (i: ImageInfo) => i.snapshots.map((s) => s.name);
   return {
     before: facts(before),
     after: { vdi: facts(vdiInfo), vmdk: facts(vmdkInfo) },

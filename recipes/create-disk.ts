@@ -53,16 +53,16 @@ export async function run(options: RecipeOptions = {}): Promise<CreateDiskObserv
   });
   const info = await r.step("qemu-img info virtualdisk.qcow2", async () => {
     // #region info
-    const info = await image.info(path);
+    const info = await image.info(path, { format: "qcow2" });
     // #endregion
     return info;
   }, (i) => `${i.format}, virtual ${formatBytes(Number(i.virtualSize))}, on disk ${formatBytes(Number(i.actualSize))}`);
   const fileLength = (await stat(path)).size;
   return {
     virtualSize: Number(info.virtualSize),
-    actualSize: Number(info.actualSize),
+    actualSize: Number(info.actualSize ?? 0n),
     format: info.format,
-    clusterSize: info.clusterSize === undefined ? null : Number(info.clusterSize),
+    clusterSize: info.clusterSize ?? null,
     fileLength,
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image, vm } from "./lib/sdk.ts";
+import { image, vm, type ImageInfo } from "./lib/sdk.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { sha256File } from "./lib/hash.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
@@ -78,14 +78,14 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   const sda2 = join(work, "sda-vm2.qcow2");
 
   const baseBefore = await r.step("sha256 of every byte of the base", () => sha256File(base), (h) => `${formatBytes(h.bytes)}, ${h.sha256.slice(0, 16)}…`);
-  const baseDuBefore = Number(await image.du(base));
+  const baseDuBefore = Number((await image.du(base)).bytes);
   await r.step("qemu-img create -f qcow2 -b debian-11.qcow2 -F qcow2 sda-vm1.qcow2 (and sda-vm2)", async () => {
     // #region overlays
     await image.overlay(base, sda1);
     await image.overlay(base, sda2);
     // #endregion
   });
-  const created = { o1: Number(await image.du(sda1)), o2: Number(await image.du(sda2)) };
+  const created = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
   r.note(`du: sda-vm1 ${formatBytes(created.o1)}, sda-vm2 ${formatBytes(created.o2)}, base ${formatBytes(baseDuBefore)}`);
 
   const [vm1, vm2] = await r.step("start both VMs at once and wait for both shells", async () => {
@@ -103,23 +103,23 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   // Let the guests' first writes land, so the next sizes show the 50 MB write alone.
   await guestRun(r, vm1.console, "sync");
   await guestRun(r, vm2.console, "sync");
-  const booted = { o1: Number(await image.du(sda1)), o2: Number(await image.du(sda2)) };
+  const booted = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
   r.note(`du after boot: sda-vm1 ${formatBytes(booted.o1)}, sda-vm2 ${formatBytes(booted.o2)}`);
 
   // #region write
   await guestRun(r, vm1.console, "dd if=/dev/urandom of=/root/file50M bs=1M count=50 && sync");
   // #endregion
   await guestRun(r, vm2.console, "sync");
-  const after = { o1: Number(await image.du(sda1)), o2: Number(await image.du(sda2)) };
+  const after = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
   r.note(`du after the write: sda-vm1 ${formatBytes(after.o1)}, sda-vm2 ${formatBytes(after.o2)}`);
   const concurrent = vm1.state !== "exited" && vm2.state !== "exited";
 
   await r.step("stop both VMs", () => Promise.all([vm1.shutdown(), vm2.shutdown()]), (e) => e.map((x) => x.reason).join(", "));
   // #region chain
-  const chain = await image.info(sda1, { backingChain: true });
+  const chain = await image.info(sda1, { format: "qcow2", backingChain: true });
   // #endregion
   const baseAfter = await r.step("sha256 of the base again", () => sha256File(base), (h) => `${h.sha256.slice(0, 16)}…`);
-  const baseDuAfter = Number(await image.du(base));
+  const baseDuAfter = Number((await image.du(base)).bytes);
 
   return {
     sizes: {
@@ -137,17 +137,20 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   };
 }
 
-/** The SDK's chain info as plain entries, overlay first. */
-function toChain(info: unknown): ChainEntry[] {
-  const layers = (Array.isArray(info) ? info : (info as { backingChain?: unknown[] }).backingChain ?? [info]) as Array<Record<string, unknown>>;
-  return layers.map((l) => ({
-    path: String(l["filename"] ?? l["path"]),
-    format: String(l["format"]),
-    virtualSize: Number(l["virtualSize"]),
-    actualSize: Number(l["actualSize"]),
-    backingFile: (l["backingFile"] as string | undefined) ?? null,
-    backingFormat: (l["backingFormat"] as string | undefined) ?? null,
-  }));
+/** The chain as plain entries, overlay first. */
+function toChain(info: ImageInfo): ChainEntry[] {
+  const out: ChainEntry[] = [];
+  for (let layer: ImageInfo | undefined = info; layer; layer = layer.backing) {
+    out.push({
+      path: layer.filename,
+      format: layer.format,
+      virtualSize: Number(layer.virtualSize),
+      actualSize: Number(layer.actualSize ?? 0n),
+      backingFile: layer.backingFilename ?? null,
+      backingFormat: layer.backingFilenameFormat ?? null,
+    });
+  }
+  return out;
 }
 
 /** One line for the lab's summary table. */

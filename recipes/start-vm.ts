@@ -107,9 +107,9 @@ export function explain(two: ThreadCount, four: ThreadCount): string {
   const perVcpu = two.vcpu === 2 && four.vcpu === 4;
   const head = `With 4 vCPUs QEMU has ${four.total} threads, ${diff} more than the ${two.total} with 2 vCPUs.`;
   if (perVcpu && vcpuDiff === diff && otherTwo === otherFour) {
-    return `${head} QEMU runs each virtual CPU in a thread of its own (${four.vcpuNames.join(", ")}), ` +
-      `so 2 more vCPUs add exactly ${diff} threads; the other ${otherFour} (${four.otherNames.join(", ")}) ` +
-      `are QEMU's own (main loop, RCU, monitor I/O) and do not depend on the vCPU count.`;
+    return `${head} QEMU runs each virtual CPU in a thread of its own (query-cpus-fast names ${four.vcpu} vCPU threads with 4 vCPUs, ` +
+      `${two.vcpu} with 2), so 2 more vCPUs add exactly ${diff} threads; the other ${otherFour} threads are QEMU's own ` +
+      `(main loop, RCU, monitor I/O) and do not depend on the vCPU count.`;
   }
   return `${head} ${vcpuDiff} of the extra threads are vCPU threads (one per vCPU); the other threads changed from ${otherTwo} to ${otherFour}, ` +
     `so something besides the vCPUs (e.g. I/O worker threads) also came or went.`;

@@ -92,21 +92,28 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
   }, ({ vncSocket }) => `${vncSocket.address}:${vncSocket.port} owned by pid ${vncSocket.pids.join(",")}`);
   const port = found.vncSocket.port;
 
-  const hs = await r.step(`RFB handshake with 127.0.0.1:${port}`, () => rfbHandshake("127.0.0.1", port),
+  const hs = await r.step(`RFB handshake with 127.0.0.1:${port}`, async () => {
+    // #region rfb
+    const hs = await rfbHandshake("127.0.0.1", port);
+    // #endregion
+    return hs;
+  },
     (h) => `${h.rfbVersion}, security ${h.securityTypes.join(",")}${h.framebuffer ? `, ${h.framebuffer.width}x${h.framebuffer.height} "${h.framebuffer.name}"` : ""}`);
 
   const jpeg = join(outDir, "vnc-vncsnapshot.jpg");
   await rm(jpeg, { force: true });
   const jpegBytes = await r.step(`vncsnapshot 127.0.0.1:${port - 5900} (a real VNC client)`, async () => {
     // #region vncsnapshot
-    await $({ timeout: 30_000 })`vncsnapshot -quiet 127.0.0.1:${port - 5900} ${jpeg}`;
+    await $({ quiet: true, timeout: 30_000 })`vncsnapshot -quiet 127.0.0.1:${port - 5900} ${jpeg}`;
     // #endregion
     return (await stat(jpeg)).size;
   }, (n) => `${jpeg} (${n} bytes)`);
 
   // The lab's VM runs on after the command returns: drop our handle, re-attach by name.
   await r.step("detach, then re-attach to the daemonized VM by name", () => started.detach());
+  // #region reattach
   const again = res.vm(await attach(started.name));
+  // #endregion
   const png = join(outDir, "vnc-screen.png");
   await r.step("screenshot through the re-attached handle (QMP screendump)", () => again.screenshot(png), (p) => p);
   const screen = await screenColours(png);
