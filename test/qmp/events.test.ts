@@ -64,10 +64,16 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
   it("sees SHUTDOWN from quit, then the connection closes", async () => {
     const events: QmpEvent[] = [];
     qmp.on("SHUTDOWN", (e) => events.push(e));
+    const iter = qmp.events();
     await qmp.executeRaw("quit");
-    const shutdown = await qmp.waitFor("SHUTDOWN", { timeout: 10_000 }).catch(() => events[0]);
-    expect(shutdown?.data).toMatchObject({ guest: false, reason: "host-qmp-quit" });
+    const shutdown = await qmp.waitFor("SHUTDOWN", { timeout: 10_000 });
+    expect(shutdown.data).toMatchObject({ guest: false, reason: "host-qmp-quit" });
+    expect(events).toEqual([shutdown]);
     await qmp.closed;
     expect(await qemu.exited).toBe(0);
+    // The iterator yields what arrived, then ends with the connection.
+    const rest: string[] = [];
+    for await (const e of iter) rest.push(e.event);
+    expect(rest).toContain("SHUTDOWN");
   });
 });
