@@ -10,7 +10,7 @@ import { defineCommands } from "./commands.ts";
 import { type Completer, type QmpLike, qmpCommandNames, wrapCompleter } from "./complete.ts";
 import { replWriter } from "./format.ts";
 import { historyPath } from "./history.ts";
-import { readCachedQmpNames, writeCachedQmpNames } from "./qmp-names.ts";
+import { baselineQmpNames, readCachedQmpNames, writeCachedQmpNames } from "./qmp-names.ts";
 import { type SessionListing, type SessionVm, VmSession } from "./session.ts";
 import type { LatePreload, Recipe, ReplPreload, StartReplOptions } from "./types.ts";
 import { typescriptTranspiler } from "./typescript.ts";
@@ -118,7 +118,8 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
         // Closed or busy: fall through to what we know.
       }
     }
-    return readCachedQmpNames();
+    const cached = readCachedQmpNames();
+    return cached.length ? cached : baselineQmpNames(root);
   };
   const srv = server as unknown as { completer: Completer };
   srv.completer = wrapCompleter(srv.completer.bind(server), {

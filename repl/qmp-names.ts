@@ -3,7 +3,7 @@
  * QEMU (kept in the cache directory), else the names the @qemu-types/qmp baseline lists.
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { cacheDir } from "../sdk/util/dirs.ts";
 
@@ -33,4 +33,37 @@ export function writeCachedQmpNames(names: readonly string[]): void {
   } catch {
     // Read-only cache: completion falls back to the baseline.
   }
+}
+
+let baseline: readonly string[] | undefined;
+
+/** The generated types of @qemu-types/qmp: the workspace copy, else the installed package. */
+function generatedTypesFile(root: string): string {
+  const candidates = [join(root, "packages", "qmp-types", "src", "generated.ts")];
+  for (let dir = root; ; dir = dirname(dir)) {
+    candidates.push(join(dir, "node_modules", "@qemu-types", "qmp", "src", "generated.ts"));
+    if (dirname(dir) === dir) break;
+  }
+  return candidates.find((f) => existsSync(f)) ?? candidates[0]!;
+}
+
+/**
+ * Command names of the @qemu-types/qmp baseline, read from the keys of its generated
+ * `QmpCommands` interface (the package ships types only). Read once, on first use.
+ *
+ * @example
+ * ```ts
+ * baselineQmpNames(root).includes("query-status"); // true
+ * ```
+ */
+export function baselineQmpNames(root: string): readonly string[] {
+  if (baseline) return baseline;
+  try {
+    const text = readFileSync(generatedTypesFile(root), "utf8");
+    const body = /export interface QmpCommands \{\n([\s\S]*?)\n\}/.exec(text)?.[1] ?? "";
+    baseline = [...body.matchAll(/^\s+"?([\w-]+)"?\??:/gm)].map((m) => m[1]!).sort();
+  } catch {
+    baseline = [];
+  }
+  return baseline;
 }

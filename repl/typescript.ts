@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { Script } from "node:vm";
 
 interface EsbuildLike {
   transform(code: string, options: Record<string, unknown>): Promise<{ code: string }>;
@@ -15,8 +16,9 @@ export type Transpile = (code: string) => Promise<string>;
 
 /**
  * Makes a transpiler that loads esbuild from `root`'s node_modules on first use. Input that
- * esbuild cannot parse is returned unchanged, so node reports the syntax error itself and
- * recognises unfinished multi-line input.
+ * is already JavaScript is returned unchanged (esbuild would drop constant expressions such
+ * as `"a" + 1`, which in a REPL are the answer), and so is input esbuild cannot parse, so node
+ * reports the syntax error itself and recognises unfinished multi-line input.
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@ export type Transpile = (code: string) => Promise<string>;
 export function typescriptTranspiler(root: string): Transpile {
   let esbuild: EsbuildLike | undefined;
   return async (code) => {
+    if (isJavaScript(code)) return code;
     // node wraps `{ a: 1 }` in parentheses itself, but only if it still sees the braces.
     const source = /^\s*\{/.test(code) && /\}\s*;?\s*$/.test(code) ? `(${code.trim().replace(/;$/, "")})\n` : code;
     esbuild ??= createRequire(join(root, "package.json"))("esbuild") as EsbuildLike;
@@ -44,4 +47,14 @@ export function typescriptTranspiler(root: string): Transpile {
       return code;
     }
   };
+}
+
+/** True when `code` compiles as the body of an async function (so top-level await is fine). */
+function isJavaScript(code: string): boolean {
+  try {
+    new Script(`(async () => {\n${code}\n})`);
+    return true;
+  } catch {
+    return false;
+  }
 }
