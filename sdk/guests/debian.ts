@@ -194,7 +194,8 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
       await buildTool("debian", [
         "mmdebstrap", "--variant=minbase", "--quiet", `--include=${PACKAGES.join(",")}`,
         // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
-        `--essential-hook=mkdir -p "$1/etc/initramfs-tools" && echo update_initramfs=no > "$1/etc/initramfs-tools/update-initramfs.conf"`,
+        // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
+        `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
         "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/doc/*",
         "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
         SUITE, rootDir, ...MIRRORS,
