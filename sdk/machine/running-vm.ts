@@ -104,6 +104,7 @@ export class RunningVm implements AsyncDisposable {
   #exit: VmExit | undefined;
   #shutdown: Promise<VmExit> | undefined;
   #onExit: (() => void) | undefined;
+  #detached = false;
 
   constructor(init: RunningVmInit) {
     this.name = init.name;
@@ -292,7 +293,9 @@ export class RunningVm implements AsyncDisposable {
 
   /**
    * Closes the QMP and console connections but leaves QEMU running; meant for daemonized
-   * VMs so another process can `attach()` later.
+   * VMs so another process can `attach()` later. A daemonized VM's connections keep the
+   * script alive until detach() or shutdown(). (A VM started without daemonize still
+   * dies with the script.) After detach(), `exited` no longer tracks the VM.
    *
    * @example
    * ```ts
@@ -300,6 +303,7 @@ export class RunningVm implements AsyncDisposable {
    * ```
    */
   async detach(): Promise<void> {
+    this.#detached = true;
     await this.#console?.close();
     await this.qmp.close();
   }
@@ -387,11 +391,18 @@ export class RunningVm implements AsyncDisposable {
     }
   }
 
-  /** Exit tracking for a QEMU that is not our child: poll /proc, fast once QMP closed. */
+  /**
+   * Exit tracking for a QEMU that is not our child (daemonized or attached): poll /proc,
+   * every 5 ms for a while once the QMP connection closed (QEMU is probably exiting),
+   * else every 100 ms. Stops after detach(): `exited` then stays pending.
+   */
   async #pollExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let qmpGone = false;
-    void this.qmp.closed.then(() => { qmpGone = true; }, () => { qmpGone = true; });
-    while (isAlive(this.pid)) await sleep(qmpGone ? 5 : 100);
+    let qmpGoneAt = 0;
+    void this.qmp.closed.then(() => { qmpGoneAt = Date.now(); }, () => { qmpGoneAt = Date.now(); });
+    while (isAlive(this.pid)) {
+      if (this.#detached) return new Promise(() => {});
+      await sleep(qmpGoneAt && Date.now() - qmpGoneAt < 2000 ? 5 : 100);
+    }
     return { code: null, signal: null };
   }
 

@@ -147,7 +147,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
   const createdOverlays: string[] = [];
   let q: SpawnedQemu | undefined;
   let qmp: QmpClient | undefined;
-  let console: Console | undefined;
+  let serial: Console | undefined;
   let unreap: (() => void) | undefined;
   let unhold: (() => void) | undefined;
   let pid: number | undefined;
@@ -211,7 +211,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     }
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
     if (compiled.consoleSocket) {
-      console = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
+      serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
     }
     const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
     const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
@@ -225,7 +225,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     const state: VmState = "paused";
     const cleanupHooks = [unreap, unhold];
     const vm = new RunningVm({
-      name, runDir, pid, argv, accel, qmp, ...(console ? { console } : {}), ...(vnc ? { vnc } : {}),
+      name, runDir, pid, argv, accel, qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
       daemonized: spec.daemonize, keep, temporaryFiles, child: q, state,
       onExit: () => { for (const h of cleanupHooks) h?.(); },
     });
@@ -253,7 +253,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     return vm;
   } catch (e) {
     if (handedOver) throw e;
-    console?.close().catch(() => {});
+    serial?.close().catch(() => {});
     await qmp?.close().catch(() => {});
     if (pid !== undefined) {
       try {

@@ -23,8 +23,8 @@ export function bareSpec(overrides: Partial<VmSpec> = {}): VmSpec {
 
 /** The tiny guest booted from kernel + initrd, TCG, 256 MiB. */
 export async function tinySpec(overrides: Partial<VmSpec> = {}): Promise<{ spec: VmSpec; prompt: RegExp }> {
-  const { tiny } = await import("../../sdk/guests/tiny.ts");
-  const g = await tiny();
+  const { guests } = await import("../../sdk/guests/mod.ts");
+  const g = await guests.tiny();
   return {
     prompt: g.prompt,
     spec: {

@@ -102,6 +102,20 @@ async function expectStartError2(p: Promise<RunningVm>, existing: string): Promi
   return err as VmStartError;
 }
 
+describe("accelerator", () => {
+  it("auto resolves through the host check and says why", async () => {
+    const vm = await startVm(bareSpec({ accel: "auto" }));
+    try {
+      expect(["kvm", "tcg"]).toContain(vm.accel.chosen);
+      expect(vm.accel.reason.length).toBeGreaterThan(5);
+      const kvm = (await vm.qmp.executeRaw("query-kvm")) as { enabled: boolean };
+      expect(vm.accel.chosen).toBe(kvm.enabled ? "kvm" : "tcg");
+    } finally {
+      await vm.kill();
+    }
+  });
+});
+
 describe("start failures", () => {
   it("an unknown option: QEMU's message and the argv", async () => {
     const e = await expectStartError(startVm(bareSpec({ extraArgs: ["-no-such-option"] })));
@@ -197,6 +211,14 @@ describe("exit tracking and the shutdown ladder", () => {
     expect(await vm.kill()).toEqual(a);
     expect(existsSync(vm.runDir)).toBe(false);
     expect(await waitGone(vm.pid, 100)).toBe(true);
+  });
+
+  it("the ladder's SIGTERM and SIGKILL steps", async () => {
+    const a = await startVm(bareSpec());
+    expect(await a.shutdown({ timeouts: { powerdown: 0, quit: 0 } })).toEqual({ code: 0, signal: null, reason: "host-signal" });
+    const b = await startVm(bareSpec());
+    expect(await b.shutdown({ timeouts: { powerdown: 0, quit: 0, term: 0 } })).toEqual({ code: null, signal: "SIGKILL", reason: "killed" });
+    expect(readdirSync(run.root)).toEqual([]);
   });
 
   it("kill() is idempotent and keep leaves the run directory", async () => {
