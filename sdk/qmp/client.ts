@@ -91,6 +91,8 @@ export class QmpClient implements AsyncDisposable {
   readonly #commandTimeout: number;
   readonly #target: string;
   #nextId = 1;
+  readonly #heads = new Map<string, string>();
+  readonly #oobHeads = new Map<string, string>();
   #outbox: string[] = [];
   #flushScheduled = false;
   #isClosed = false;
@@ -207,22 +209,21 @@ export class QmpClient implements AsyncDisposable {
    * const r = await qmp.executeRaw("query-yank", undefined, { oob: true });
    * ```
    */
-  executeRaw(name: string, args?: Record<string, unknown>, options: QmpRawExecuteOptions = {}): Promise<unknown> {
+  executeRaw(name: string, args?: Record<string, unknown>, options?: QmpRawExecuteOptions): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(this.#disconnectedError(name));
     if (this.#commandNames && !this.#commandNames.has(name)) return Promise.reject(this.#notFound(name));
-    if (options.oob && !this.oobEnabled) {
+    const oob = options?.oob === true;
+    if (oob && !this.oobEnabled) {
       return Promise.reject(new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
         advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
       }));
     }
     const id = this.#nextId++;
-    const head = options.oob ? `{"exec-oob":` : `{"execute":`;
-    const line = args === undefined
-      ? `${head}${JSON.stringify(name)},"id":${id}}\n`
-      : `${head}${JSON.stringify(name)},"arguments":${stringifyQmpJson(args)},"id":${id}}\n`;
+    const head = this.#head(name, oob);
+    const line = args === undefined ? `${head}"id":${id}}\n` : `${head}"arguments":${stringifyQmpJson(args)},"id":${id}}\n`;
+    const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
       const p: Pending = { command: name, resolve, reject, timer: undefined };
-      const timeout = options.timeout ?? this.#commandTimeout;
       if (timeout > 0) {
         p.timer = setTimeout(() => {
           this.#pending.delete(id);
@@ -232,6 +233,17 @@ export class QmpClient implements AsyncDisposable {
       this.#pending.set(id, p);
       this.#send(line);
     });
+  }
+
+  /** `{"execute":"name",` with the name JSON-escaped once per command name, not per call. */
+  #head(name: string, oob: boolean): string {
+    const cache = oob ? this.#oobHeads : this.#heads;
+    let head = cache.get(name);
+    if (head === undefined) {
+      head = `{${oob ? '"exec-oob"' : '"execute"'}:${JSON.stringify(name)},`;
+      if (cache.size < 1000) cache.set(name, head);
+    }
+    return head;
   }
 
   /**
