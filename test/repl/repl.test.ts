@@ -1,11 +1,12 @@
 // End-to-end: the real REPL (node repl/launch.js, the bundled fast path `qemukit repl` uses)
 // on a real pty (tmux), a real tiny guest under TCG, real QMP.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attach } from "../../sdk/mod.ts";
 import { TmuxTerminal } from "../helpers/repl-tmux.ts";
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -48,10 +49,10 @@ function currentLine(t: TmuxTerminal): string {
   return t.screen().split("\n").at(-1) ?? "";
 }
 
+/** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
@@ -135,6 +136,7 @@ describe("qemukit REPL on a pty", () => {
     await t.waitFor(PROMPT);
     const name = `repl-e2e-${process.pid}`;
     let pid = 0;
+    let daemonPid = 0;
     try {
       await enter(t, `const g = await guests.tiny(); "guest ready"`, /'guest ready'/, 300_000);
       const started = await enter(
@@ -145,6 +147,14 @@ describe("qemukit REPL on a pty", () => {
       );
       pid = Number(/'pid=(\d+)'/.exec(started)![1]);
       expect(alive(pid)).toBe(true);
+      // A daemonized VM is meant to outlive the session.
+      const daemon = await enter(
+        t,
+        `const d = await vm().name("${name}-d").memory(256).accel("tcg").kernel(g.kernel, { initrd: g.initrd, append: g.append }).daemonize().start(); "pid=" + d.pid`,
+        /'pid=\d+'/,
+        120_000,
+      );
+      daemonPid = Number(/'pid=(\d+)'/.exec(daemon)![1]);
 
       expect(await enter(t, `await m.qmp.execute("query-status")`, /status: '\w+'/)).toMatch(/running: (true|false)/);
 
@@ -167,15 +177,35 @@ describe("qemukit REPL on a pty", () => {
       expect(handle).toContain(`pid: ${pid}`);
       expect(handle).toMatch(/accel: 'tcg'/);
 
-      expect(await enter(t, ".vms", new RegExp(name))).toMatch(new RegExp(`${name}\\s+${pid}\\s+running\\s+tcg.*this REPL`));
+      const vms = await enter(t, ".vms", new RegExp(`${name}-d`));
+      expect(vms).toMatch(new RegExp(`${name}\\s+${pid}\\s+running\\s+tcg.*this REPL`));
+      expect(vms).toMatch(new RegExp(`${name}-d\\s+${daemonPid}\\s+daemon\\s+tcg`));
 
       t.keys("C-d");
       await t.waitFor(() => t.exited(), 30_000);
       const deadline = Date.now() + 10_000;
       while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(alive(pid)).toBe(false);
+      expect(alive(daemonPid)).toBe(true);
+      const d = await attach(`${name}-d`);
+      await d.shutdown({ timeouts: { powerdown: 0 } });
+      expect(alive(daemonPid)).toBe(false);
     } finally {
       if (pid && alive(pid)) process.kill(pid, "SIGKILL");
+      if (daemonPid && alive(daemonPid)) process.kill(daemonPid, "SIGKILL");
     }
+  });
+
+  it("qemukit repl --deno opens Deno's REPL with the same preload", async () => {
+    const t = TmuxTerminal.start([process.execPath, "bin/qemukit.js", "repl", "--deno"], { cwd: root, env: { XDG_STATE_HOME: state } });
+    terminals.push(t);
+    await t.waitFor(/in Deno's REPL: \d+ names in scope \(vm, overlay, image, guests/, 60_000);
+    await t.waitFor(/^> ?$/m, 30_000);
+    t.type(`vm().memory(256).toArgv().join(" ").includes("-m 256") && typeof $`);
+    await new Promise((r) => setTimeout(r, 200));
+    t.keys("Enter");
+    await t.waitFor(/"function"/, 20_000);
+    t.keys("C-d");
+    await t.waitFor(() => t.exited(), 20_000);
   });
 });
