@@ -18,6 +18,7 @@ export const commands: readonly LazyCommand[] = [
   { name: "lab", summary: "run every lab exercise on the built-in Debian guest and write a report", load: () => import("./commands/lab.ts") },
   { name: "recipe", summary: "run one lab recipe (qemukit recipe --list)", load: () => import("./commands/recipe.ts") },
   { name: "repl", summary: "interactive TypeScript session with the SDK preloaded", load: () => import("./commands/repl.ts") },
+  { name: "vm", summary: "list running qemukit VMs, stop or kill them", load: () => import("./commands/vm.ts") },
   { name: "guest", summary: "build and list the built-in guests (tiny, debian, installer)", load: () => import("./commands/guest.ts") },
   { name: "image", summary: "qemu-img, typed: info, create, overlay, convert, snapshot ...", load: () => import("./commands/image.ts") },
   { name: "host", summary: "check this host for virtualization support", load: () => import("./commands/host.ts") },
