@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QEMU_VERSION } from "@qemu-types/qmp";
@@ -67,6 +67,19 @@ describe("generateTypes against the installed QEMU", () => {
       }
       // Regenerating into the same place changes nothing.
       expect((await generateTypes({ outDir: out })).changed).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("fails clearly when QEMU is missing or dies at start, leaving the output untouched", async () => {
+    const out = mkdtempSync(join(tmpdir(), "qk-types-"));
+    try {
+      await expect(generateTypes({ qemu: "/nonexistent/qemu-system-x86_64", outDir: out })).rejects.toMatchObject({ code: "TOOL_NOT_FOUND" });
+      const t = Date.now();
+      await expect(generateTypes({ qemu: "/bin/false", outDir: out })).rejects.toMatchObject({ code: "QEMU_EXITED" });
+      expect(Date.now() - t).toBeLessThan(5000);
+      expect(readdirSync(out)).toEqual([]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -51,7 +51,6 @@ export const command: CliCommand = {
   summary: "Generated QMP types (@qemu-types/qmp)",
   help: `Usage: qemukit types <command>
 
-Commands:
-  generate   Generate QMP TypeScript types from the installed QEMU's schema`,
+TypeScript types for QMP, generated from the installed QEMU's own schema.`,
   subcommands: [generate],
 };

@@ -60,19 +60,26 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
     child.once("exit", (code) => resolve(code));
   });
   try {
-    const early = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
-    if (early instanceof Error && (early as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new ToolNotFoundError(qemuBinary, "qemu-system-x86");
-    }
-    const connecting = QmpClient.connect(socket, { retryUntil: Date.now() + 15_000, timeout: 15_000 });
-    const qmp = await Promise.race([
-      connecting,
-      exited.then((r) => {
-        throw new QemukitError("QEMU_EXITED", `${qemuBinary} exited (${String(r)}) before its QMP socket was ready: ${stderr.trim()}`, {
-          advice: "run the same QEMU by hand with -machine none -qmp stdio to see why",
+    // Wait for the socket ourselves so that a QEMU that dies early ends the wait at once.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const result = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20))]);
+      if (result instanceof Error && (result as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new ToolNotFoundError(qemuBinary, "qemu-system-x86");
+      }
+      if (result !== undefined) {
+        throw new QemukitError("QEMU_EXITED", `${qemuBinary} exited (${String(result)}) before its QMP socket was ready: ${stderr.trim()}`, {
+          advice: "run the same QEMU by hand with -machine none -display none -qmp stdio to see why",
         });
-      }),
-    ]);
+      }
+      if (existsSync(socket)) break;
+      if (Date.now() > deadline) {
+        throw new QemukitError("QEMU_START_TIMEOUT", `${qemuBinary} did not create its QMP socket within 15 s`, {
+          advice: "the machine may be overloaded; try again",
+        });
+      }
+    }
+    const qmp = await QmpClient.connect(socket, { retryUntil: Date.now() + 2_000, timeout: 15_000 });
     try {
       const schema = (await qmp.schema()) as unknown as SchemaEntry[];
       const v = (await qmp.executeRaw("query-version")) as { qemu: { major: number; minor: number; micro: number }; package: string };
