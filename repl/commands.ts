@@ -116,7 +116,11 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     const given = (rest ? await sources.evaluate(`(${rest})`) : {}) as Record<string, unknown>;
     const reporter = sources.reporter?.();
     const result = await recipe.run(reporter && !("reporter" in given) ? { ...given, reporter } : given);
-    if (result !== undefined) print(server, inspect(result, { colors: Boolean(server.useColors), depth: 4 }));
+    // The steps are already printed; the (often large) result waits in a variable.
+    if (result !== undefined) {
+      (server.context as Record<string, unknown>).lastRun = result;
+      print(server, reporter ? "result in lastRun" : inspect(result, { colors: Boolean(server.useColors), depth: 4 }));
+    }
   });
 
   command(server, "argv", "Show the qemu command line of a builder: .argv vm().memory(512)", async (arg) => {

@@ -27,7 +27,8 @@ Ctrl-C twice) unless they were started with .daemonize().
 
 Commands:
   .vms              running VMs (all of this user's, with state and ports)
-  .recipes          the lab recipes;  .run <id> [options]  runs one (also: recipes.<id>(options))
+  .recipes          the lab recipes;  .run <id> [options]  runs one, result in lastRun
+                    (also: await recipes["<id>"](options))
   .argv <builder>   the qemu command line a builder compiles to
   .help             this text  (node's own .help: .break .clear .editor .exit .load .save)
 `;

@@ -115,6 +115,7 @@ export async function ensureBundle(key = bundleKey()) {
   if (existsSync(entry)) return entry;
   const esbuild = createRequire(join(root, "package.json"))("esbuild");
   mkdirSync(bundleRoot(), { recursive: true });
+  if (process.stderr.isTTY) process.stderr.write("qemukit repl: sources changed, bundling the REPL and SDK...\r");
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   const build = (withRecipes) =>
@@ -137,7 +138,7 @@ export async function ensureBundle(key = bundleKey()) {
       await build(true);
     } catch (e) {
       // Recipes that do not build (yet) must not cost the REPL itself.
-      process.stderr.write(`qemukit repl: recipes left out: ${String(e.errors?.[0]?.text ?? e.message).split("\n")[0]}\n`);
+      process.stderr.write(`${process.stderr.isTTY ? "\x1b[2K" : ""}qemukit repl: recipes left out: ${String(e.errors?.[0]?.text ?? e.message).split("\n")[0]}\n`);
       rmSync(tmp, { recursive: true, force: true });
       await build(false);
     }
@@ -151,6 +152,7 @@ export async function ensureBundle(key = bundleKey()) {
     rmSync(tmp, { recursive: true, force: true });
   }
   pruneOldBundles(key);
+  if (process.stderr.isTTY) process.stderr.write("\x1b[2K");
   return entry;
 }
 
