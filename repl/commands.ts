@@ -102,7 +102,7 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     if (entries.length === 0) return print(server, "no recipes found (recipes/index.ts)");
     const w = Math.max(...entries.map(([id]) => id.length));
     print(server, entries.map(([id, r]) => `  ${id.padEnd(w)}  ${r.title ?? r.meta?.title ?? ""}`).join("\n"));
-    print(server, "run one: .run <id> [options]   or: await recipes.<id>(options)");
+    print(server, `run one: .run <id> [options]   or: await recipes["<id>"](options)`);
   });
 
   command(server, "run", "Run a recipe: .run <id> [options object]", async (arg) => {
