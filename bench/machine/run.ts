@@ -6,7 +6,7 @@
  * - time from guest poweroff to `exited` resolving;
  * - Node RSS per managed VM.
  *
- * Usage: npx tsx bench/machine/run.ts [--rounds N] [--vms N] [--json]
+ * Usage: npx tsx bench/machine/run.ts [--rounds N] [--vms N] [--only qmp,shell,exit,memory] [--json]
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
@@ -161,12 +161,12 @@ async function rssPerVm() {
 }
 
 try {
-  const results = [
-    await ratio("start to QMP ready", false),
-    await ratio("start to guest shell", true),
-    await poweroffToExited(),
-    await rssPerVm(),
-  ];
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : ["qmp", "shell", "exit", "memory"];
+  const results: object[] = [];
+  if (only.includes("qmp")) results.push(await ratio("start to QMP ready", false));
+  if (only.includes("shell")) results.push(await ratio("start to guest shell", true));
+  if (only.includes("exit")) results.push(await poweroffToExited());
+  if (only.includes("memory")) results.push(await rssPerVm());
   if (args.includes("--json")) console.log(JSON.stringify(results, null, 2));
   else console.table(results);
 } finally {

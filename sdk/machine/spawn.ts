@@ -22,6 +22,8 @@ export interface SpawnedQemu {
 
 const TAIL = 64 << 10;
 let setprivPath: Promise<string | undefined> | undefined;
+/** PATH lookups of QEMU binaries, once per process (a failed lookup is retried). */
+const programs = new Map<string, Promise<string | undefined>>();
 
 /**
  * Spawns `argv`. The parent-death signal is tied to the spawning thread, so this must run
@@ -34,7 +36,12 @@ export async function spawnQemu(
   setprivPath ??= which("setpriv");
   const setpriv = await setprivPath;
   if (!setpriv) throw new ToolNotFoundError("setpriv", "util-linux");
-  if (!(await which(argv[0]!))) throw new ToolNotFoundError(argv[0]!, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
+  let found = programs.get(argv[0]!);
+  if (!found) programs.set(argv[0]!, found = which(argv[0]!));
+  if (!(await found)) {
+    programs.delete(argv[0]!);
+    throw new ToolNotFoundError(argv[0]!, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
+  }
   const stdio = options.stdio ?? "log";
   const child = spawn(setpriv, ["--pdeathsig", "SIGKILL", "--", ...argv], {
     stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],

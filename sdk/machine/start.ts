@@ -213,13 +213,15 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
     }
-    const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
-    const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
-    const accel: AccelInfo = chosen === accelInfo.chosen
-      ? accelInfo
-      : { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
+    // With more than one -accel QEMU falls back silently; ask which one it really took.
+    let accel = accelInfo;
+    if (accelList.length > 1) {
+      const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
+      const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
+      if (chosen !== accelInfo.chosen) accel = { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
+    }
     const vnc = spec.vnc ? await queryVnc(qmp) : undefined;
-    await writeMetadata(runDir, { ...baseMeta, pid, ...(vnc ? { vnc } : {}), accel } satisfies VmMetadata);
+    const metaWritten = writeMetadata(runDir, { ...baseMeta, pid, ...(vnc ? { vnc } : {}), accel } satisfies VmMetadata);
     unhold = holdImages(name, writableImages(spec, compiled));
 
     const state: VmState = "paused";
@@ -233,7 +235,8 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     try {
       const ready = options.waitFor ? options.waitFor.wait(vm) : undefined;
       ready?.catch(() => {}); // observed below; avoid an unhandled rejection if cont fails first
-      if (!options.paused) await vm.resume();
+      // The metadata write overlaps with `cont`; both must finish before the VM is handed out.
+      await Promise.all([metaWritten, options.paused ? undefined : vm.resume()]);
       if (ready) {
         await Promise.race([
           ready,
