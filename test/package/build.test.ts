@@ -9,7 +9,11 @@ import { repoRoot } from "../helpers/cli.ts";
 
 describe("compiled package", () => {
   it("builds with tsc and is importable from a separate Node project", () => {
-    execFileSync("npm", ["run", "-s", "build"], { cwd: repoRoot, stdio: "pipe" });
+    try {
+      execFileSync("npm", ["run", "-s", "build"], { cwd: repoRoot, stdio: "pipe", encoding: "utf8" });
+    } catch (e) {
+      throw new Error(`npm run build failed:\n${(e as { stdout?: string }).stdout ?? ""}${(e as { stderr?: string }).stderr ?? ""}`);
+    }
     expect(existsSync(join(repoRoot, "dist/sdk/mod.js"))).toBe(true);
     expect(existsSync(join(repoRoot, "dist/sdk/mod.d.ts"))).toBe(true);
 
