@@ -10,18 +10,7 @@
  * ```
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-
-const here = (rel: string) => new URL(rel, import.meta.url);
-
-/** SDK modules that exist now: sdk/mod.ts once everything it re-exports has landed. */
-function sdkModuleUrls(): URL[] {
-  const mod = here("../sdk/mod.ts");
-  if (!existsSync(mod)) return [];
-  const refs = [...readFileSync(mod, "utf8").matchAll(/from\s+"(\.\/[^"]+\.ts)"/g)].map((m) => new URL(m[1]!, mod));
-  return refs.every((u) => existsSync(u)) ? [mod] : refs.filter((u) => existsSync(u));
-}
+import { loadLate, loadSdk } from "./preload.ts";
 
 /**
  * Loads the SDK, zx and the recipes into `target` (default `globalThis`). Returns the names
@@ -33,20 +22,10 @@ function sdkModuleUrls(): URL[] {
  * ```
  */
 export async function install(target: Record<string, unknown> = globalThis as unknown as Record<string, unknown>): Promise<string[]> {
-  const scope: Record<string, unknown> = {};
-  for (const url of sdkModuleUrls()) Object.assign(scope, await import(url.href));
-  const zx = await import("zx");
-  scope.$ = zx.$;
-  scope.zx = zx;
-  const recipesUrl = here("../recipes/index.ts");
-  if (existsSync(fileURLToPath(recipesUrl))) {
-    try {
-      const r = await import(recipesUrl.href) as { recipes?: Record<string, { run(o?: unknown): Promise<unknown> }> };
-      scope.recipes = Object.fromEntries(Object.entries(r.recipes ?? {}).map(([id, rec]) => [id, Object.assign((o?: unknown) => rec.run(o), rec)]));
-    } catch (e) {
-      console.error(`qemukit: recipes not loaded: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
+  const scope: Record<string, unknown> = await loadSdk();
+  const late = await loadLate();
+  Object.assign(scope, { $: late.$, zx: late.zx });
+  scope.recipes = Object.fromEntries(Object.entries(late.recipes).map(([id, r]) => [id, Object.assign((o?: Record<string, unknown>) => r.run(o), r)]));
   Object.assign(target, scope);
   const version = typeof scope.VERSION === "string" ? ` ${scope.VERSION}` : "";
   const main = ["vm", "overlay", "image", "guests", "host", "verify", "attach", "list", "$", "recipes"].filter((k) => k in scope);

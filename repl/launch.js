@@ -174,9 +174,20 @@ function pruneOldBundles(keep) {
  * @param {Record<string, unknown>} [options] passed to startRepl (e.g. { input, output, historyPath }).
  */
 export async function launch(options = {}) {
-  const entry = await ensureBundle();
-  const mod = await import(pathToFileURL(entry).href);
-  return mod.start(options);
+  let entry;
+  if (!process.env.QEMUKIT_REPL_NO_BUNDLE) {
+    try {
+      entry = await ensureBundle();
+    } catch (e) {
+      // A read-only install cannot cache a bundle: run the sources through tsx instead.
+      if (!["EACCES", "EROFS", "EPERM"].includes(e?.code)) throw e;
+      process.stderr.write(`qemukit repl: cannot write the bundle (${e.code}); starting from source\n`);
+    }
+  }
+  if (entry) return (await import(pathToFileURL(entry).href)).start(options);
+  const { register } = await import("tsx/esm/api");
+  register();
+  return (await import(pathToFileURL(join(root, "repl", "start.ts")).href)).start(options);
 }
 
 const invokedDirectly = (() => {
