@@ -18,6 +18,10 @@ import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 export interface ScreenSample {
   /** Milliseconds since the VM started. */
   readonly ms: number;
+  /** `720x400` in VGA text mode (BIOS, isolinux), a framebuffer size once the installer runs. */
+  readonly size: string;
+  /** What the screen was taken for: bios, boot-menu, installer, or other. */
+  readonly stage: "bios" | "boot-menu" | "installer" | "other";
   /** Share of the screen in the installer's blue. */
   readonly blue: number;
   /** The most common colour and its share. */
@@ -37,10 +41,14 @@ export interface InstallFromIsoObservations {
   readonly installerReached: boolean;
   /** Milliseconds from start to the installer's screen. */
   readonly installerMs: number;
+  /** Milliseconds from start to the ISO's boot menu (isolinux). */
+  readonly bootMenuMs: number | null;
   /** The screens seen on the way (BIOS / isolinux / installer). */
   readonly screens: readonly ScreenSample[];
   /** PNG of the installer's screen. */
   readonly screenshot: string;
+  /** PNG of the ISO's boot menu, when it was seen. */
+  readonly bootMenuScreenshot: string | null;
   /** The new empty disk the installer would install to. */
   readonly disk: { readonly virtualSize: number; readonly actualSize: number };
 }
@@ -72,8 +80,8 @@ async function flipByte(path: string, offset: number): Promise<void> {
   }
 }
 
-/** Share of pixels in the blue of Debian's text installer (newt's default background). */
-function blueShare(png: Uint8Array): { blue: number; dominant: string } {
+/** Share of pixels in the installer's (and its boot menu's) blue, and the most common colour. */
+function blueShare(png: Uint8Array): { blue: number; dominant: string; width: number; height: number } {
   const img = decodePng(png);
   let blue = 0;
   const n = img.width * img.height;
@@ -82,7 +90,7 @@ function blueShare(png: Uint8Array): { blue: number; dominant: string } {
     if (b >= 0x80 && r < 0x40 && g < 0x40) blue++;
   }
   const top = colourShares(img, 1)[0]!;
-  return { blue: Math.round((blue / n) * 1000) / 1000, dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%` };
+  return { blue: Math.round((blue / n) * 1000) / 1000, dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%`, width: img.width, height: img.height };
 }
 
 /**
@@ -147,25 +155,39 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
   r.note(m.argv.join(" "));
 
   const screenshot = join(outDir, "install-from-iso-installer.png");
+  const menuShot = join(outDir, "install-from-iso-boot-menu.png");
   const t0 = Date.now();
   const screens: ScreenSample[] = [];
-  const reached = await r.step("watch the screen until the installer's menu appears", async () => {
-    const deadline = t0 + 240_000;
+  let bootMenuMs: number | null = null;
+  const reached = await r.step("watch the screen: BIOS, the ISO's boot menu, then the installer", async () => {
+    const deadline = t0 + 600_000;
     const probe = join(work, "screen.png");
     while (Date.now() < deadline) {
+      // #region watch
       await m.screenshot(probe);
       const s = blueShare(await readFile(probe));
+      // BIOS and isolinux draw in VGA text mode (720x400); the installer switches to a
+      // framebuffer (vga=788) and draws its dialogs on a blue background.
+      const textMode = s.width === 720 && s.height === 400;
+      const stage = !textMode && s.width >= 640 && s.blue > 0.3 ? "installer" : textMode && s.blue > 0.2 ? "boot-menu" : textMode ? "bios" : "other";
+      // #endregion
       const last = screens[screens.length - 1];
-      if (!last || last.dominant !== s.dominant || Math.abs(last.blue - s.blue) > 0.05) screens.push({ ms: Date.now() - t0, ...s });
-      // The installer's dialogs sit on a blue background; BIOS and isolinux screens do not.
-      if (s.blue > 0.3) {
+      if (!last || last.stage !== stage || last.dominant !== s.dominant) {
+        screens.push({ ms: Date.now() - t0, size: `${s.width}x${s.height}`, stage, blue: s.blue, dominant: s.dominant });
+        r.note(`+${((Date.now() - t0) / 1000).toFixed(1)} s: ${stage} (${s.width}x${s.height}, ${(s.blue * 100).toFixed(0)}% blue)`);
+      }
+      if (stage === "boot-menu" && bootMenuMs === null) {
+        bootMenuMs = Date.now() - t0;
+        await m.screenshot(menuShot);
+      }
+      if (stage === "installer") {
         await m.screenshot(screenshot);
         return Date.now() - t0;
       }
       await new Promise((ok) => setTimeout(ok, 1000));
     }
-    throw new Error(`the installer did not appear on the screen within 240 s (screens seen: ${JSON.stringify(screens)})`);
-  }, (ms) => `after ${(ms / 1000).toFixed(1)} s`);
+    throw new Error(`the installer did not appear on the screen within 600 s (screens seen: ${JSON.stringify(screens)})`);
+  }, (ms) => `installer after ${(ms / 1000).toFixed(1)} s`);
   await r.step("stop the VM (the lab: 'you can stop the installation process after it begins')", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
 
   return {
@@ -175,8 +197,10 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
     tampered: { byteOffset: tampered.byteOffset, isoStatus: tampered.isoStatus, signatureReason: tampered.signatureReason },
     installerReached: true,
     installerMs: reached,
+    bootMenuMs,
     screens,
     screenshot,
+    bootMenuScreenshot: bootMenuMs === null ? null : menuShot,
     disk: { virtualSize: Number(diskInfo.virtualSize), actualSize: Number(diskInfo.actualSize) },
   };
 }

@@ -91,8 +91,8 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   const [vm1, vm2] = await r.step("start both VMs at once and wait for both shells", async () => {
     // #region start-both
     const boot = async (disk: string, n: number) => {
-      const m = res.vm(await guest.attach(vm().name(`lab-overlays-${n}-${process.pid}`).memory(512).smp(2), disk).start());
-      await m.console.waitFor(guest.prompt, { timeout: 300_000 });
+      const m = res.vm(await vm().name(`lab-overlays-${n}-${process.pid}`).memory(512).smp(2).hda(disk).start());
+      await m.console.waitFor(guest.prompt, { timeout: 600_000 });
       return m;
     };
     const [vm1, vm2] = await Promise.all([boot(sda1, 1), boot(sda2, 2)]);
@@ -114,7 +114,7 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   r.note(`du after the write: sda-vm1 ${formatBytes(after.o1)}, sda-vm2 ${formatBytes(after.o2)}`);
   const concurrent = vm1.state !== "exited" && vm2.state !== "exited";
 
-  await r.step("stop both VMs", () => Promise.all([vm1.shutdown(), vm2.shutdown()]), (e) => e.map((x) => x.reason).join(", "));
+  await r.step("stop both VMs", () => Promise.all([vm1.shutdown({ timeouts: { powerdown: 0 } }), vm2.shutdown({ timeouts: { powerdown: 0 } })]), (e) => e.map((x) => x.reason).join(", "));
   // #region chain
   const chain = await image.info(sda1, { format: "qcow2", backingChain: true });
   // #endregion

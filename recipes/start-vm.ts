@@ -13,12 +13,17 @@ import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 
 /** One VM's threads as `ps -efL` would show them, with what they are. */
 export interface ThreadCount {
+  /** QEMU's pid (the `ps -efL` PID column). */
+  readonly pid: number;
   readonly total: number;
+  /** Threads QMP `query-cpus-fast` names as vCPUs. */
   readonly vcpu: number;
-  /** Names (/proc/PID/task/TID/comm) of the vCPU threads. */
-  readonly vcpuNames: readonly string[];
-  /** Names of QEMU's other threads. */
-  readonly otherNames: readonly string[];
+  /** QEMU's I/O thread pool (`worker`): started for disk I/O, gone after ~10 s idle. */
+  readonly worker: number;
+  /** The rest: main loop, RCU, monitor I/O thread. */
+  readonly fixed: number;
+  /** Every thread's name (/proc/PID/task/TID/comm, with QEMU's debug-threads=on). */
+  readonly names: readonly string[];
 }
 
 /** What start-vm observes. */
@@ -27,8 +32,10 @@ export interface StartVmObservations {
   readonly threads: Readonly<Record<string, number>>;
   /** Threads QEMU reports as vCPUs (QMP query-cpus-fast), per vCPU count. */
   readonly vcpuThreads: Readonly<Record<string, number>>;
-  /** Threads that are not vCPUs, per vCPU count (the same in both runs). */
+  /** Threads that are neither vCPUs nor I/O workers, per vCPU count (the same in both runs). */
   readonly otherThreads: Readonly<Record<string, number>>;
+  /** QEMU's I/O worker threads at the moment of counting, per vCPU count. */
+  readonly workerThreads: Readonly<Record<string, number>>;
   readonly details: Readonly<Record<string, ThreadCount>>;
   /** The difference, explained from the numbers above. */
   readonly explanation: string;
@@ -63,7 +70,8 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     await using res = new Resources();
     const m = await r.step(`start: -m 512 -smp ${cpus} (vCPUs paused)`, async () => {
       // #region start
-      const builder = guest.attach(vm().name(`lab-start-vm-${cpus}-${process.pid}`).memory(512).smp(cpus));
+      const builder = guest.attach(vm().name(`lab-start-vm-${cpus}-${process.pid}`).memory(512).smp(cpus))
+        .args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
       const m = res.vm(await builder.start({ paused: true }));
       // #endregion
       return m;
@@ -75,13 +83,9 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
       const threads = await m.threads();
       const vcpus = threads.filter((t) => t.kind === "vcpu");
       // #endregion
-      return {
-        total: threads.length,
-        vcpu: vcpus.length,
-        vcpuNames: vcpus.map((t) => t.name),
-        otherNames: threads.filter((t) => t.kind !== "vcpu").map((t) => t.name),
-      };
-    }, (t) => `${t.total} threads: ${t.vcpu} vCPU (${t.vcpuNames.join(", ")}) + ${t.otherNames.join(", ")}`);
+      const worker = threads.filter((t) => t.kind !== "vcpu" && t.name === "worker").length;
+      return { pid: m.pid, total: threads.length, vcpu: vcpus.length, worker, fixed: threads.length - vcpus.length - worker, names: threads.map((t) => t.name) };
+    }, (t) => `${t.total} threads: ${t.names.join(", ")}`);
     details[String(cpus)] = threads;
     await r.step("stop the VM", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
   }
@@ -90,7 +94,8 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
   return {
     threads: { "2": two.total, "4": four.total },
     vcpuThreads: { "2": two.vcpu, "4": four.vcpu },
-    otherThreads: { "2": two.total - two.vcpu, "4": four.total - four.vcpu },
+    otherThreads: { "2": two.fixed, "4": four.fixed },
+    workerThreads: { "2": two.worker, "4": four.worker },
     details,
     explanation: explain(two, four),
     accel,
@@ -102,22 +107,20 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
 export function explain(two: ThreadCount, four: ThreadCount): string {
   const diff = four.total - two.total;
   const vcpuDiff = four.vcpu - two.vcpu;
-  const otherTwo = two.total - two.vcpu;
-  const otherFour = four.total - four.vcpu;
-  const perVcpu = two.vcpu === 2 && four.vcpu === 4;
   const head = `With 4 vCPUs QEMU has ${four.total} threads, ${diff} more than the ${two.total} with 2 vCPUs.`;
-  if (perVcpu && vcpuDiff === diff && otherTwo === otherFour) {
-    return `${head} QEMU runs each virtual CPU in a thread of its own (query-cpus-fast names ${four.vcpu} vCPU threads with 4 vCPUs, ` +
-      `${two.vcpu} with 2), so 2 more vCPUs add exactly ${diff} threads; the other ${otherFour} threads are QEMU's own ` +
-      `(main loop, RCU, monitor I/O) and do not depend on the vCPU count.`;
+  const workers = two.worker || four.worker
+    ? ` Besides, ${two.worker} and ${four.worker} 'worker' threads were alive: QEMU's I/O thread pool, which starts threads for disk I/O and ends them when idle, so they come and go independently of the vCPUs.`
+    : "";
+  if (two.vcpu === 2 && four.vcpu === 4 && two.fixed === four.fixed) {
+    return `${head} QEMU runs each virtual CPU in a thread of its own (named 'CPU n/TCG' under TCG; under KVM the thread that enters the guest), ` +
+      `so 2 more vCPUs add exactly ${vcpuDiff} vCPU threads; QEMU's own ${four.fixed} threads (main loop, RCU, monitor I/O) stay the same.${workers}`;
   }
-  return `${head} ${vcpuDiff} of the extra threads are vCPU threads (one per vCPU); the other threads changed from ${otherTwo} to ${otherFour}, ` +
-    `so something besides the vCPUs (e.g. I/O worker threads) also came or went.`;
+  return `${head} ${vcpuDiff} of them are vCPU threads (one per vCPU); QEMU's other threads went from ${two.fixed} to ${four.fixed}.${workers}`;
 }
 
 /** One line for the lab's summary table. */
 export function summarize(o: StartVmObservations): string {
-  return `threads: ${o.threads["2"]} with 2 vCPUs, ${o.threads["4"]} with 4 (vCPU threads ${o.vcpuThreads["2"]} -> ${o.vcpuThreads["4"]}, others ${o.otherThreads["2"]} -> ${o.otherThreads["4"]})`;
+  return `threads: ${o.threads["2"]} with 2 vCPUs, ${o.threads["4"]} with 4 (vCPU ${o.vcpuThreads["2"]} -> ${o.vcpuThreads["4"]}, QEMU's own ${o.otherThreads["2"]} -> ${o.otherThreads["4"]}, I/O workers ${o.workerThreads["2"]} -> ${o.workerThreads["4"]})`;
 }
 
 export const recipe: Recipe<StartVmObservations> = { meta, run, summarize };

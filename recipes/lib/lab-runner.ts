@@ -61,13 +61,41 @@ export interface LabReport {
   readonly outDir: string;
 }
 
-/** Runs `tasks` with at most `limit` at a time, in order. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `items` with at most `limit` at a time, in order, but never two `heavy` ones at
+ * once: guest boots under TCG compete for the same cores, so overlapping them makes each
+ * slower without finishing sooner; light recipes fill the other lanes meanwhile.
+ */
+export async function schedule<T>(items: readonly T[], limit: number, heavy: (item: T) => boolean, fn: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await fn(next);
+  let heavyBusy = false;
+  const waiting: (() => void)[] = [];
+  const take = (): T | undefined | "wait" => {
+    const i = queue.findIndex((x) => !heavyBusy || !heavy(x));
+    if (i < 0) return queue.length ? "wait" : undefined;
+    return queue.splice(i, 1)[0];
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
+    for (;;) {
+      const next = take();
+      if (next === undefined) return;
+      if (next === "wait") {
+        await new Promise<void>((ok) => waiting.push(ok));
+        continue;
+      }
+      const isHeavy = heavy(next);
+      if (isHeavy) heavyBusy = true;
+      try {
+        await fn(next);
+      } finally {
+        if (isHeavy) {
+          heavyBusy = false;
+          for (const ok of waiting.splice(0)) ok();
+        }
+      }
+    }
   });
-  await Promise.all(workers);
+  await Promise.all(lanes);
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {
@@ -122,12 +150,17 @@ export async function runLab(options: LabOptions = {}): Promise<LabReport> {
     await writeAtomically(join(outDir, "lab-report.md"), renderMarkdown(r));
   };
 
-  const removeHandler = cleanUpOnInterrupt((sig) => {
-    interrupted = true;
-    sink.write(`\n[lab] ${sig}: stopping every VM and removing temporary files...\n`);
-    // The report of what finished is still worth having; written before the exit.
-    void save(report()).catch(() => undefined);
-  });
+  // Ctrl-C: stop every VM and remove temporary files first, then write what finished.
+  const removeHandler = cleanUpOnInterrupt(
+    async () => {
+      await save(report()).catch(() => undefined);
+      sink.write(`[lab] interrupted; partial report in ${outDir}\n`);
+    },
+    (sig) => {
+      interrupted = true;
+      sink.write(`\n[lab] ${sig}: stopping every VM and removing temporary files...\n`);
+    },
+  );
   try {
     await root.step("QEMU version", async () => {
       const out = (await $`qemu-system-x86_64 --version`).stdout;
@@ -149,9 +182,10 @@ export async function runLab(options: LabOptions = {}): Promise<LabReport> {
     }
     await Promise.allSettled(prepare);
 
-    // Heavy recipes (guest boots) first, so the light ones fill the gaps beside them.
+    // Heavy recipes (guest boots) first and one at a time; light ones run beside them.
     const order = [...ids].sort((a, b) => Number(recipes[b].meta.heavy) - Number(recipes[a].meta.heavy));
-    await pool(order, jobs, async (id) => {
+    await schedule(order, jobs, (id) => recipes[id].meta.heavy, async (id) => {
+      if (interrupted) return;
       const recipe = recipes[id] as unknown as Recipe<object>;
       const reporter = root.child(id);
       const started = performance.now();

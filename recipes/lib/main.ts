@@ -104,7 +104,7 @@ export async function runRecipeCli(recipe: Recipe, args: readonly string[], io: 
   }
   const progress = parsed.json ? io.stderr : io.stdout;
   const reporter = new Reporter(progress);
-  const removeHandler = cleanUpOnInterrupt((sig) => io.stderr.write(`\n${sig}: stopping VMs and removing temporary files...\n`));
+  const removeHandler = cleanUpOnInterrupt(undefined, (sig) => io.stderr.write(`\n${sig}: stopping VMs and removing temporary files...\n`));
   try {
     progress.write(`# ${recipe.meta.title}\n`);
     for (const c of recipe.meta.labCommands) progress.write(`  lab: $ ${c}\n`);

@@ -96,16 +96,24 @@ export async function disposeAll(): Promise<void> {
 }
 
 /**
- * Installs a SIGINT/SIGTERM handler that cleans up every live scope, then exits with
- * 130/143. Returns a function that removes the handler.
+ * Installs a SIGINT/SIGTERM handler that cleans up every live scope, then runs
+ * `onInterrupt` (e.g. to write a partial report), then exits with 130/143. Returns a
+ * function that removes the handler.
  */
-export function cleanUpOnInterrupt(onInterrupt?: (signal: string) => void): () => void {
+export function cleanUpOnInterrupt(onInterrupt?: (signal: string) => Promise<void> | void, before?: (signal: string) => void): () => void {
   let busy = false;
   const handler = (signal: NodeJS.Signals) => {
     if (busy) return; // a second Ctrl-C while cleaning up must not leave VMs behind
     busy = true;
-    onInterrupt?.(signal);
-    void disposeAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    before?.(signal);
+    void (async () => {
+      await disposeAll();
+      try {
+        await onInterrupt?.(signal);
+      } finally {
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+    })();
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface ScriptRun {
+  readonly pid: number;
   readonly status: number | null;
   readonly signal: string | null;
   readonly stdout: string;
@@ -33,7 +34,7 @@ export function runProcess(
     child.on("error", reject);
     child.on("close", (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr, ms: Math.round(performance.now() - t0) });
+      resolve({ pid: child.pid!, status, signal, stdout, stderr, ms: Math.round(performance.now() - t0) });
     });
   });
 }
@@ -73,7 +74,6 @@ export function qemuProcesses(needle: string): number[] {
 }
 
 /** The recipes' temporary directories (`qemukit-<recipe>-XXXX`) currently in the temp dir. */
-export function recipeTempDirs(): string[] {
-  const prefixes = ["create-disk-", "convert-", "add-disk-", "overlays-", "install-"];
+export function recipeTempDirs(prefixes: readonly string[] = ["create-disk-", "convert-", "add-disk-", "overlays-", "install-"]): string[] {
   return readdirSync(tmpdir()).filter((f) => prefixes.some((p) => f.startsWith(`qemukit-${p}`)));
 }

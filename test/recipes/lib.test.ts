@@ -82,8 +82,34 @@ describe("recipes/lib", () => {
   });
 
   it("explains thread counts from the numbers, and says so when they do not fit", () => {
-    const t = (total: number, vcpu: number) => ({ total, vcpu, vcpuNames: [], otherNames: [] });
-    expect(explain(t(5, 2), t(7, 4))).toMatch(/2 more than the 5 .* thread of its own .* other 3 threads/);
-    expect(explain(t(6, 2), t(7, 4))).toMatch(/changed from 4 to 3/);
+    const t = (total: number, vcpu: number, worker = 0) => ({ pid: 1, total, vcpu, worker, fixed: total - vcpu - worker, names: [] });
+    expect(explain(t(5, 2), t(7, 4))).toMatch(/2 more than the 5 .* thread of its own .* own 3 threads .* stay the same\.$/);
+    expect(explain(t(6, 2), t(7, 4))).toMatch(/went from 4 to 3/);
+    expect(explain(t(6, 2, 1), t(9, 4, 2))).toMatch(/stay the same. Besides, 1 and 2 .worker. threads/);
+  });
+});
+
+describe("lab scheduling", () => {
+  it("runs heavy recipes one at a time and light ones beside them", async () => {
+    const { schedule } = await import("../../recipes/lib/lab-runner.ts");
+    const log: string[] = [];
+    let heavyNow = 0;
+    let maxHeavy = 0;
+    let now = 0;
+    let maxNow = 0;
+    const items = ["H1", "H2", "H3", "l1", "l2", "l3", "l4"];
+    await schedule(items, 3, (x) => x.startsWith("H"), async (x) => {
+      now++;
+      maxNow = Math.max(maxNow, now);
+      if (x.startsWith("H")) maxHeavy = Math.max(maxHeavy, ++heavyNow);
+      log.push(`start ${x}`);
+      await new Promise((ok) => setTimeout(ok, x.startsWith("H") ? 30 : 5));
+      if (x.startsWith("H")) heavyNow--;
+      now--;
+    });
+    expect(maxHeavy).toBe(1);
+    expect(maxNow).toBeGreaterThan(1);
+    expect(log.filter((l) => l.startsWith("start")).length).toBe(items.length);
+    expect(log[0]).toBe("start H1");
   });
 });
