@@ -1,6 +1,6 @@
 /**
  * QMP benchmark: `query-status` round trips per second through qemukit's QmpClient versus
- * a minimal raw Node socket loop, on two QMP monitors of the same QEMU in the same run;
+ * a minimal raw Node socket loop, taking turns on the same QEMU monitor in the same run;
  * sequentially (one in flight) and pipelined (many in flight). Run: `npx tsx bench/qmp/run.ts`.
  * @module
  */
@@ -84,52 +84,71 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const second = `/tmp/qk-bench-${process.pid}.sock`;
-  const qemu = startTestQemu({ extraArgs: ["-qmp", `unix:${second},server=on,wait=off`] });
+  const qemu = startTestQemu();
   try {
-    const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
-    const raw = await (async () => {
-      const until = Date.now() + 10_000;
-      for (;;) {
-        try {
-          return await RawQmp.open(second);
-        } catch (e) {
-          if (Date.now() > until) throw e;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+    // Both clients take turns on the same monitor (QEMU serves one client at a time), each
+    // connecting before its timed run and disconnecting after, so neither gets a better socket.
+    const qmpProbe = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
+    const version = qmpProbe.qemuVersion;
+    await qmpProbe.close();
+    const withRaw = async (f: (raw: RawQmp) => Promise<void>) => {
+      const raw = await RawQmp.open(qemu.socket);
+      try {
+        await f(raw);
+      } finally {
+        raw.close();
       }
-    })();
+    };
+    const withKit = async (f: (qmp: QmpClient) => Promise<void>) => {
+      const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 5_000 });
+      try {
+        await f(qmp);
+      } finally {
+        await qmp.close();
+      }
+    };
     // Warm up both paths (JIT, QEMU caches).
-    await raw.sequential(300);
-    for (let i = 0; i < 300; i++) await qmp.execute("query-status");
+    await withRaw((raw) => raw.sequential(300));
+    await withKit(async (qmp) => {
+      for (let i = 0; i < 300; i++) await qmp.execute("query-status");
+    });
 
     // The host is shared, so throughput swings between rounds: interleave the paths,
     // alternate which goes first, and compare per-round ratios. CPU time spent in this
     // process per command is also reported: it is the client's own cost, unaffected by load.
     type Path = "rawSeq" | "kitSeq" | "rawPipe" | "kitPipe";
-    const runs: Record<Path, () => Promise<void>> = {
-      rawSeq: () => raw.sequential(SEQUENTIAL),
-      kitSeq: async () => {
-        for (let i = 0; i < SEQUENTIAL; i++) await qmp.execute("query-status");
-      },
-      rawPipe: () => raw.pipelined(PIPELINED),
-      kitPipe: async () => {
-        const calls: Promise<unknown>[] = [];
-        for (let i = 0; i < PIPELINED; i++) calls.push(qmp.execute("query-status"));
-        await Promise.all(calls);
-      },
+    type Timed = (run: () => Promise<void>) => Promise<void>;
+    const runs: Record<Path, (timed: Timed) => Promise<void>> = {
+      rawSeq: (timed) => withRaw((raw) => timed(() => raw.sequential(SEQUENTIAL))),
+      kitSeq: (timed) =>
+        withKit((qmp) =>
+          timed(async () => {
+            for (let i = 0; i < SEQUENTIAL; i++) await qmp.execute("query-status");
+          })
+        ),
+      rawPipe: (timed) => withRaw((raw) => timed(() => raw.pipelined(PIPELINED))),
+      kitPipe: (timed) =>
+        withKit((qmp) =>
+          timed(async () => {
+            const calls: Promise<unknown>[] = [];
+            for (let i = 0; i < PIPELINED; i++) calls.push(qmp.execute("query-status"));
+            await Promise.all(calls);
+          })
+        ),
     };
     const rates: Record<Path, number[]> = { rawSeq: [], kitSeq: [], rawPipe: [], kitPipe: [] };
     const cpu: Record<Path, number[]> = { rawSeq: [], kitSeq: [], rawPipe: [], kitPipe: [] };
     const measure = async (p: Path) => {
       const n = p.endsWith("Seq") ? SEQUENTIAL : PIPELINED;
-      const c0 = process.cpuUsage();
-      const t = performance.now();
-      await runs[p]();
-      const ms = performance.now() - t;
-      const c = process.cpuUsage(c0);
-      rates[p].push(rate(n, ms));
-      cpu[p].push((c.user + c.system) / n);
+      await runs[p](async (run) => {
+        const c0 = process.cpuUsage();
+        const t = performance.now();
+        await run();
+        const ms = performance.now() - t;
+        const c = process.cpuUsage(c0);
+        rates[p].push(rate(n, ms));
+        cpu[p].push((c.user + c.system) / n);
+      });
     };
     for (let round = 0; round < ROUNDS; round++) {
       const order: Path[][] = round % 2 === 0 ? [["rawSeq", "kitSeq"], ["rawPipe", "kitPipe"]] : [["kitSeq", "rawSeq"], ["kitPipe", "rawPipe"]];
@@ -138,15 +157,13 @@ async function main(): Promise<void> {
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
     const fmt = (x: number) => x.toFixed(0).padStart(7);
     const us = (x: number) => x.toFixed(1).padStart(7);
-    console.log(`QMP query-status on QEMU ${qmp.qemuVersion}: ${ROUNDS} interleaved rounds of ${SEQUENTIAL} sequential and ${PIPELINED} pipelined`);
+    console.log(`QMP query-status on QEMU ${version}: ${ROUNDS} interleaved rounds of ${SEQUENTIAL} sequential and ${PIPELINED} pipelined`);
     console.log(`                         raw loop   qemukit   ratio (median of per-round ratios)`);
     console.log(`sequential    (/s)        ${fmt(median(rates.rawSeq))}   ${fmt(median(rates.kitSeq))}   ${ratio(rates.kitSeq, rates.rawSeq).toFixed(2)}x`);
     console.log(`pipelined     (/s)        ${fmt(median(rates.rawPipe))}   ${fmt(median(rates.kitPipe))}   ${ratio(rates.kitPipe, rates.rawPipe).toFixed(2)}x`);
     console.log(`client CPU seq  (us/cmd)  ${us(median(cpu.rawSeq))}   ${us(median(cpu.kitSeq))}`);
     console.log(`client CPU pipe (us/cmd)  ${us(median(cpu.rawPipe))}   ${us(median(cpu.kitPipe))}`);
     console.log(`per round /s: raw seq ${rates.rawSeq.map((x) => x.toFixed(0)).join(",")} | kit seq ${rates.kitSeq.map((x) => x.toFixed(0)).join(",")} | raw pipe ${rates.rawPipe.map((x) => x.toFixed(0)).join(",")} | kit pipe ${rates.kitPipe.map((x) => x.toFixed(0)).join(",")}`);
-    raw.close();
-    await qmp.close();
   } finally {
     await qemu.stop();
   }

@@ -146,7 +146,7 @@ export class QmpClient implements AsyncDisposable {
       })), timeout);
     });
     try {
-      await Promise.race([client.#handshake(), timedOut]);
+      await Promise.race([client.#handshake(options.oob ?? true), timedOut]);
       return client;
     } catch (e) {
       client.#stream.destroy();
@@ -162,7 +162,7 @@ export class QmpClient implements AsyncDisposable {
     }
   }
 
-  async #handshake(): Promise<void> {
+  async #handshake(wantOob: boolean): Promise<void> {
     const msg = await new Promise<any>((resolve, reject) => {
       this.#greetingWaiter = (m, err) => (err ? reject(err) : resolve(m));
     });
@@ -177,7 +177,7 @@ export class QmpClient implements AsyncDisposable {
     const capabilities: string[] = Array.isArray(qmp.capabilities) ? qmp.capabilities : [];
     (this as { greeting: QmpGreeting }).greeting = { version: qmp.version, capabilities };
     (this as { qemuVersion: string }).qemuVersion = `${v.major}.${v.minor}.${v.micro}`;
-    const enable = capabilities.includes("oob") ? ["oob"] : [];
+    const enable = wantOob && capabilities.includes("oob") ? ["oob"] : [];
     await this.executeRaw("qmp_capabilities", enable.length ? { enable } : undefined);
     this.oobEnabled = enable.length > 0;
   }

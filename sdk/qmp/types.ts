@@ -33,6 +33,8 @@ export interface QmpConnectOptions {
   readonly retryUntil?: number;
   /** Default timeout for every command in ms; 0 means none. @default 0 */
   readonly commandTimeout?: number;
+  /** Negotiate out-of-band execution when QEMU offers it. @default true */
+  readonly oob?: boolean;
   /** How many past events `waitFor` can still see. @default 1000 */
   readonly eventHistory?: number;
 }

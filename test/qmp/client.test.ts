@@ -117,11 +117,13 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
     }
   });
 
-  it("retries while the socket does not exist yet, then connects", async () => {
+  it("retries while the socket does not exist yet, then connects (oob declined on request)", async () => {
     const qemu = startTestQemu();
     try {
-      const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
+      const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000, oob: false });
       expect(qmp.qemuVersion).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(qmp.oobEnabled).toBe(false);
+      await expect(qmp.executeRaw("query-yank", undefined, { oob: true })).rejects.toMatchObject({ code: "QMP_COMMAND" });
       await qmp.close();
       await qmp.close(); // idempotent
       await qmp.closed;
