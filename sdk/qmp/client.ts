@@ -76,7 +76,9 @@ export class QmpClient implements AsyncDisposable {
   /** Resolves when the connection ends for any reason (close, QEMU exit, error). */
   readonly closed: Promise<void>;
   /** Whether `oob` was negotiated, so `executeRaw(..., { oob: true })` is possible. */
-  oobEnabled = false;
+  get oobEnabled(): boolean {
+    return this.#oob;
+  }
   /** Protocol oddities that were tolerated (most recent last, bounded). */
   readonly anomalies: QmpAnomaly[] = [];
 
@@ -96,6 +98,7 @@ export class QmpClient implements AsyncDisposable {
   #outbox: string[] = [];
   #flushScheduled = false;
   #isClosed = false;
+  #oob = false;
   #ending = false;
   #closeError: QmpConnectionError | undefined;
   #resolveClosed!: () => void;
@@ -179,7 +182,7 @@ export class QmpClient implements AsyncDisposable {
     (this as { qemuVersion: string }).qemuVersion = `${v.major}.${v.minor}.${v.micro}`;
     const enable = wantOob && capabilities.includes("oob") ? ["oob"] : [];
     await this.executeRaw("qmp_capabilities", enable.length ? { enable } : undefined);
-    this.oobEnabled = enable.length > 0;
+    this.#oob = enable.length > 0;
   }
 
   /**
