@@ -74,6 +74,8 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
     output,
     useGlobal: true,
     ignoreUndefined: true,
+    // Ctrl-C abandons a pending top-level await (a guest that never prints its prompt...).
+    breakEvalOnSigint: true,
     writer,
   });
   const scope = server.context as Record<string, unknown>;

@@ -115,6 +115,15 @@ describe("qemukit REPL on a pty", () => {
     expect(err).toMatch(/SpecError \[SPEC_\w+\]: .*memory/);
     expect(err).toMatch(/→ .*memory\(512\)/);
 
+    // Ctrl-C gives the prompt back from an await that never ends.
+    t.type("await new Promise(() => {})");
+    await new Promise((r) => setTimeout(r, 150));
+    t.keys("Enter");
+    await new Promise((r) => setTimeout(r, 500));
+    t.keys("C-c");
+    await t.waitFor(/interrupted by `SIGINT`/);
+    expect(await enter(t, "6 * 7", /^42$/m)).toMatch(/^42$/m);
+
     await enter(t, `"history-" + "marker"`, /'history-marker'/);
     t.keys("C-d");
     await t.waitFor(() => t.exited());
