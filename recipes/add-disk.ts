@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image, vm } from "./lib/sdk.ts";
+import { image, vm } from "../sdk/mod.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";

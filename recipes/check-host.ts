@@ -4,7 +4,7 @@
  * `lsmod | grep kvm`, `ls -l /dev/kvm`, and which accelerator QEMU can really use.
  * @module
  */
-import { host } from "./lib/sdk.ts";
+import { host } from "../sdk/mod.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";

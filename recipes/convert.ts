@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image, type ImageInfo } from "./lib/sdk.ts";
+import { image, type ImageInfo } from "../sdk/mod.ts";
 import { baseImage } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";

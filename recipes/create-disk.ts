@@ -6,7 +6,7 @@
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { image } from "./lib/sdk.ts";
+import { image } from "../sdk/mod.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";

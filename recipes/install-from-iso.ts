@@ -7,7 +7,7 @@
  */
 import { copyFile, mkdir, open, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { guests, image, verify, vm } from "./lib/sdk.ts";
+import { guests, image, verify, vm } from "../sdk/mod.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { decodePng, colourShares } from "./lib/png.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";

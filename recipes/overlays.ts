@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image, vm, type ImageInfo } from "./lib/sdk.ts";
+import { image, vm, type ImageInfo } from "../sdk/mod.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { sha256File } from "./lib/hash.ts";
 import { isMain, runAsScript } from "./lib/main.ts";

@@ -4,7 +4,7 @@
  * QEMU's threads with `ps -efL`, repeat with 4 vCPUs and explain the difference.
  * @module
  */
-import { vm } from "./lib/sdk.ts";
+import { vm } from "../sdk/mod.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { formatBytes, Reporter } from "./lib/reporter.ts";

@@ -6,7 +6,7 @@
  */
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { attach, vm } from "./lib/sdk.ts";
+import { attach, vm } from "../sdk/mod.ts";
 import { $ } from "zx";
 import { bootGuest } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";

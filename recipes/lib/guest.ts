@@ -3,7 +3,7 @@
  * user's own image, or the tiny kernel+initramfs guest where the exercise does not care.
  * @module
  */
-import { guests, overlay, type VmBuilder } from "./sdk.ts";
+import { guests, overlay, type VmBuilder } from "../../sdk/mod.ts";
 import type { RecipeOptions } from "./types.ts";
 
 /** A bootable guest, ready to put into a builder. */

@@ -6,7 +6,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { guests, host, VERSION } from "./sdk.ts";
+import { guests, host, VERSION } from "../../sdk/mod.ts";
 import { $ } from "zx";
 import { recipeIds, recipes, type RecipeId } from "../index.ts";
 import { renderMarkdown, renderTable } from "./lab-report.ts";

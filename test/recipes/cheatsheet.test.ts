@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromCommandLine, guests, host, image, verify, vm } from "../../recipes/lib/sdk.ts";
+import { fromCommandLine, guests, host, image, verify, vm } from "../../sdk/mod.ts";
 import { freeDisplay } from "../../recipes/lib/ports.ts";
 import { listeningSockets } from "../../recipes/lib/procnet.ts";
 

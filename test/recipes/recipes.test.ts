@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { image } from "../../recipes/lib/sdk.ts";
+import { image } from "../../sdk/mod.ts";
 import { freeDisplay } from "../../recipes/lib/ports.ts";
 import { runCli } from "../helpers/cli.ts";
 import { onlyJson, recipeTempDirs, runRecipeDeno, runRecipeTsx } from "../helpers/recipes-run.ts";
