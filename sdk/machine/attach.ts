@@ -67,22 +67,22 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
       advice: "QEMU allows one QMP client at a time; detach() or end the process holding it",
     });
   }
-  let console: Console | undefined;
+  let serial: Console | undefined;
   try {
     if (options.console !== false && meta.consoleSocket) {
-      console = await Console.connect(meta.consoleSocket, { logFile: join(dir, "console.log") });
+      serial = await Console.connect(meta.consoleSocket, { logFile: join(dir, "console.log") });
     }
     const status = (await qmp.executeRaw("query-status")) as { running: boolean; status: string };
     const vnc = await queryVnc(qmp);
     return new RunningVm({
       name: meta.name, runDir: meta.runDir, pid: meta.pid!, argv: meta.argv,
       accel: meta.accel ?? { chosen: "tcg", reason: "unknown (attached)" },
-      qmp, ...(console ? { console } : {}), ...(vnc ? { vnc } : {}),
+      qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
       daemonized: meta.daemonized, keep: meta.keep, temporaryFiles: meta.temporaryFiles,
       state: status.running ? "running" : "paused",
     });
   } catch (e) {
-    await console?.close();
+    await serial?.close();
     await qmp.close();
     throw e;
   }

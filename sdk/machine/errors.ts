@@ -38,7 +38,16 @@ export class VmStartError extends QemukitError {
   }
 }
 
-/** An operation on a VM failed (it exited, a snapshot is impossible, a VM was not found...). */
+/**
+ * An operation on a VM failed. Codes: `VM_EXITED`, `VM_NOT_FOUND`, `VM_BUSY`, `VM_SNAPSHOT`,
+ * `VM_STUCK`, `NO_CONSOLE`, `CONSOLE_CLOSED`, `CONSOLE_CONNECT`.
+ *
+ * @example
+ * ```ts
+ * try { await attach("web1"); }
+ * catch (e) { if (e instanceof VmError && e.code === "VM_NOT_FOUND") console.log(await list()); }
+ * ```
+ */
 export class VmError extends QemukitError {
   constructor(code: string, message: string, options: QemukitErrorOptions = {}) {
     super(code, message, options);

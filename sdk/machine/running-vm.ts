@@ -193,7 +193,10 @@ export class RunningVm implements AsyncDisposable {
     return abs;
   }
 
-  /** Re-reads VNC info from QMP (after `change-vnc-*` or display changes). */
+  /**
+   * Re-reads VNC info from QMP (after `change-vnc-*` or display changes).
+   * @example `const { port } = (await m.refreshVnc()) ?? {};`
+   */
   async refreshVnc(): Promise<VncInfo | undefined> {
     this.#vnc = await queryVnc(this.qmp);
     return this.#vnc;

@@ -30,11 +30,14 @@ export interface StartOptions {
   readonly waitFor?: WaitStrategy;
   /** Milliseconds for QEMU itself to come up (QMP greeting, console). @default 30000 */
   readonly timeout?: number;
-  /** Use this directory as the run directory instead of `runRoot()/<name>`. */
+  /** Use this directory as the run directory instead of `runRoot()/<name>` (created, and removed at exit unless kept). */
   readonly runDir?: string;
   /** QEMU binary. @default "qemu-system-x86_64" */
   readonly qemuBinary?: string;
-  /** QEMU's own stdout/stderr: "log" (run dir `qemu.log`), "inherit" or "ignore". @default "log" */
+  /**
+   * QEMU's own stdout/stderr: "log" (run dir `qemu.log`), "inherit" (your terminal; start
+   * errors then cannot quote QEMU) or "ignore". @default "log"
+   */
   readonly stdio?: QemuStdio;
   /** Keep the run directory and temporary overlays after exit. @default spec.keep */
   readonly keep?: boolean;

@@ -61,6 +61,21 @@ describe("daemonize, list and attach", () => {
     expect(existsSync(report.runDir)).toBe(false);
   });
 
+  it("a daemonized tiny guest: console and VNC come back on attach", async () => {
+    const c = runChildScript("machine-child.ts", ["daemon", "tiny", "d3", "44"]);
+    const report = (await c.report) as { pid: number; runDir: string };
+    started.push(report.pid);
+    await new Promise((r) => c.child.once("exit", r));
+    const vm = await attach("d3");
+    expect(vm.vnc).toEqual({ display: 44, host: "127.0.0.1", port: 5944, websocketPort: 5744 });
+    expect(await vm.console.run("echo back-$((6*7))", { timeout: 30_000 })).toEqual({ output: "back-42\n", exitCode: 0 });
+    // The guest powers itself off; exited follows (QMP closes, /proc polled fast).
+    vm.console.send("poweroff -f\n");
+    const exit = await vm.exited;
+    expect(exit.reason).toBe("guest-shutdown");
+    expect(existsSync(report.runDir)).toBe(false);
+  }, 180_000);
+
   it("list() skips and cleans stale run directories; attach() to a missing VM fails clearly", async () => {
     const stale = join(run.root, "stale1");
     mkdirSync(stale, { mode: 0o700 });
