@@ -2,12 +2,13 @@
  * The `debian` guest: a BIOS-bootable Debian 12 qcow2, built without mounting
  * anything. mmdebstrap fills a directory; `mkfs.ext4 -d` turns it into the first
  * partition of a raw file; GRUB's boot.img and a grub-mkimage core image go into
- * the first sectors; `qemu-img convert -c` makes the qcow2.
+ * the first sectors; `qemu-img convert` makes the qcow2.
  *
  * Boot speed under TCG: SeaBIOS + GRUB read the kernel and initrd through slow
  * BIOS disk calls, so the initrd is a ~1 MB busybox one written here (the disk
  * drivers are modules in the cloud kernel) instead of Debian's ~30 MB one, and
- * systemd units nobody needs on a throwaway VM are masked.
+ * systemd units nobody needs on a throwaway VM are masked, and the qcow2 is not
+ * compressed (BIOS reads of compressed clusters are slow).
  * @module
  */
 import { chmod, mkdir, open, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
@@ -267,8 +268,11 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
       ]);
       await installGrub(raw, core);
       await rm(rootDir, { recursive: true, force: true });
-      progress.step("qemu-img convert -c -O qcow2");
-      await buildTool("debian", ["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", raw, join(tmp, "debian-12.qcow2")]);
+      // Not compressed (-c): SeaBIOS reads the kernel a few sectors at a time, and QEMU
+      // inflates a whole 64 KiB cluster for each read of a compressed one. Measured under
+      // TCG: 82 s to the prompt compressed (100 MB) vs 34 s uncompressed (300 MB).
+      progress.step("qemu-img convert -O qcow2");
+      await buildTool("debian", ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, join(tmp, "debian-12.qcow2")]);
       await rm(raw, { force: true });
       await rm(core, { force: true });
       await chmod(join(tmp, "debian-12.qcow2"), 0o444);

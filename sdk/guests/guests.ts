@@ -2,6 +2,7 @@
  * The `guests` namespace: build-if-needed accessors and the cache listing.
  * @module
  */
+import { rm } from "node:fs/promises";
 import { debian, debianRecipe } from "./debian.ts";
 import { installer, installerRecipe } from "./installer.ts";
 import { listGuests } from "./list.ts";
@@ -34,6 +35,26 @@ export function list(options: { readonly cacheDir?: string } = {}): Promise<Gues
 }
 
 /**
+ * Removes cached builds of older recipes (what `list()` reports as `stale`); returns
+ * the removed directories. Overlays whose backing file is one of them stop working.
+ *
+ * @example
+ * ```ts
+ * const removed = await guests.prune();
+ * ```
+ */
+export async function prune(options: { readonly cacheDir?: string } = {}): Promise<string[]> {
+  const removed: string[] = [];
+  for (const g of await list(options)) {
+    for (const dir of g.stale) {
+      await rm(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  return removed;
+}
+
+/**
  * The built-in guests. Each accessor builds on first use (cached under
  * `cacheDir()/guests`, keyed by the recipe) and is instant afterwards.
  *
@@ -44,4 +65,4 @@ export function list(options: { readonly cacheDir?: string } = {}): Promise<Gues
  * const i = await guests.installer();  // { iso, sha512sums, signature, publicKey, fingerprint }
  * ```
  */
-export const guests = { tiny, debian, installer, list, build: buildGuest } as const;
+export const guests = { tiny, debian, installer, list, prune, build: buildGuest } as const;

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-export { buildGuest, guests, list as listGuests } from "./guests.ts";
+export { buildGuest, guests, list as listGuests, prune as pruneGuests } from "./guests.ts";
 export { tiny, tinyRecipe, TINY_APPEND, TINY_PROMPT } from "./tiny.ts";
 export { debian, debianRecipe, DEBIAN_APPEND, DEBIAN_PROMPT } from "./debian.ts";
 export { installer, installerRecipe, INSTALLER_ISO_NAME } from "./installer.ts";

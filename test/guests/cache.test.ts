@@ -164,3 +164,22 @@ describe("build tool errors", () => {
     expect((err as ToolNotFoundError).message).toMatch(/apt-get install mmdebstrap/);
   });
 });
+
+describe("guests.list / guests.prune", () => {
+  it("reports older builds as stale and prune removes only those", async () => {
+    const root = await tempCache();
+    const { mkdir } = await import("node:fs/promises");
+    const { guests } = await import("../../sdk/guests/guests.ts");
+    const old = join(guestsRoot(root), "tiny-0000000000000000");
+    await mkdir(old, { recursive: true });
+    await writeFile(join(old, "guest.json"), JSON.stringify({ name: "tiny", hash: "0000000000000000", facts: {} }));
+    const half = join(guestsRoot(root), ".tiny-0000000000000001.tmp-1-ab");
+    await mkdir(half, { recursive: true });
+    const rows = await guests.list({ cacheDir: root });
+    const tinyRow = rows.find((r) => r.name === "tiny")!;
+    expect(tinyRow.built).toBe(false);
+    expect(tinyRow.stale).toEqual([old]);
+    expect(await guests.prune({ cacheDir: root })).toEqual([old]);
+    expect((await guests.list({ cacheDir: root })).every((r) => r.stale.length === 0)).toBe(true);
+  }, 60_000);
+});

@@ -69,15 +69,29 @@ options:
   },
 };
 
+const prune: CliCommand = {
+  name: "prune",
+  summary: "remove cached builds of older recipes",
+  help: `usage: qemukit guest prune
+
+Removes what 'qemukit guest list' shows as older builds. Overlays backed by them stop working.`,
+  async run(args, io) {
+    parseFlags(args, {}, 0);
+    const { prune: pruneGuests } = await import("../../guests/guests.ts");
+    for (const dir of await pruneGuests()) io.stdout.write(`removed ${dir}\n`);
+    return 0;
+  },
+};
+
 /** The `guest` command group. */
 export const command: CliCommand = {
   name: "guest",
   summary: "build and list the built-in guests (tiny, debian, installer)",
-  help: `usage: qemukit guest <build|list> ...
+  help: `usage: qemukit guest <build|list|prune> ...
 
 The built-in guests are made offline from Debian packages and cached:
   tiny       Debian's cloud kernel + an initramfs qemukit writes (busybox, e2fsprogs, fdisk)
   debian     a BIOS-bootable Debian 12 qcow2 (GRUB, serial console, root autologin)
   installer  a Debian installer ISO with SHA512SUMS, a detached signature and its key`,
-  subcommands: [build, list],
+  subcommands: [build, list, prune],
 };
