@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../sdk/util/exec.ts";
 import { startVm, VmStartError, type RunningVm } from "../../sdk/machine/mod.ts";
 import { ImageLockedError } from "../../sdk/img/mod.ts";
+import { overlay, vm } from "../../sdk/spec/mod.ts";
 import { bareSpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
 
 const run = useTempRunRoot();
@@ -101,6 +102,24 @@ async function expectStartError2(p: Promise<RunningVm>, existing: string): Promi
   expect(readdirSync(run.root).map((d) => join(run.root, d))).toEqual([existing]);
   return err as VmStartError;
 }
+
+describe("through the builder", () => {
+  it("vm().start() delegates to startVm and overlay() disks are made over the base", async () => {
+    const base = join(tmp, "base.qcow2");
+    await exec(["qemu-img", "create", "-q", "-f", "qcow2", base, "16M"]);
+    const m = await vm().name("built").accel("tcg").memory(64).network("none").disk(overlay(base)).start();
+    try {
+      expect(m.name).toBe("built");
+      const blocks = (await m.qmp.executeRaw("query-block")) as Array<{ inserted?: { image: { filename: string; "backing-image"?: { filename: string } } } }>;
+      const disk = blocks.find((b) => b.inserted)!.inserted!.image;
+      expect(disk.filename.startsWith(m.runDir)).toBe(true);
+      expect(disk["backing-image"]?.filename).toBe(base);
+    } finally {
+      await m.kill();
+    }
+    expect(existsSync(m.runDir)).toBe(false);
+  });
+});
 
 describe("accelerator", () => {
   it("auto resolves through the host check and says why", async () => {
