@@ -3,7 +3,7 @@
  * operation goes through here, so the error mapping lives in one place.
  * @module
  */
-import { ProcessError, QemukitError } from "../errors/errors.ts";
+import { ProcessError } from "../errors/errors.ts";
 import { exec, type ExecResult } from "../util/exec.ts";
 import { ImageError, ImageLockedError } from "./errors.ts";
 import { lookupLockHolder } from "./lock-holders.ts";
@@ -68,7 +68,7 @@ export function mapQemuImgError(e: unknown, ctx: RunContext): unknown {
       details: { path: ctx.path },
     });
   }
-  if (!(e instanceof ProcessError)) return e instanceof QemukitError ? e : e;
+  if (!(e instanceof ProcessError)) return e;
   const stderr = e.stderr;
   const msg = stderr.trim().split("\n").map((l) => l.replace(/^qemu-img: /, "")).join("\n");
   const opts = { cause: e, details: { path: ctx.path, argv: e.argv, stderr } };
