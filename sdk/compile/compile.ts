@@ -146,7 +146,8 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
   }
   const argv: string[] = [ctx.qemuBinary ?? "qemu-system-x86_64"];
   const overlays: OverlayPlan[] = [];
-  if (spec.name) argv.push("-name", spec.name);
+  // debug-threads names QEMU's threads ("CPU 0/TCG"), which is what a student sees in `ps -efL`.
+  if (spec.name) argv.push("-name", optList(undefined, [["guest", spec.name], ["debug-threads", true]]));
   if (spec.machine) argv.push("-machine", spec.machine);
   for (const a of accelList(spec, ctx)) argv.push("-accel", a);
   if (spec.cpu) argv.push("-cpu", spec.cpu);

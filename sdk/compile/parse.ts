@@ -253,7 +253,7 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
       }
       case "-name": {
         const name = head ?? pairs.find(([k]) => k === "guest")?.[1];
-        if (name !== undefined && only("guest")) b = b.name(name);
+        if (name !== undefined && only("guest", "debug-threads")) b = b.name(name);
         else keep(opt, value);
         break;
       }

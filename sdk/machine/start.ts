@@ -164,7 +164,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         baseFormats[d.source.base] = await detectFormat(d.source.base);
       }
     }
-    const compiled = compile(spec, {
+    const compiled = compile({ ...spec, name }, {
       runDir,
       accel: accelList,
       startPaused: true,

@@ -39,7 +39,7 @@ describe("compile: golden argv", () => {
   it("name, machine, cpu, smp topology, memory units", () => {
     const a = vm().name("web-1").machine("q35").cpu("qemu64,+ssse3").memory("2G").smp({ sockets: 2, cores: 2, threads: 1 }).toArgv(ctx);
     expect(a.slice(0, 13)).toEqual([
-      "qemu-system-x86_64", "-name", "web-1", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64,+ssse3",
+      "qemu-system-x86_64", "-name", "guest=web-1,debug-threads=on", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64,+ssse3",
       "-m", "2048", "-smp", "4,sockets=2,cores=2,threads=1",
     ]);
   });
