@@ -24,6 +24,8 @@ export interface ScreenSample {
   readonly stage: "bios" | "boot-menu" | "installer" | "other";
   /** Share of the screen in the installer's blue. */
   readonly blue: number;
+  /** Share of the screen that is not black. */
+  readonly lit: number;
   /** The most common colour and its share. */
   readonly dominant: string;
 }
@@ -80,17 +82,20 @@ async function flipByte(path: string, offset: number): Promise<void> {
   }
 }
 
-/** Share of pixels in the installer's (and its boot menu's) blue, and the most common colour. */
-function blueShare(png: Uint8Array): { blue: number; dominant: string; width: number; height: number } {
+/** What a screendump shows, in numbers: size, share of blue, share of non-black, top colour. */
+function screenFacts(png: Uint8Array): { blue: number; lit: number; dominant: string; width: number; height: number } {
   const img = decodePng(png);
   let blue = 0;
+  let lit = 0;
   const n = img.width * img.height;
   for (let i = 0; i < n; i++) {
     const r = img.pixels[i * 3]!, g = img.pixels[i * 3 + 1]!, b = img.pixels[i * 3 + 2]!;
     if (b >= 0x80 && r < 0x40 && g < 0x40) blue++;
+    if (r > 0x20 || g > 0x20 || b > 0x20) lit++;
   }
   const top = colourShares(img, 1)[0]!;
-  return { blue: Math.round((blue / n) * 1000) / 1000, dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%`, width: img.width, height: img.height };
+  const share = (k: number) => Math.round((k / n) * 1000) / 1000;
+  return { blue: share(blue), lit: share(lit), dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%`, width: img.width, height: img.height };
 }
 
 /**
@@ -104,7 +109,7 @@ function blueShare(png: Uint8Array): { blue: number; dominant: string; width: nu
 export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoObservations> {
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
-  const outDir = resolve(options.outDir ?? "recipe-output");
+  const outDir = resolve(options.outDir ?? "lab-output");
   await mkdir(outDir, { recursive: true });
   const inst = await r.step("the installer ISO, SHA512SUMS, signature and key", () => guests.installer(), (i) => basename(i.iso));
 
@@ -165,16 +170,19 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
     while (Date.now() < deadline) {
       // #region watch
       await m.screenshot(probe);
-      const s = blueShare(await readFile(probe));
-      // BIOS and isolinux draw in VGA text mode (720x400); the installer switches to a
-      // framebuffer (vga=788) and draws its dialogs on a blue background.
+      const s = screenFacts(await readFile(probe));
+      // BIOS and isolinux draw in VGA text mode (720x400), the ISO's menu in a blue box.
+      // The installer switches to a framebuffer and fills it with its dialog (grey) on a
+      // blue background; until then the framebuffer is black.
       const textMode = s.width === 720 && s.height === 400;
-      const stage = !textMode && s.width >= 640 && s.blue > 0.3 ? "installer" : textMode && s.blue > 0.2 ? "boot-menu" : textMode ? "bios" : "other";
+      const stage = textMode
+        ? (s.blue > 0.2 ? "boot-menu" : "bios")
+        : s.width >= 640 && s.lit > 0.3 && s.blue > 0.01 ? "installer" : "other";
       // #endregion
       const last = screens[screens.length - 1];
       if (!last || last.stage !== stage || last.dominant !== s.dominant) {
-        screens.push({ ms: Date.now() - t0, size: `${s.width}x${s.height}`, stage, blue: s.blue, dominant: s.dominant });
-        r.note(`+${((Date.now() - t0) / 1000).toFixed(1)} s: ${stage} (${s.width}x${s.height}, ${(s.blue * 100).toFixed(0)}% blue)`);
+        screens.push({ ms: Date.now() - t0, size: `${s.width}x${s.height}`, stage, blue: s.blue, lit: s.lit, dominant: s.dominant });
+        r.note(`+${((Date.now() - t0) / 1000).toFixed(1)} s: ${stage} (${s.width}x${s.height}, ${(s.blue * 100).toFixed(0)}% blue, ${(s.lit * 100).toFixed(0)}% lit)`);
       }
       if (stage === "boot-menu" && bootMenuMs === null) {
         bootMenuMs = Date.now() - t0;
@@ -186,7 +194,8 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
       }
       await new Promise((ok) => setTimeout(ok, 1000));
     }
-    throw new Error(`the installer did not appear on the screen within 600 s (screens seen: ${JSON.stringify(screens)})`);
+    await copyFile(probe, join(outDir, "install-from-iso-last-screen.png")).catch(() => undefined);
+    throw new Error(`the installer did not appear on the screen within 600 s (last screen: ${join(outDir, "install-from-iso-last-screen.png")}; screens seen: ${JSON.stringify(screens)})`);
   }, (ms) => `installer after ${(ms / 1000).toFixed(1)} s`);
   await r.step("stop the VM (the lab: 'you can stop the installation process after it begins')", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
 

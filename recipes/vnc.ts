@@ -65,7 +65,7 @@ export const meta: RecipeMeta = {
 export async function run(options: RecipeOptions = {}): Promise<VncObservations> {
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
-  const outDir = resolve(options.outDir ?? "recipe-output");
+  const outDir = resolve(options.outDir ?? "lab-output");
   await mkdir(outDir, { recursive: true });
   const guest = await r.step("find the guest", () => bootGuest(options), (g) => g.label);
   const wanted = options.display ?? 1;

@@ -43,7 +43,7 @@ export function usage(recipe: Recipe): string {
     "  --json          print one JSON object of the observations on stdout (progress goes to stderr)",
     "  --image PATH    boot this base image (your debian-11.qcow2) instead of the built-in Debian guest",
     "  --guest NAME    built-in guest to boot: debian (default) or tiny",
-    "  --out DIR       where screenshots are written (default ./recipe-output)",
+    "  --out DIR       where screenshots are written (default ./lab-output)",
     "  --display N     VNC display number (default 1, as in the lab)",
   ].join("\n") + "\n";
 }

@@ -31,7 +31,7 @@ export interface RecipeOptions {
    * exercises that do not care which OS runs).
    */
   readonly guest?: "debian" | "tiny";
-  /** Where artefacts that outlive the recipe (screenshots) go. @default "./recipe-output" */
+  /** Where artefacts that outlive the recipe (screenshots) go. @default "./lab-output" */
   readonly outDir?: string;
   /** Prints the steps; silent when absent. */
   readonly reporter?: Reporter;

@@ -16,7 +16,7 @@ options:
   --json          print the observations as one JSON object
   --image PATH    boot your own base image (e.g. debian-11.qcow2) instead of the built-in Debian guest
   --guest NAME    built-in guest: debian (default) or tiny
-  --out DIR       where screenshots go (default ./recipe-output)
+  --out DIR       where screenshots go (default ./lab-output)
   --display N     VNC display for the vnc recipe (default 1)
 
 examples:
