@@ -100,8 +100,41 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
 
   const transpile = typescriptTranspiler(root);
   const baseEval = server.eval as unknown as Eval;
+  // Inputs run one after another, in order: readline hands over every line of piped input
+  // at once, and an async eval would otherwise let line 2 overtake line 1. An input is done
+  // when node's eval calls back or, for errors, when node reports them on the REPL's domain
+  // instead (it does not call back then).
+  const domain = (server as unknown as { _domain?: import("node:events").EventEmitter })._domain;
+  let settleCurrent: (() => void) | undefined;
+  let inCallback = false;
+  domain?.on("error", () => {
+    if (!inCallback) settleCurrent?.();
+  });
+  let queue: Promise<void> = ready;
   const tsEval: Eval = function (this: unknown, code, context, file, cb) {
-    ready.then(() => transpile(code)).then((js) => baseEval.call(this, js, context, file, cb), (e) => cb(e as Error));
+    queue = queue.then(() => transpile(code)).then((js) =>
+      new Promise<void>((settle) => {
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          if (settleCurrent === finish) settleCurrent = undefined;
+          settle();
+        };
+        settleCurrent = finish;
+        baseEval.call(this, js, context, file, (err, result) => {
+          finish();
+          inCallback = true;
+          try {
+            cb(err, result);
+          } finally {
+            inCallback = false;
+          }
+        });
+        // Without a domain to hear about errors, only the start order is kept.
+        if (!domain) finish();
+      })
+    ).catch((e) => cb(e as Error));
   };
   (server as unknown as { eval: Eval }).eval = tsEval;
   const evaluate = (code: string) =>
@@ -157,6 +190,9 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
     const leave = async (code: number) => {
       if (leaving) return;
       leaving = true;
+      // Piped input ends before its last lines have run: finish them first. On a terminal,
+      // Ctrl-D means now.
+      if (!((options.input ?? process.stdin) as { isTTY?: boolean }).isTTY) await queue;
       const n = session.running.filter((v) => !v.daemonized).length;
       if (n) output.write(`stopping ${n} VM${n > 1 ? "s" : ""} started in this session...\n`);
       await session.close();
