@@ -98,8 +98,9 @@ export async function schedule<T>(items: readonly T[], limit: number, heavy: (it
   await Promise.all(lanes);
 }
 
+let writes = 0;
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}-${++writes}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, path);
 }
@@ -205,7 +206,8 @@ export async function runLab(options: LabOptions = {}): Promise<LabReport> {
       }
     });
     const final = report();
-    await save(final);
+    // After Ctrl-C the interrupt handler writes the report (after stopping the VMs).
+    if (!interrupted) await save(final);
     return final;
   } finally {
     removeHandler();
