@@ -4,6 +4,9 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Options of {@link TmuxTerminal.start}. */
 export interface TmuxStartOptions {
@@ -98,5 +101,8 @@ export class TmuxTerminal {
     } catch {
       // Already gone.
     }
+    // tmux leaves its socket file behind; it is ours alone (-L name), so remove it.
+    const uid = typeof process.getuid === "function" ? process.getuid() : 0;
+    rmSync(join(process.env.TMUX_TMPDIR || tmpdir(), `tmux-${uid}`, this.socket), { force: true });
   }
 }
