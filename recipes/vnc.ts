@@ -110,10 +110,12 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
   }, (n) => `${jpeg} (${n} bytes)`);
 
   // The lab's VM runs on after the command returns: drop our handle, re-attach by name.
-  await r.step("detach, then re-attach to the daemonized VM by name", () => started.detach());
   // #region reattach
+  await started.detach();
   const again = res.vm(await attach(started.name));
   // #endregion
+  res.release(started);
+  r.note(`detached, then re-attached by name: pid ${again.pid}`);
   const png = join(outDir, "vnc-screen.png");
   await r.step("screenshot through the re-attached handle (QMP screendump)", () => again.screenshot(png), (p) => p);
   const screen = await screenColours(png);

@@ -30,6 +30,7 @@ interface Stoppable {
 export class Resources implements AsyncDisposable {
   private readonly stack: { label: string; dispose: Disposer }[] = [];
   private disposed = false;
+  private readonly vms = new Map<Stoppable, () => void>();
 
   constructor() {
     live.add(this);
@@ -58,18 +59,23 @@ export class Resources implements AsyncDisposable {
    * does not work within `timeout`. Returns the VM.
    */
   vm<T extends Stoppable>(vm: T, timeout = 20_000): T {
-    this.defer("stop VM", async () => {
+    const withTimeout = <R>(p: Promise<R>, ms: number) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const gaveUp = new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), timeout)));
+      return Promise.race([p, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]).finally(() => clearTimeout(timer));
+    };
+    this.vms.set(vm, this.defer("stop VM", async () => {
       try {
-        if ((await Promise.race([vm.shutdown({ timeouts: { powerdown: 0 } }), gaveUp])) === "timeout") await vm.kill();
-      } catch {
-        await vm.kill().catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+        if ((await withTimeout(vm.shutdown({ timeouts: { powerdown: 0 } }), timeout)) !== "timeout") return;
+      } catch { /* fall through to kill */ }
+      await withTimeout(vm.kill().catch(() => undefined), 5_000);
+    }));
     return vm;
+  }
+
+  /** Forgets a VM registered with {@link vm}: someone else stops it now (e.g. after `detach()`). */
+  release(vm: Stoppable): void {
+    this.vms.get(vm)?.();
+    this.vms.delete(vm);
   }
 
   /** Runs every clean-up action, newest first; collects errors instead of stopping. */
