@@ -6,20 +6,28 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const source = join(root, "sdk", "cli", "main.ts");
-const compiled = join(root, "dist", "sdk", "cli", "main.js");
+const args = process.argv.slice(2);
 
-let entry;
-if (existsSync(source)) {
-  try {
-    const { register } = await import("tsx/esm/api");
-    register();
-    entry = source;
-  } catch {
-    entry = compiled;
-  }
+// The REPL has its own fast launcher (an esbuild bundle run by plain node): going through
+// tsx first would cost more than the whole REPL start-up.
+if (args.length === 1 && args[0] === "repl" && existsSync(join(root, "repl", "launch.js"))) {
+  const { launch } = await import(pathToFileURL(join(root, "repl", "launch.js")).href);
+  await launch();
 } else {
-  entry = compiled;
+  const { main } = await import(pathToFileURL(await cliEntry()).href);
+  process.exitCode = await main(args);
 }
-const { main } = await import(pathToFileURL(entry).href);
-process.exitCode = await main(process.argv.slice(2));
+
+async function cliEntry() {
+  const source = join(root, "sdk", "cli", "main.ts");
+  if (existsSync(source)) {
+    try {
+      const { register } = await import("tsx/esm/api");
+      register();
+      return source;
+    } catch {
+      // No tsx (an installed package without dev dependencies): use the build.
+    }
+  }
+  return join(root, "dist", "sdk", "cli", "main.js");
+}
