@@ -37,17 +37,16 @@ describe("JsonFramer", () => {
     expect(frames.map((f) => JSON.parse(f.text))).toEqual([{ return: 1, id: 1 }]);
   });
 
-  it("reassembles a 40 MB message from 64 KiB chunks in linear time", () => {
+  // A framer that rescanned its whole buffer per chunk would need ~10^10 byte visits here and
+  // hit the test timeout; the speed itself is measured in bench/, not asserted.
+  it("reassembles a 40 MB message from 64 KiB chunks", () => {
     const payload = "x".repeat(1000);
     const items = Array.from({ length: 40_000 }, (_, i) => ({ i, payload }));
     const bytes = Buffer.from(JSON.stringify({ return: items, id: 1 }) + "\r\n");
     expect(bytes.length).toBeGreaterThan(40e6);
     const { frames, framer } = collect();
-    const t = performance.now();
     for (let i = 0; i < bytes.length; i += 65536) framer.push(bytes.subarray(i, i + 65536));
-    const ms = performance.now() - t;
     expect(frames).toHaveLength(1);
     expect(frames[0]!.text.length).toBe(bytes.length - 2);
-    expect(ms).toBeLessThan(5000);
   });
 });
