@@ -56,7 +56,7 @@ describe("daemonize, list and attach", () => {
     process.kill(report.pid, "SIGKILL");
     const t0 = performance.now();
     const exit = await vm.exited;
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(2000);
     expect(exit.code).toBeNull();
     expect(existsSync(report.runDir)).toBe(false);
   });
