@@ -77,3 +77,16 @@ export function qemuProcesses(needle: string): number[] {
 export function recipeTempDirs(prefixes: readonly string[] = ["create-disk-", "convert-", "add-disk-", "overlays-", "install-"]): string[] {
   return readdirSync(tmpdir()).filter((f) => prefixes.some((p) => f.startsWith(`qemukit-${p}`)));
 }
+
+/**
+ * True while `pid` runs. A zombie counts as gone: a daemonized QEMU's parent is PID 1, and
+ * in a container PID 1 may not reap it right away.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}

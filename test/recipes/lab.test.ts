@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { qemuProcesses, recipeTempDirs, repoRoot, runProcess } from "../helpers/recipes-run.ts";
+import { isAlive, qemuProcesses, recipeTempDirs, repoRoot, runProcess } from "../helpers/recipes-run.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -107,7 +107,11 @@ describe("qemukit lab", () => {
     });
     expect(qemuPid).toBeGreaterThan(0);
     expect(run.status).toBe(130);
-    expect(existsSync(`/proc/${qemuPid}`)).toBe(false);
+    expect(isAlive(qemuPid)).toBe(false);
+    // The VM's run directory (sockets, overlay over the base) is gone too.
+    const runDir = /path=(\S+)\/qmp\.sock/.exec(run.stderr)?.[1];
+    expect(runDir).toBeDefined();
+    expect(existsSync(runDir!)).toBe(false);
     const report = JSON.parse(readFileSync(join(out, "lab-report.json"), "utf8"));
     expect(report).toMatchObject({ ok: false, interrupted: true });
     expect(report.recipes[0].status).toMatch(/interrupted/);
