@@ -3,13 +3,13 @@
  * qemu-img 7.2, checked before qemu-img runs so the error can say what to do).
  * @module
  */
+import { IMAGE_FORMATS, isImageFormat } from "../spec/format.ts";
 import type { ImageFormat } from "../spec/types.ts";
 import { ImageError } from "./errors.ts";
 
 export type { ImageFormat };
-
-/** Every format name qemukit accepts. */
-export const IMAGE_FORMATS: readonly ImageFormat[] = ["qcow2", "raw", "vdi", "vmdk", "vhdx", "qed", "vpc"];
+// The list is the spec layer's (pure, so this layer may depend on it); only the error differs.
+export { IMAGE_FORMATS, isImageFormat };
 
 /** Formats whose images can have a backing file. */
 export const BACKING_FORMATS: readonly ImageFormat[] = ["qcow2", "qed", "vmdk"];
@@ -41,11 +41,6 @@ export function maxVirtualSize(format: ImageFormat, clusterSize = 65536): bigint
     case "vmdk":
       return INT64_MAX;
   }
-}
-
-/** True when `name` is a format qemukit knows. */
-export function isImageFormat(name: unknown): name is ImageFormat {
-  return typeof name === "string" && (IMAGE_FORMATS as readonly string[]).includes(name);
 }
 
 /**

@@ -2,28 +2,19 @@
  * Image sizes: bytes as a number or bigint, or strings like "2G", "512M", "1.5T", "10GiB".
  * Units are binary (K = 1024), as in qemu-img. The result is an exact bigint, because
  * raw and vmdk images may be larger than 2^53 bytes, where numbers lose precision.
- * (sdk/spec's `parseSize` returns a number for VM memory sizes; disks need the wider range.)
+ * The grammar is shared with sdk/spec's `parseSize` (sdk/util/size.ts), which returns a
+ * number for VM memory sizes; disks need the wider range.
  * @module
  */
+import { parseSizeText, SIZE_UNIT_LETTERS } from "../util/size.ts";
 import { ImageError } from "./errors.ts";
 
 /** A size accepted by the image API. */
 export type Size = number | bigint | string;
 
-const UNITS: Record<string, bigint> = {
-  "": 1n,
-  b: 1n,
-  k: 1024n,
-  m: 1024n ** 2n,
-  g: 1024n ** 3n,
-  t: 1024n ** 4n,
-  p: 1024n ** 5n,
-  e: 1024n ** 6n,
-};
-
 function invalid(size: unknown, why: string): ImageError {
   return new ImageError("SIZE_INVALID", `invalid size ${typeof size === "string" ? JSON.stringify(size) : String(size)}: ${why}`, {
-    advice: 'give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (K, M, G, T, P, E; "GiB" also works)',
+    advice: `give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (${SIZE_UNIT_LETTERS}; "GiB" also works)`,
     details: { size: typeof size === "bigint" ? size.toString() : size },
   });
 }
@@ -53,15 +44,9 @@ export function parseSignedSize(size: Size): bigint {
     return BigInt(size);
   }
   if (typeof size !== "string") throw invalid(size, "expected a number, bigint or string");
-  const m = /^\s*([+-]?)(\d+)(?:\.(\d+))?\s*([kmgtpeb]?)(?:i?b)?\s*$/i.exec(size);
-  if (!m) throw invalid(size, "not a size");
-  const [, sign, whole, frac = "", unitLetter] = m;
-  const unit = UNITS[unitLetter!.toLowerCase()]!;
-  const scale = 10n ** BigInt(frac.length);
-  const scaled = (BigInt(whole! + frac) * unit);
-  if (scaled % scale !== 0n) throw invalid(size, "not a whole number of bytes");
-  const bytes = scaled / scale;
-  return sign === "-" ? -bytes : bytes;
+  const parsed = parseSizeText(size);
+  if (!parsed.ok) throw invalid(size, parsed.problem === "fraction" ? "not a whole number of bytes" : "not a size");
+  return parsed.bytes;
 }
 
 /**

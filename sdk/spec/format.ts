@@ -21,8 +21,22 @@ const BY_EXTENSION: Readonly<Record<string, ImageFormat>> = {
   qed: "qed",
 };
 
-/** Every format qemukit passes to QEMU. */
+/** Every format qemukit passes to QEMU (and the image layer creates and opens). */
 export const IMAGE_FORMATS: readonly ImageFormat[] = ["qcow2", "raw", "vdi", "vmdk", "vhdx", "qed", "vpc"];
+
+/**
+ * True when `name` is one of {@link IMAGE_FORMATS}. Both layers' `checkFormat` rest on it
+ * and differ only in the error they throw.
+ *
+ * @example
+ * ```ts
+ * isImageFormat("qcow2"); // true
+ * isImageFormat("qcow3"); // false
+ * ```
+ */
+export function isImageFormat(name: unknown): name is ImageFormat {
+  return typeof name === "string" && (IMAGE_FORMATS as readonly string[]).includes(name);
+}
 
 /**
  * The format an extension implies, or `undefined` when the name says nothing.
@@ -72,7 +86,7 @@ export function inferFormat(path: string): ImageFormat {
  * ```
  */
 export function checkFormat(f: string, path?: string): ImageFormat {
-  if ((IMAGE_FORMATS as readonly string[]).includes(f)) return f as ImageFormat;
+  if (isImageFormat(f)) return f;
   throw new SpecError(`unknown image format ${JSON.stringify(f)}${path ? ` for ${JSON.stringify(path)}` : ""}`, {
     code: "SPEC_FORMAT",
     advice: `use one of: ${IMAGE_FORMATS.join(", ")}`,

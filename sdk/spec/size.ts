@@ -4,23 +4,13 @@
  * @module
  */
 import { SpecError } from "../errors/errors.ts";
-
-const UNITS: Readonly<Record<string, number>> = {
-  "": 1, b: 1,
-  k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10,
-  m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20,
-  g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30,
-  t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40,
-  p: 2 ** 50, pb: 2 ** 50, pib: 2 ** 50,
-  e: 2 ** 60, eb: 2 ** 60, eib: 2 ** 60,
-};
-
-const SIZE_RE = /^\s*(-?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zA-Z]*)\s*$/;
+import { parseSizeText, SIZE_UNIT_LETTERS } from "../util/size.ts";
 
 /**
  * Parse a size into bytes. Numbers are taken as bytes; strings may carry a binary unit
  * (`K`, `M`, `G`, `T`, `P`, `E`, optionally followed by `B` or `iB`). A plain digit
- * string is bytes, as for `qemu-img create`.
+ * string is bytes, as for `qemu-img create`. The grammar is shared with the image layer
+ * (sdk/util/size.ts); this layer adds the safe-integer range, since it returns a number.
  *
  * Throws {@link SpecError} (`SPEC_SIZE`) for negative, fractional-byte, unknown-unit or
  * unsafe (above 2^53) sizes.
@@ -33,50 +23,58 @@ const SIZE_RE = /^\s*(-?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zA-Z]*)\s*$/;
  * ```
  */
 export function parseSize(s: string | number): number {
-  let bytes: number;
   if (typeof s === "number") {
-    bytes = s;
-  } else {
-    const m = SIZE_RE.exec(s);
-    if (!m) {
-      throw new SpecError(`invalid size ${JSON.stringify(s)}`, {
-        code: "SPEC_SIZE",
-        advice: 'write a number with an optional binary unit, e.g. "512M", "2G" or "10GiB"',
-        details: { value: s },
-      });
+    if (!Number.isFinite(s) || s < 0) throw negativeSize(s);
+    if (!Number.isInteger(s)) throw fractionalSize(s);
+    if (s > Number.MAX_SAFE_INTEGER) throw tooLarge(s);
+    return s;
+  }
+  const parsed = parseSizeText(s);
+  if (!parsed.ok) {
+    switch (parsed.problem) {
+      case "syntax":
+        throw new SpecError(`invalid size ${JSON.stringify(s)}`, {
+          code: "SPEC_SIZE",
+          advice: 'write a number with an optional binary unit, e.g. "512M", "2G" or "10GiB"',
+          details: { value: s },
+        });
+      case "unit":
+        throw new SpecError(`unknown size unit ${JSON.stringify(parsed.unit)} in ${JSON.stringify(s)}`, {
+          code: "SPEC_SIZE",
+          advice: `use one of ${SIZE_UNIT_LETTERS} (binary multiples; KB/KiB/MB/MiB... also accepted)`,
+          details: { value: s, unit: parsed.unit },
+        });
+      case "fraction":
+        throw parsed.negative ? negativeSize(s) : fractionalSize(s);
     }
-    const unit = UNITS[m[2].toLowerCase()];
-    if (unit === undefined) {
-      throw new SpecError(`unknown size unit ${JSON.stringify(m[2])} in ${JSON.stringify(s)}`, {
-        code: "SPEC_SIZE",
-        advice: "use one of K, M, G, T, P, E (binary multiples; KB/KiB/MB/MiB... also accepted)",
-        details: { value: s, unit: m[2] },
-      });
-    }
-    bytes = Number(m[1]) * unit;
   }
-  if (!Number.isFinite(bytes) || bytes < 0) {
-    throw new SpecError(`size ${JSON.stringify(s)} is negative or not a number`, {
-      code: "SPEC_SIZE",
-      advice: "sizes must be zero or positive",
-      details: { value: s },
-    });
-  }
-  if (!Number.isInteger(bytes)) {
-    throw new SpecError(`size ${JSON.stringify(s)} is not a whole number of bytes`, {
-      code: "SPEC_SIZE",
-      advice: "use a smaller unit, e.g. \"1536M\" instead of \"1.5001G\"",
-      details: { value: s },
-    });
-  }
-  if (bytes > Number.MAX_SAFE_INTEGER) {
-    throw new SpecError(`size ${JSON.stringify(s)} is too large`, {
-      code: "SPEC_SIZE",
-      advice: "sizes above 8 PiB cannot be represented exactly; use a smaller size",
-      details: { value: s },
-    });
-  }
-  return bytes;
+  if (parsed.bytes < 0n) throw negativeSize(s);
+  if (parsed.bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw tooLarge(s);
+  return Number(parsed.bytes);
+}
+
+function negativeSize(s: string | number): SpecError {
+  return new SpecError(`size ${JSON.stringify(s)} is negative or not a number`, {
+    code: "SPEC_SIZE",
+    advice: "sizes must be zero or positive",
+    details: { value: s },
+  });
+}
+
+function fractionalSize(s: string | number): SpecError {
+  return new SpecError(`size ${JSON.stringify(s)} is not a whole number of bytes`, {
+    code: "SPEC_SIZE",
+    advice: "use a smaller unit, e.g. \"1536M\" instead of \"1.5001G\"",
+    details: { value: s },
+  });
+}
+
+function tooLarge(s: string | number): SpecError {
+  return new SpecError(`size ${JSON.stringify(s)} is too large`, {
+    code: "SPEC_SIZE",
+    advice: "sizes above 8 PiB cannot be represented exactly; use a smaller size",
+    details: { value: s },
+  });
 }
 
 /** Largest guest RAM qemukit accepts: 16 TiB, far above any host it will run on. */
