@@ -6,7 +6,7 @@
  */
 import { host } from "../sdk/mod.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
-import { formatBytes, Reporter } from "./lib/reporter.ts";
+import { Reporter } from "./lib/reporter.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 
 /** What check-host observes. */
@@ -50,16 +50,18 @@ export async function run(options: RecipeOptions = {}): Promise<CheckHostObserva
   const report = await r.step("host.check(): CPU flags, kvm modules, /dev/kvm, accelerator probe", async () => {
     // #region check-host
     const report = await host.check();
-    const { cpu, modules, devKvm } = report.facts;
     // #endregion
     return report;
   }, (rep) => `${rep.items.length} checks, verdict ${rep.verdict.use}`);
-  const { cpu, modules, devKvm } = report.facts;
+  // #region facts
+  const { cpu, modules, devKvm } = report.facts; // grep vmx /proc/cpuinfo, lsmod | grep kvm, ls -l /dev/kvm
+  const { use, reason, pvm } = report.verdict;   // what accel: "auto" will use, and why
+  // #endregion
   for (const item of report.items) r.note(`${item.status.padEnd(4)} ${item.id}: ${item.summary}`);
   r.note(`cpu flag (grep vmx/svm /proc/cpuinfo): ${cpu.virtFlag ?? "none"}`);
   r.note(`kvm modules (lsmod | grep kvm): ${modules.map((m) => m.name).join(", ") || "none"}`);
   r.note(`/dev/kvm (ls -l): ${devKvm.exists ? `${devKvm.mode} ${devKvm.owner ?? devKvm.uid} ${devKvm.group ?? devKvm.gid}` : "missing"}`);
-  r.note(`accelerator: ${report.verdict.use} (${report.verdict.reason})`);
+  r.note(`accelerator: ${use} (${reason})`);
   return {
     cpuFlag: cpu.virtFlag ?? null,
     kvmModules: modules.map((m) => m.name),
@@ -69,9 +71,9 @@ export async function run(options: RecipeOptions = {}): Promise<CheckHostObserva
       group: devKvm.group ?? (devKvm.gid !== undefined ? String(devKvm.gid) : null),
       accessible: devKvm.openable === true,
     },
-    accel: report.verdict.use,
-    reason: report.verdict.reason,
-    pvm: report.verdict.pvm,
+    accel: use,
+    reason,
+    pvm,
     checks: report.items.map((i) => ({ id: i.id, status: i.status, summary: i.summary })),
     qemu: Object.fromEntries(report.qemu.map((q) => [q.name, q.version ?? null])),
   };

@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { guests, image, verify, vm } from "../sdk/mod.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
 import { decodePng, colourShares } from "./lib/png.ts";
-import { formatBytes, Reporter } from "./lib/reporter.ts";
+import { Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 

@@ -7,7 +7,7 @@
 import { vm } from "../sdk/mod.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
-import { formatBytes, Reporter } from "./lib/reporter.ts";
+import { Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 

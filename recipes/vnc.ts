@@ -13,7 +13,7 @@ import { isMain, runAsScript } from "./lib/main.ts";
 import { screenColours } from "./lib/png.ts";
 import { freeDisplay } from "./lib/ports.ts";
 import { listeningSockets } from "./lib/procnet.ts";
-import { formatBytes, Reporter } from "./lib/reporter.ts";
+import { Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import { rfbHandshake } from "./lib/rfb.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";

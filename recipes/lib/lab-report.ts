@@ -55,7 +55,7 @@ export function renderMarkdown(report: LabReport): string {
       out.push("");
     }
     if (r.observations) {
-      out.push("Observations:", "", "```json", JSON.stringify(r.observations, (k, v) => (typeof v === "string" && v.startsWith(report.outDir + "/") ? relative(report.outDir, v) : v), 2), "```");
+      out.push("Observations:", "", "```json", JSON.stringify(r.observations, (_k, v) => (typeof v === "string" && v.startsWith(report.outDir + "/") ? relative(report.outDir, v) : v), 2), "```");
     }
   }
   return out.join("\n") + "\n";

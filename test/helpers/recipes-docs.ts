@@ -76,7 +76,7 @@ export function writeDocs(): string[] {
   const changed: string[] = [];
   for (const file of docFiles()) {
     const text = readFileSync(file, "utf8");
-    const next = text.replace(MARKER, (whole, key: string, lang: string) => {
+    const next = text.replace(MARKER, (_whole, key: string, lang: string) => {
       const code = regions.get(key);
       if (code === undefined) throw new Error(`${file}: no region ${key}`);
       return `<!-- code: ${key} -->\n\`\`\`${lang || "ts"}\n${code}\n\`\`\``;
