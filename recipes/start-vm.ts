@@ -36,6 +36,8 @@ export interface StartVmObservations {
   readonly otherThreads: Readonly<Record<string, number>>;
   /** QEMU's I/O worker threads at the moment of counting, per vCPU count. */
   readonly workerThreads: Readonly<Record<string, number>>;
+  /** I/O worker threads right after the start (they end when idle), per vCPU count. */
+  readonly workerThreadsAtStart: Readonly<Record<string, number>>;
   readonly details: Readonly<Record<string, ThreadCount>>;
   /** The difference, explained from the numbers above. */
   readonly explanation: string;
@@ -65,6 +67,7 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
   const r = options.reporter ?? new Reporter();
   const guest = await r.step("find the guest", () => bootGuest(options), (g) => g.label);
   const details: Record<string, ThreadCount> = {};
+  const workersAtStart: Record<string, number> = {};
   let accel = { chosen: "", reason: "" };
   for (const cpus of [2, 4]) {
     await using res = new Resources();
@@ -78,6 +81,19 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     }, (m) => `pid ${m.pid}, accel ${m.accel.chosen}`);
     accel = { chosen: m.accel.chosen, reason: m.accel.reason };
     r.note(m.argv.join(" "));
+    // Opening the disk starts I/O worker threads that end after ~10 s idle; wait for them
+    // (bounded) so the count shows what the lab's `ps -efL` shows on a settled VM.
+    const settled = await r.step("let QEMU's I/O worker threads go idle", async () => {
+      const t0 = Date.now();
+      let workers = (await m.threads()).filter((t) => t.name === "worker").length;
+      const atStart = workers;
+      while (workers > 0 && Date.now() - t0 < 20_000) {
+        await new Promise((ok) => setTimeout(ok, 500));
+        workers = (await m.threads()).filter((t) => t.name === "worker").length;
+      }
+      return { atStart, left: workers, ms: Date.now() - t0 };
+    }, (w) => `${w.atStart} worker thread(s) at start, ${w.left} after ${(w.ms / 1000).toFixed(1)} s`);
+    workersAtStart[String(cpus)] = settled.atStart;
     const threads = await r.step(`ps -efL: threads of QEMU pid ${m.pid}`, async () => {
       // #region threads
       const threads = await m.threads();
@@ -96,6 +112,7 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     vcpuThreads: { "2": two.vcpu, "4": four.vcpu },
     otherThreads: { "2": two.fixed, "4": four.fixed },
     workerThreads: { "2": two.worker, "4": four.worker },
+    workerThreadsAtStart: workersAtStart,
     details,
     explanation: explain(two, four),
     accel,
