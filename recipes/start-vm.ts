@@ -82,12 +82,12 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     accel = { chosen: m.accel.chosen, reason: m.accel.reason };
     r.note(m.argv.join(" "));
     // Opening the disk starts I/O worker threads that end after ~10 s idle; wait for them
-    // (bounded) so the count shows what the lab's `ps -efL` shows on a settled VM.
+    // (up to 30 s) so the count shows what the lab's `ps -efL` shows on a settled VM.
     const settled = await r.step("let QEMU's I/O worker threads go idle", async () => {
       const t0 = Date.now();
       let workers = (await m.threads()).filter((t) => t.name === "worker").length;
       const atStart = workers;
-      while (workers > 0 && Date.now() - t0 < 20_000) {
+      while (workers > 0 && Date.now() - t0 < 30_000) {
         await new Promise((ok) => setTimeout(ok, 500));
         workers = (await m.threads()).filter((t) => t.name === "worker").length;
       }
