@@ -200,7 +200,12 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     let parentDone = false;
     if (spec.daemonize) {
       // QEMU's parent exits once the daemon is set up (sockets listening), or fails with the reason.
-      const r = await Promise.race([q.exit, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+      // The timer is cleared afterwards: a pending one would keep the caller's process alive.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([
+        q.exit,
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now())))),
+      ]).finally(() => clearTimeout(timer));
       if (!r) throw new VmStartError("QEMU did not finish daemonizing within the start timeout", argv, q.output());
       if (r.code !== 0) throw new VmStartError("QEMU failed to start", argv, await finalOutput(q));
       parentDone = true;
