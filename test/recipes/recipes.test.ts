@@ -120,6 +120,24 @@ describe("recipes under Deno", () => {
     expect(run.status).toBe(0);
     expect(o.vcpuThreads).toEqual({ "2": 2, "4": 4 });
   });
+
+  it("check-host", async () => {
+    const run = await runRecipeDeno("check-host", ["--json"]);
+    const o = onlyJson(run) as any;
+    expect(run.status).toBe(0);
+    expect(o.devKvm).toMatchObject({ exists: existsSync("/dev/kvm") });
+    expect(["kvm", "tcg"]).toContain(o.accel);
+  });
+
+  it("vnc with the tiny guest", async () => {
+    const display = await freeDisplay(11);
+    const run = await runRecipeDeno("vnc", ["--json", "--guest", "tiny", "--display", String(display), "--out", join(dir, "vnc-deno")]);
+    const o = onlyJson(run) as any;
+    expect(run.status).toBe(0);
+    expect(o.port).toBe(5900 + o.display);
+    expect(o.rfbVersion).toMatch(/^RFB 003\.00[38]$/);
+    expect(isAlive(o.listeningPid)).toBe(false);
+  });
 });
 
 describe("qemukit recipe", () => {
