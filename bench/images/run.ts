@@ -1,8 +1,10 @@
 /**
  * Image benchmark: 200 overlay creations and 200 `info` calls through qemukit versus the
  * same qemu-img invocations from a `sh` loop, sequentially and with concurrency. A third
- * column runs the same argv with bare `child_process.spawn` from Node, which separates
- * what the wrapper adds from what spawning from Node costs.
+ * column runs the same argv with bare `child_process.spawn` from Node: spawning from Node
+ * forks the whole Node process, so that column is ~1.3x the shell loop. qemukit starts short
+ * qemu-img calls through a resident dash launcher (sdk/img/launcher.ts) instead, which
+ * starts them with vfork like the shell loop does.
  *
  * The variants run interleaved in blocks (sh, node, qemukit, sh, node, qemukit, ...), so
  * load from other processes on a shared host hits them alike.
@@ -102,6 +104,7 @@ try {
     console.log(`${op.padEnd(8)} qemukit -P ${CONC} vs sequential sh loop: ${r(par[op].qemukit, seq[op].sh)}`);
   }
   console.log("targets: qemukit/sh sequential <= 1.10x; qemukit -P vs sequential sh loop < 1.00x");
+  console.log("node spawn forks the whole Node process; qemukit starts short calls through a resident dash launcher (vfork, like the sh loop)");
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
