@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import { formatError, isQemukitError } from "./format.ts";
 import { helpText } from "./help.ts";
 import type { Recipe } from "./types.ts";
+import { isAlive } from "../sdk/util/proc.ts";
 
 /** What the commands need from the session. */
 export interface CommandSources {
@@ -32,21 +33,13 @@ interface Listing {
   readonly started?: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Renders `list()` output as a table; exported for tests. */
 export function formatVmTable(vms: readonly Listing[]): string {
   if (vms.length === 0) return "no running VMs (start one: await vm()...start())";
   const rows = vms.map((v) => {
     const ports = [v.vnc?.port ? `vnc ${v.vnc.port}` : "", v.vnc?.websocketPort ? `ws ${v.vnc.websocketPort}` : ""].filter(Boolean).join(", ");
-    const state = alive(v.pid) ? (v.daemonized ? "daemon" : "running") : "gone";
+    const state = isAlive(v.pid) ? (v.daemonized ? "daemon" : "running") : "gone";
     const owner = v.daemonized ? "-" : v.ownerPid === process.pid ? "this REPL" : String(v.ownerPid ?? "?");
     return [v.name, String(v.pid), state, v.accel?.chosen ?? "?", ports || "-", owner];
   });

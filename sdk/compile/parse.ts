@@ -34,8 +34,16 @@ const FLAGS = new Set([
 
 const PROGRAMS_IMPLYING_KVM = new Set(["kvm", "qemu-kvm"]);
 
-/** Split a QEMU `a,b=c,d=e,,f` option value into its implied head and key/value pairs. */
-function splitOpts(value: string): { head?: string; pairs: [string, string][] } {
+/**
+ * Split a QEMU `a,b=c,d=e,,f` option value into its implied head and key/value pairs
+ * (`,,` is a literal comma; a bare key means `key=on`).
+ *
+ * @example
+ * ```ts
+ * splitOpts("file=a,,b.qcow2,readonly");  // { head: undefined, pairs: [["file", "a,b.qcow2"], ["readonly", "on"]] }
+ * ```
+ */
+export function splitOpts(value: string): { head?: string; pairs: [string, string][] } {
   const parts: string[] = [];
   let cur = "";
   for (let i = 0; i < value.length; i++) {

@@ -13,6 +13,7 @@ import { cacheDir } from "../util/dirs.ts";
 import { diskFull } from "./debian-packages.ts";
 import { looksLikeDiskFull } from "./errors.ts";
 import type { GuestName } from "./types.ts";
+import { isAlive } from "../util/proc.ts";
 
 /** What a finished build leaves in `guest.json`. */
 export interface BuildManifest {
@@ -74,14 +75,6 @@ export async function readManifest(dir: string): Promise<BuildManifest | undefin
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 const TMP_RE = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
 
@@ -96,7 +89,7 @@ export async function cleanStale(root: string): Promise<string[]> {
   }
   for (const n of names) {
     const m = TMP_RE.exec(n) ?? /^\.(.+)\.old-(\d+)-[0-9a-f]+$/.exec(n);
-    if (m && !alive(Number(m[2]))) {
+    if (m && !isAlive(Number(m[2]))) {
       await rm(join(root, n), { recursive: true, force: true });
       removed.push(n);
     }
@@ -115,7 +108,7 @@ async function takeLock(lock: string, isDone: () => Promise<boolean>): Promise<"
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
     const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
-    if (owner && !alive(owner)) {
+    if (owner && !isAlive(owner)) {
       await unlink(lock).catch(() => {});
       continue;
     }

@@ -6,20 +6,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import type { VmThread } from "./types.ts";
 
-/**
- * True while `pid` exists and is not a zombie. A zombie has exited already; its
- * parent (init, or a container's pid 1 that never reaps) just has not collected it.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state letter follows the parenthesised command name, which may itself hold ")".
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from "../util/proc.ts";
+
+export { isAlive };
 
 /** The process's argv from /proc/PID/cmdline, or undefined when it is gone. */
 export function cmdline(pid: number): string[] | undefined {

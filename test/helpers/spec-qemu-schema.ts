@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { splitOpts } from "../../sdk/compile/parse.ts";
 
 type SchemaEntry = {
   name: string;
@@ -64,30 +65,8 @@ export async function fetchQemuSchema(deviceTypes: readonly string[]): Promise<Q
   }
 }
 
-/** Split a QEMU option value (`,,` = literal comma) into its head and key/value pairs. */
-export function splitOptionValue(value: string): { head?: string; pairs: [string, string][] } {
-  const parts: string[] = [];
-  let cur = "";
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === "," && value[i + 1] === ",") {
-      cur += ",";
-      i++;
-    } else if (value[i] === ",") {
-      parts.push(cur);
-      cur = "";
-    } else cur += value[i];
-  }
-  parts.push(cur);
-  const pairs: [string, string][] = [];
-  let head: string | undefined;
-  parts.forEach((p, i) => {
-    const eq = p.indexOf("=");
-    if (eq < 0 && i === 0) head = p;
-    else if (eq < 0) pairs.push([p, "on"]);
-    else pairs.push([p.slice(0, eq), p.slice(eq + 1)]);
-  });
-  return { head, pairs };
-}
+/** Split a QEMU option value (`,,` = literal comma) into its head and key/value pairs: the parser's own splitter. */
+export const splitOptionValue = splitOpts;
 
 /** `a.b=1,a.c=2,x=3,x=4` -> `{ a: { b: "1", c: "2" }, x: ["3", "4"] }` (repeated keys become lists). */
 function nest(pairs: readonly [string, string][]): Record<string, unknown> {
