@@ -2,6 +2,7 @@
  * The started VM: a handle scripts, the REPL and tools rely on.
  * @module
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
@@ -62,10 +63,6 @@ export interface RunningVmInit {
 }
 
 const DEFAULTS: Required<ShutdownTimeouts> = { powerdown: 10_000, quit: 5_000, term: 5_000, kill: 5_000 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * A running QEMU. Obtained from `startVm()`, `vm().start()` or `attach()`.

@@ -4,6 +4,7 @@
  * carrying QEMU's own message and argv is thrown.
  * @module
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { compile } from "../compile/compile.ts";
@@ -46,10 +47,6 @@ export interface StartOptions {
 }
 
 const DEFAULT_TIMEOUT = 30_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Turns the spec's accel choice into QEMU's list and a stated reason. */
 async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promise<{ list: Accel[]; info: AccelInfo }> {

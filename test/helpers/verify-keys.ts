@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { VerifyError } from "../../sdk/verify/errors.ts";
 
 export interface TestKey {
   /** GNUPGHOME holding the secret key. */
@@ -71,3 +72,14 @@ export function tempDir(prefix = "qemukit-verify-"): { readonly path: string; [S
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** The VerifyError code a promise rejects with, or "no error" when it resolves. */
+export const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof VerifyError) return e.code;
+    throw e;
+  }
+  return "no error";
+};

@@ -3,9 +3,8 @@ import { closeSync, openSync, writeFileSync, writeSync, readFileSync, ftruncateS
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checksums } from "../../sdk/verify/checksums.ts";
-import { VerifyError } from "../../sdk/verify/errors.ts";
 import { hashFile } from "../../sdk/verify/hash.ts";
-import { tempDir } from "../helpers/verify-keys.ts";
+import { codeOf, tempDir } from "../helpers/verify-keys.ts";
 
 /** Writes files and a sums file made by coreutils (an independent implementation). */
 function fixture(dir: string, tool = "sha512sum", sumsName = "SHA512SUMS", binary = false) {
@@ -16,16 +15,6 @@ function fixture(dir: string, tool = "sha512sum", sumsName = "SHA512SUMS", binar
   writeFileSync(join(dir, sumsName), sums);
   return join(dir, sumsName);
 }
-
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VerifyError) return e.code;
-    throw e;
-  }
-  return "no error";
-};
 
 describe("verify.checksums", () => {
   for (const [tool, name] of [["sha512sum", "SHA512SUMS"], ["sha256sum", "SHA256SUMS"], ["sha1sum", "SHA1SUMS"], ["md5sum", "MD5SUMS"]]) {

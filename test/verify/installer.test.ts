@@ -7,9 +7,8 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checksums } from "../../sdk/verify/checksums.ts";
-import { VerifyError } from "../../sdk/verify/errors.ts";
 import { signature } from "../../sdk/verify/signature.ts";
-import { tempDir } from "../helpers/verify-keys.ts";
+import { codeOf, tempDir } from "../helpers/verify-keys.ts";
 
 interface Installer {
   iso: string;
@@ -22,16 +21,6 @@ interface Installer {
 // Loaded by URL so this file does not depend on the guests layer's types at compile time.
 const guestsMod = new URL("../../sdk/guests/mod.ts", import.meta.url);
 const haveGuests = existsSync(fileURLToPath(guestsMod));
-
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VerifyError) return e.code;
-    throw e;
-  }
-  return "no error";
-};
 
 describe.runIf(haveGuests)("the installer ISO (guests.installer())", () => {
   let inst: Installer;
