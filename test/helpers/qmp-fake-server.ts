@@ -11,13 +11,29 @@ import { join } from "node:path";
 /** The greeting line a QEMU 7.2 sends. */
 export const FAKE_GREETING = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}\r\n';
 
+/** A QMP command as the client sent it. */
+export interface FakeCommand {
+  execute?: string;
+  "exec-oob"?: string;
+  arguments?: unknown;
+  id?: unknown;
+}
+
+/**
+ * The reply line QEMU would send for `cmd`: `body` (e.g. `"return": {}`) plus the command's
+ * `id`, echoed only when the command had one.
+ */
+export function replyTo(cmd: FakeCommand, body: string): string {
+  return `{${body}${"id" in cmd ? `, "id": ${JSON.stringify(cmd.id)}` : ""}}\r\n`;
+}
+
 /** One accepted connection, as seen by the script. */
 export interface FakeConnection {
   readonly socket: Socket;
   /** Writes raw text. */
   send(text: string): void;
   /** Resolves with the next command the client sent (parsed). */
-  nextCommand(): Promise<{ execute?: string; "exec-oob"?: string; arguments?: unknown; id?: unknown }>;
+  nextCommand(): Promise<FakeCommand>;
   /** Sends the greeting and answers qmp_capabilities. */
   negotiate(): Promise<void>;
 }
@@ -58,7 +74,7 @@ export async function startFakeQmp(script: (conn: FakeConnection) => Promise<voi
       negotiate: async () => {
         conn.send(FAKE_GREETING);
         const cmd = await conn.nextCommand();
-        conn.send(`{"return": {}, "id": ${JSON.stringify(cmd.id)}}\r\n`);
+        conn.send(replyTo(cmd, '"return": {}'));
       },
     };
     void Promise.resolve(script(conn)).catch(() => socket.destroy());

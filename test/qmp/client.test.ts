@@ -55,6 +55,25 @@ describe("QmpClient against real QEMU (-machine none)", () => {
     }
   });
 
+  it("keeps lone (id-less) and concurrent (id) commands, errors and oob replies matched", async () => {
+    // A lone in-band command goes out without an id; mix it with errors, id-carrying
+    // commands and an out-of-band command that QEMU may answer first.
+    for (let round = 0; round < 20; round++) {
+      const failing = rejection(qmp.executeRaw("device_add", { driver: "no-such-device" }));
+      const status = qmp.execute("query-status");
+      const yank = qmp.executeRaw("query-yank", undefined, { oob: true });
+      const name = qmp.execute("query-name");
+      expect((await failing).errorClass).toBe("GenericError");
+      expect(await status).toMatchObject({ status: "prelaunch" });
+      expect(Array.isArray(await yank)).toBe(true);
+      expect(await name).toEqual({});
+      const lone = await rejection(qmp.executeRaw("device_del", { id: "nothing-here" }));
+      expect(lone.errorClass).toBe("DeviceNotFound");
+      expect(await qmp.execute("query-version")).toHaveProperty("qemu");
+    }
+    expect(qmp.anomalies).toEqual([]);
+  });
+
   it("round-trips integers beyond 2^53 exactly (null-co block node sizes)", async () => {
     const size = 2n ** 62n + 512n; // not representable as a double
     expect(BigInt(Number(size))).not.toBe(size);

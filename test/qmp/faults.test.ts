@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PassThrough, Duplex } from "node:stream";
 import { rejection } from "../helpers/qmp-rejection.ts";
 import { QmpClient, QmpConnectionError } from "../../sdk/qmp/mod.ts";
-import { FAKE_GREETING, startFakeQmp, type FakeQmpServer } from "../helpers/qmp-fake-server.ts";
+import { FAKE_GREETING, replyTo, startFakeQmp, type FakeQmpServer } from "../helpers/qmp-fake-server.ts";
 
 let server: FakeQmpServer | undefined;
 afterEach(async () => {
@@ -42,7 +42,7 @@ describe("QmpClient fault handling (scripted fake server)", () => {
       const cmd = await c.nextCommand();
       c.send("this is not json\r\n");
       c.send('{"return": {"stray": true}, "id": 987654}\r\n');
-      c.send('{"return": {"ok": 1}, "id": ' + JSON.stringify(cmd.id) + "}\r\n");
+      c.send(replyTo(cmd, '"return": {"ok": 1}'));
     });
     const qmp = await QmpClient.connect(server.path);
     expect(await qmp.executeRaw("query-status")).toEqual({ ok: 1 });
@@ -76,7 +76,7 @@ describe("QmpClient fault handling (scripted fake server)", () => {
       await c.negotiate();
       await c.nextCommand(); // never answered
       const second = await c.nextCommand();
-      c.send(`{"return": 2, "id": ${JSON.stringify(second.id)}}\r\n`);
+      c.send(replyTo(second, '"return": 2'));
     });
     const qmp = await QmpClient.connect(server.path);
     const slow = rejection(qmp.executeRaw("query-status", undefined, { timeout: 100 }));
@@ -87,6 +87,73 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     await qmp.close();
   });
 
+  it("sends a lone in-band command without an id and ids for the ones sent while it is owed a reply", async () => {
+    const seen: string[] = [];
+    server = await startFakeQmp(async (c) => {
+      c.socket.on("data", (b) => seen.push(...b.toString().split("\n").filter(Boolean)));
+      await c.negotiate();
+      const first = await c.nextCommand();
+      const second = await c.nextCommand();
+      const oob = await c.nextCommand();
+      // QEMU answers out-of-band commands at once, in-band ones in order.
+      c.send(replyTo(oob, '"return": "oob"'));
+      c.send(replyTo(first, '"return": 1'));
+      c.send(replyTo(second, '"return": 2'));
+      const third = await c.nextCommand();
+      c.send(replyTo(third, '"error": {"class": "GenericError", "desc": "nope"}'));
+    });
+    const qmp = await QmpClient.connect(server.path);
+    const a = qmp.executeRaw("query-status");
+    const b = qmp.executeRaw("query-name", { x: 1 });
+    const o = qmp.executeRaw("query-yank", undefined, { oob: true });
+    expect(await Promise.all([a, b, o])).toEqual([1, 2, "oob"]);
+    const e = await rejection(qmp.executeRaw("stop"));
+    expect(e.code).toBe("QMP_COMMAND");
+    expect(e.message).toContain("nope");
+    expect(seen.slice(1)).toEqual([
+      '{"execute":"query-status"}',
+      '{"execute":"query-name","arguments":{"x":1},"id":1}',
+      '{"exec-oob":"query-yank","id":2}',
+      '{"execute":"stop"}',
+    ]);
+    expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
+  it("does not take the late reply of a timed-out id-less command for a later command's", async () => {
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      const slow = await c.nextCommand();
+      const next = await c.nextCommand(); // sent after `slow` timed out
+      c.send(replyTo(slow, '"return": "late"'));
+      c.send(replyTo(next, '"return": "mine"'));
+      const after = await c.nextCommand();
+      c.send(replyTo(after, '"return": "after"'));
+    });
+    const qmp = await QmpClient.connect(server.path);
+    const e = await rejection(qmp.executeRaw("query-status", undefined, { timeout: 100 }));
+    expect(e.code).toBe("TIMEOUT");
+    expect(await qmp.executeRaw("query-status")).toBe("mine");
+    // The slot is free again once the late reply came: the next lone command goes bare.
+    expect(await qmp.executeRaw("query-status")).toBe("after");
+    expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
+  it("records an id-less reply that no command is owed as an anomaly", async () => {
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      c.send('{"return": {"stray": true}}\r\n');
+      const cmd = await c.nextCommand();
+      c.send(replyTo(cmd, '"return": 7'));
+    });
+    const qmp = await QmpClient.connect(server.path);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await qmp.executeRaw("query-status")).toBe(7);
+    expect(qmp.anomalies.map((a) => a.kind)).toEqual(["unexpected"]);
+    await qmp.close();
+  });
+
   it("works over any duplex stream", async () => {
     const toClient = new PassThrough();
     const fromClient = new PassThrough();
@@ -94,7 +161,7 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     fromClient.on("data", (c: Buffer) => {
       for (const line of c.toString().split("\n").filter(Boolean)) {
         const cmd = JSON.parse(line);
-        toClient.write(`{"return": {"echo": ${JSON.stringify(cmd.execute)}}, "id": ${JSON.stringify(cmd.id)}}\r\n`);
+        toClient.write(replyTo(cmd, `"return": {"echo": ${JSON.stringify(cmd.execute)}}`));
       }
     });
     toClient.write(FAKE_GREETING);
