@@ -62,7 +62,7 @@ const MAX_ANOMALIES = 50;
  * One in-band command at a time goes out without an `id` and is matched as the only
  * id-less reply QEMU owes (QEMU answers in-band commands in order, and always echoes an
  * `id` it was given). This matters for latency: QEMU reads its monitor socket one byte
- * per main-loop turn, so every request byte costs QEMU about 10 us here, and `,"id":123`
+ * per `recvmsg()`, so every request byte costs QEMU about 10 us here, and `,"id":123`
  * alone made a lone `query-status` round trip ~20% slower.
  *
  * @example
