@@ -143,6 +143,12 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
       expect(qmp.qemuVersion).toMatch(/^\d+\.\d+\.\d+$/);
       expect(qmp.oobEnabled).toBe(false);
       await expect(qmp.executeRaw("query-yank", undefined, { oob: true })).rejects.toMatchObject({ code: "QMP_COMMAND" });
+      // Without oob QEMU takes one command at a time; replies still match (id-less and id).
+      const calls = Array.from({ length: 200 }, (_, i) =>
+        i % 3 === 0 ? rejection(qmp.executeRaw("device_del", { id: `none${i}` })).then((e) => e.errorClass) : qmp.execute("query-status").then((r) => r.status)
+      );
+      const results = await Promise.all(calls);
+      results.forEach((r, i) => expect(r).toBe(i % 3 === 0 ? "DeviceNotFound" : "prelaunch"));
       await qmp.close();
       await qmp.close(); // idempotent
       await qmp.closed;
