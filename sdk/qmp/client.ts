@@ -243,9 +243,9 @@ export class QmpClient implements AsyncDisposable {
       const p: Pending = { command: name, resolve, reject, timer: undefined };
       if (timeout > 0) {
         p.timer = setTimeout(() => {
-          if (bare) {
-            if (this.#bare === p) this.#bare = null;
-          } else this.#pending.delete(id);
+          // A timed-out id-less command still holds the slot (null) until its reply comes.
+          if (bare) this.#bare = null;
+          else this.#pending.delete(id);
           reject(new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
         }, timeout);
       }
@@ -454,12 +454,12 @@ export class QmpClient implements AsyncDisposable {
     }
     if (msg.event !== undefined) return this.#onEvent(msg as QmpEvent);
     const id = msg.id;
-    let p: Pending | undefined;
+    let p: Pending | null | undefined;
     if (id === undefined) {
-      if (this.#bare === undefined) return this.#anomaly("unexpected", frame.text);
-      p = this.#bare ?? undefined;
+      p = this.#bare;
+      if (p === undefined) return this.#anomaly("unexpected", frame.text);
       this.#bare = undefined;
-      if (!p) return; // the late reply of a command that timed out
+      if (p === null) return; // the late reply of a command that timed out
     } else {
       p = typeof id === "number" ? this.#pending.get(id) : undefined;
       if (!p) return this.#anomaly("unknown-id", frame.text);

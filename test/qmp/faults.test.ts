@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PassThrough, Duplex } from "node:stream";
 import { rejection } from "../helpers/qmp-rejection.ts";
 import { QmpClient, QmpConnectionError } from "../../sdk/qmp/mod.ts";
@@ -88,9 +88,9 @@ describe("QmpClient fault handling (scripted fake server)", () => {
   });
 
   it("sends a lone in-band command without an id and ids for the ones sent while it is owed a reply", async () => {
-    const seen: string[] = [];
+    let wire = "";
     server = await startFakeQmp(async (c) => {
-      c.socket.on("data", (b) => seen.push(...b.toString().split("\n").filter(Boolean)));
+      c.socket.on("data", (b) => (wire += b.toString()));
       await c.negotiate();
       const first = await c.nextCommand();
       const second = await c.nextCommand();
@@ -110,7 +110,7 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     const e = await rejection(qmp.executeRaw("stop"));
     expect(e.code).toBe("QMP_COMMAND");
     expect(e.message).toContain("nope");
-    expect(seen.slice(1)).toEqual([
+    expect(wire.split("\n").filter(Boolean).slice(1)).toEqual([
       '{"execute":"query-status"}',
       '{"execute":"query-name","arguments":{"x":1},"id":1}',
       '{"exec-oob":"query-yank","id":2}',
@@ -148,7 +148,8 @@ describe("QmpClient fault handling (scripted fake server)", () => {
       c.send(replyTo(cmd, '"return": 7'));
     });
     const qmp = await QmpClient.connect(server.path);
-    await new Promise((r) => setTimeout(r, 50));
+    // The stray must be read before the command goes out, or it would be that command's reply.
+    await vi.waitFor(() => expect(qmp.anomalies).toHaveLength(1));
     expect(await qmp.executeRaw("query-status")).toBe(7);
     expect(qmp.anomalies.map((a) => a.kind)).toEqual(["unexpected"]);
     await qmp.close();
