@@ -80,7 +80,6 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   });
   const scope = server.context as Record<string, unknown>;
   for (const [k, v] of Object.entries(sdk)) scope[k] = v;
-  if (typeof sdk.startVm === "function") scope.startVm = session.wrapStart(sdk.startVm as StartFn);
 
   let recipes: Readonly<Record<string, Recipe>> = {};
   let Reporter: LatePreload["Reporter"];

@@ -10,29 +10,46 @@
  * console.log(await m.qmp.execute("query-status")); // { status: "running", ... }
  * ```
  *
- * Layers, each usable alone: spec (builder), compile (argv), qmp (client), img (qemu-img),
- * machine (running VMs), host (virtualization check), verify (checksums, signatures),
- * guests (built-in test guests).
+ * The root holds what a script needs: the builder, running VMs, the `image`, `guests`, `host`
+ * and `verify` namespaces, and the error classes. Everything else lives in a subpath module:
+ * `qemukit/spec`, `qemukit/compile`, `qemukit/qmp`, `qemukit/typegen`, `qemukit/img`,
+ * `qemukit/guests`, `qemukit/host`, `qemukit/verify`, `qemukit/repl`. A test pins this list.
  * @module
  */
-export * from "./errors/mod.ts";
-export * from "./spec/mod.ts";
-export * from "./compile/mod.ts";
-export * from "./qmp/mod.ts";
-// The image layer's own `overlay`/`IMAGE_FORMATS` are reachable as `image.overlay` and
-// through the spec layer; everything else of it is public as is.
-export {
-  image, ImageError, ImageLockedError, registerLockHolderLookup, isImageFormat, maxVirtualSize,
-  detectFormat, createOverlay, ConvertTask, formatSize, parseImageSize,
-} from "./img/mod.ts";
-export type {
-  ImageErrorCode, LockHolderLookup, OverlayResult, BackingPathMode, CreateOptions, CreateResult, FormatOptions,
-  Preallocation, InfoOptions, FormatSpecific, ImageInfo, SnapshotInfo, ConvertOptions, ConvertProgress, ConvertResult,
-  SnapshotOptions, ResizeOptions, CheckOptions, CheckResult, CommitOptions, RebaseOptions, MeasureOptions, MeasureResult,
-  MapExtent, MapOptions, DuLayer, DuOptions, DuResult, CompareOptions, CompareResult, Size, ChainLayer,
-} from "./img/mod.ts";
-export * from "./machine/mod.ts";
-export * from "./host/mod.ts";
-export * from "./verify/mod.ts";
-export * from "./guests/mod.ts";
+export { vm, VmBuilder } from "./spec/builder.ts";
+export { overlay } from "./spec/overlay.ts";
+export { fromCommandLine } from "./compile/parse.ts";
+export { attach, list } from "./machine/attach.ts";
+export { RunningVm } from "./machine/running-vm.ts";
+export { Wait } from "./machine/wait.ts";
+export { image } from "./img/image.ts";
+export { guests } from "./guests/guests.ts";
+export { host } from "./host/mod.ts";
+export { verify } from "./verify/mod.ts";
 export { VERSION } from "./version.ts";
+
+export { ProcessError, QemukitError, SpecError, TimeoutError, ToolNotFoundError } from "./errors/errors.ts";
+export { ImageError, ImageLockedError } from "./img/errors.ts";
+export { QmpCommandError, QmpConnectionError } from "./qmp/errors.ts";
+export { VmError, VmStartError } from "./machine/errors.ts";
+export { VerifyError } from "./verify/errors.ts";
+export { GuestBuildError } from "./guests/errors.ts";
+
+export type { QemukitErrorOptions } from "./errors/errors.ts";
+export type {
+  AioMode, CacheMode, DiskOptions, ForwardOptions, NetworkChoice, SerialChoice, SmpChoice, VncOptions,
+} from "./spec/builder.ts";
+export type { OverlayOptions } from "./spec/overlay.ts";
+export type { Accel, AccelChoice, DiskSource, ImageFormat, VmSpec } from "./spec/types.ts";
+export type { ParsedCommandLine } from "./compile/parse.ts";
+export type { StartOptions } from "./machine/start.ts";
+export type { ShutdownOptions, ShutdownTimeouts, VmSnapshot } from "./machine/running-vm.ts";
+export type { Console, ConsoleMatch, ConsoleRunOptions, ConsoleRunResult, ConsoleWaitOptions } from "./machine/console.ts";
+export type { WaitStrategy } from "./machine/wait.ts";
+export type { AttachOptions } from "./machine/attach.ts";
+export type { AccelInfo, VmExit, VmListing, VmState, VmThread, VncInfo } from "./machine/types.ts";
+export type { QmpClient } from "./qmp/client.ts";
+export type { QmpEvent } from "./qmp/types.ts";
+export type { ImageInfo } from "./img/info-types.ts";
+export type { BuildOptions, DebianGuest, Guest, GuestName, InstallerGuest, TinyGuest } from "./guests/types.ts";
+export type { AccelVerdict, HostReport } from "./host/types.ts";

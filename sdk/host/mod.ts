@@ -1,12 +1,13 @@
 /**
- * Host virtualization check: can this machine run VMs, with KVM or only TCG, and why.
+ * `qemukit/host`: the host virtualization check. Can this machine run VMs, with KVM or only
+ * TCG, and why.
  *
  * @example
  * ```ts
- * import { host, resolveAccel } from "qemukit";
+ * import { host } from "qemukit/host";
  * const report = await host.check();
  * console.log(report.verdict.use, report.verdict.reason);
- * const { accel, chosen, reason } = await resolveAccel("auto");
+ * const { accel, chosen, reason } = await host.resolveAccel("auto");
  * ```
  * @module
  */
@@ -16,16 +17,9 @@ import { readHostFacts } from "./facts.ts";
 import { formatHostReport } from "./format.ts";
 import { probeAccel } from "./probe.ts";
 
-export { accelVerdict, resolveAccel, verdictCachePath } from "./accel.ts";
 export type { AccelOptions, ResolvedAccel } from "./accel.ts";
-export { check as checkHost } from "./check.ts";
 export type { HostCheckOptions } from "./check.ts";
-export { parseCpuinfo } from "./cpuinfo.ts";
-export { readHostFacts } from "./facts.ts";
-export { formatHostReport } from "./format.ts";
-export { probeAccel, probeFirmware } from "./probe.ts";
 export type { ProbeOptions } from "./probe.ts";
-export { isPvmHost, verdictFromFacts, verdictFromProbe } from "./verdict.ts";
 export type * from "./types.ts";
 
 /**

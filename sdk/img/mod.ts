@@ -1,30 +1,37 @@
 /**
- * Disk images: a typed, safe wrapper around qemu-img. Formats are always explicit
- * (`-f`/`-F`) except where the caller asks for detection; outputs are written to temp
- * files and moved into place on success; backing files are only ever read (except by
- * `commit`, whose job is to write them); byte counts are exact `bigint`s.
+ * `qemukit/img`: disk images, a typed, safe wrapper around qemu-img. Every operation is a
+ * member of {@link image} (`image.create`, `image.info`, `image.snapshot.list`, ...); this
+ * module adds the helpers and types around it. Formats are always explicit (`-f`/`-F`)
+ * except where the caller asks for detection; outputs are written to temp files and moved
+ * into place on success; backing files are only ever read (except by `commit`, whose job is
+ * to write them).
+ *
+ * @example
+ * ```ts
+ * import { image, formatSize } from "qemukit/img";
+ * const i = await image.info("disk.qcow2");
+ * console.log(formatSize(i.virtualSize));
+ * ```
  * @module
  */
 export { image } from "./image.ts";
 export { ImageError, ImageLockedError, type ImageErrorCode } from "./errors.ts";
 export { registerLockHolderLookup, type LockHolderLookup } from "./lock-holders.ts";
 export { IMAGE_FORMATS, isImageFormat, maxVirtualSize, type ImageFormat } from "./formats.ts";
-export { detectFormat } from "./detect.ts";
-export { createOverlay, overlay, type OverlayOptions, type OverlayResult } from "./overlay.ts";
+export type { OverlayOptions, OverlayResult } from "./overlay.ts";
 export type { BackingPathMode } from "./backing.ts";
-export { create, type CreateOptions, type CreateResult, type FormatOptions, type Preallocation } from "./create.ts";
-export { info, type InfoOptions } from "./info.ts";
+export type { CreateOptions, CreateResult, FormatOptions, Preallocation } from "./create.ts";
+export type { InfoOptions } from "./info.ts";
 export type { FormatSpecific, ImageInfo, SnapshotInfo } from "./info-types.ts";
-export { convert, ConvertTask, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert.ts";
-export { applySnapshot, createSnapshot, deleteSnapshot, listSnapshots, type SnapshotOptions } from "./snapshot.ts";
-export { resize, type ResizeOptions } from "./resize.ts";
-export { check, type CheckOptions, type CheckResult } from "./check.ts";
-export { commit, type CommitOptions } from "./commit.ts";
-export { rebase, type RebaseOptions } from "./rebase.ts";
-export { measure, type MeasureOptions, type MeasureResult } from "./measure.ts";
-export { map, type MapExtent, type MapOptions } from "./map.ts";
-export { du, type DuLayer, type DuOptions, type DuResult } from "./du.ts";
-export { compare, type CompareOptions, type CompareResult } from "./compare.ts";
+export { ConvertTask, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert.ts";
+export type { SnapshotOptions } from "./snapshot.ts";
+export type { ResizeOptions } from "./resize.ts";
+export type { CheckOptions, CheckResult } from "./check.ts";
+export type { CommitOptions } from "./commit.ts";
+export type { RebaseOptions } from "./rebase.ts";
+export type { MeasureOptions, MeasureResult } from "./measure.ts";
+export type { MapExtent, MapOptions } from "./map.ts";
+export type { DuLayer, DuOptions, DuResult } from "./du.ts";
+export type { CompareOptions, CompareResult } from "./compare.ts";
 export { formatSize, parseImageSize, type Size } from "./size.ts";
-export { parseJsonLossless, stringifyLossless, type LosslessJson } from "./json.ts";
-export { walkChain, type ChainLayer } from "./chain.ts";
+export type { ChainLayer } from "./chain.ts";

@@ -61,20 +61,3 @@ export async function overlay(base: string, path: string, options: OverlayOption
   });
   return { path: r.path, baseFormat: r.backingFormat!, backingFile: r.backingFile! };
 }
-
-/**
- * The contract form used by the machine layer: `createOverlay(base, path, { baseFormat?, overwrite? })`.
- *
- * @example
- * ```ts
- * const { path, baseFormat } = await createOverlay("debian-12.qcow2", "/run/vm1/disk0.qcow2");
- * ```
- */
-export async function createOverlay(
-  base: string,
-  path: string,
-  options: { readonly baseFormat?: ImageFormat; readonly overwrite?: boolean } = {},
-): Promise<{ path: string; baseFormat: ImageFormat }> {
-  const r = await overlay(base, path, options);
-  return { path: r.path, baseFormat: r.baseFormat };
-}

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { startVm, Wait } from "./sdk/machine/mod.ts";
+ * import { startVm, Wait } from "./sdk/machine/mod.ts"; // internal: scripts use vm().start()
  * await using m = await startVm(spec, { waitFor: Wait.forConsole(/# $/) });
  * ```
  * @module

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
 import { QemukitError } from "../errors/errors.ts";
-import { resolveAccel } from "../host/mod.ts";
-import { createOverlay, detectFormat, ImageLockedError } from "../img/mod.ts";
+import { resolveAccel } from "../host/accel.ts";
+import { detectFormat } from "../img/detect.ts";
+import { ImageLockedError } from "../img/errors.ts";
+import { overlay } from "../img/overlay.ts";
 import { QmpClient } from "../qmp/mod.ts";
 import type { Accel, ImageFormat, VmSpec } from "../spec/types.ts";
 import { Console } from "./console.ts";
@@ -182,7 +184,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       });
     }
     for (const o of compiled.overlays) {
-      await createOverlay(o.base, o.path, { baseFormat: o.baseFormat });
+      await overlay(o.base, o.path, { baseFormat: o.baseFormat });
       createdOverlays.push(o.path);
     }
     const temporaryFiles = compiled.overlays.filter((o) => o.temporary).map((o) => o.path);

@@ -1,14 +1,20 @@
 /**
- * QMP: a typed client for QEMU's machine protocol. Types come from `@qemu-types/qmp`,
+ * `qemukit/qmp`: a typed client for QEMU's machine protocol, usable on any QMP socket (a VM
+ * started by qemukit exposes its own as `m.qmp`). Types come from `@qemu-types/qmp`,
  * generated from QEMU's own schema.
+ *
+ * @example
+ * ```ts
+ * import { QmpClient } from "qemukit/qmp";
+ * const qmp = await QmpClient.connect("/run/vm1/qmp.sock");
+ * const { status } = await qmp.execute("query-status");
+ * await qmp.close();
+ * ```
  * @module
  */
 export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
 export { QmpCommandError, QmpConnectionError } from "./errors.ts";
-/** Alias of {@link QmpCommandError} (the name used in the issue text). */
-export { QmpCommandError as QmpError } from "./errors.ts";
 export { parseQmpJson, stringifyQmpJson } from "./json.ts";
-export { matchesPartial } from "./match.ts";
 export type {
   QmpCommandName,
   QmpConnectOptions,
@@ -23,6 +29,3 @@ export type {
   QmpWaitOptions,
 } from "./types.ts";
 export type { QmpCommands, QmpEvents } from "@qemu-types/qmp";
-export { generateTypes, readQemuSchema, DEFAULT_TYPES_DIR, type GenerateTypesOptions, type GenerateTypesResult } from "./typegen/generate.ts";
-export { renderTypes, type GeneratedFiles, type QemuIdentity } from "./typegen/render.ts";
-export type { SchemaEntry } from "./typegen/schema.ts";

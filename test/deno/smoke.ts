@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { image, QmpClient, vm } from "../../sdk/mod.ts";
+import { image, vm } from "../../sdk/mod.ts";
+import { QmpClient } from "../../sdk/qmp/mod.ts";
 
 function check(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`deno smoke: ${what}`);

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { createOverlay, detectFormat, ImageError, overlay } from "../../sdk/img/mod.ts";
+import { detectFormat } from "../../sdk/img/detect.ts";
+import { ImageError } from "../../sdk/img/errors.ts";
+import { overlay } from "../../sdk/img/overlay.ts";
 import { imgTempDir, makeQcow2, qemuImg, qemuIo, sha256 } from "../helpers/img-fixtures.ts";
 
 let dir: string;
@@ -30,8 +32,8 @@ describe("overlay", () => {
   it("creates a qcow2 backed by the base with an explicit backing format; base bytes unchanged", async () => {
     const base = makeQcow2(join(dir, "base.qcow2"), "64M", { byte: 0xab, length: "1M" });
     const before = sha256(base);
-    const r = await createOverlay(base, join(dir, "ov.qcow2"));
-    expect(r).toEqual({ path: join(dir, "ov.qcow2"), baseFormat: "qcow2" });
+    const r = await overlay(base, join(dir, "ov.qcow2"));
+    expect(r).toEqual({ path: join(dir, "ov.qcow2"), baseFormat: "qcow2", backingFile: base });
     expect(backingOf(r.path)).toEqual({ name: base, format: "qcow2" });
     // guest-visible data comes through the overlay
     expect(qemuIo(r.path, "qcow2", "read -P 0xab 0 1M")).toMatch(/read 1048576\/1048576/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatSize, ImageError, maxVirtualSize, parseImageSize, parseJsonLossless, stringifyLossless } from "../../sdk/img/mod.ts";
+import { formatSize, ImageError, maxVirtualSize, parseImageSize } from "../../sdk/img/mod.ts";
+import { parseJsonLossless, stringifyLossless } from "../../sdk/img/json.ts";
 
 describe("parseImageSize", () => {
   it("parses bytes and binary units exactly", () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompletionSources, completeLine, lookupPath, qmpCommandNames, wrapCompleter } from "../../repl/complete.ts";
 import { baselineQmpNames } from "../../repl/qmp-names.ts";
-import { QmpClient, vm, VmBuilder } from "../../sdk/mod.ts";
+import { vm, VmBuilder } from "../../sdk/mod.ts";
+import { QmpClient } from "../../sdk/qmp/mod.ts";
 import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";

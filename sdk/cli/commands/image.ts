@@ -5,11 +5,23 @@
  */
 import { parseFlags } from "../args.ts";
 import { type CliCommand, type CliIO, UsageError } from "../command.ts";
-import {
-  check, commit, compare, convert, create, du, formatSize, info, map, measure, overlay, rebase, resize,
-  applySnapshot, createSnapshot, deleteSnapshot, listSnapshots, stringifyLossless, type ConvertProgress,
-  type FormatOptions, type ImageFormat, type ImageInfo, type Preallocation,
-} from "../../img/mod.ts";
+import { check } from "../../img/check.ts";
+import { commit } from "../../img/commit.ts";
+import { compare } from "../../img/compare.ts";
+import { convert, type ConvertProgress } from "../../img/convert.ts";
+import { create, type FormatOptions, type Preallocation } from "../../img/create.ts";
+import { du } from "../../img/du.ts";
+import { info } from "../../img/info.ts";
+import type { ImageInfo } from "../../img/info-types.ts";
+import { stringifyLossless } from "../../img/json.ts";
+import { map } from "../../img/map.ts";
+import { measure } from "../../img/measure.ts";
+import { overlay } from "../../img/overlay.ts";
+import { rebase } from "../../img/rebase.ts";
+import { resize } from "../../img/resize.ts";
+import { formatSize } from "../../img/size.ts";
+import { applySnapshot, createSnapshot, deleteSnapshot, listSnapshots } from "../../img/snapshot.ts";
+import type { ImageFormat } from "../../img/formats.ts";
 import { checkFormat } from "../../img/formats.ts";
 
 const fmt = (v: string | undefined, what = "format"): ImageFormat | undefined =>

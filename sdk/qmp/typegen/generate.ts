@@ -20,7 +20,7 @@ export const DEFAULT_TYPES_DIR = fileURLToPath(new URL("../../../packages/qmp-ty
 export interface GenerateTypesOptions {
   /** QEMU binary to introspect. @default "qemu-system-x86_64" */
   readonly qemu?: string;
-  /** Output directory. @default {@link DEFAULT_TYPES_DIR} */
+  /** Output directory. @default `packages/qmp-types/src` of the qemukit checkout */
   readonly outDir?: string;
   /** Do not write; report which files differ from what would be generated. */
   readonly check?: boolean;

@@ -1,0 +1,47 @@
+// The root module is what a script needs and nothing more: adding a value to it is a decision,
+// made here. Everything else is reachable through a subpath module.
+import { describe, expect, it } from "vitest";
+import * as root from "../../sdk/mod.ts";
+
+const ROOT_VALUES = [
+  "GuestBuildError", "ImageError", "ImageLockedError", "ProcessError", "QemukitError", "QmpCommandError",
+  "QmpConnectionError", "RunningVm", "SpecError", "TimeoutError", "ToolNotFoundError", "VERSION", "VerifyError",
+  "VmBuilder", "VmError", "VmStartError", "Wait", "attach", "fromCommandLine", "guests", "host", "image", "list",
+  "overlay", "verify", "vm",
+].sort();
+
+describe("public surface", () => {
+  it("the root exports exactly the pinned values (26, under 40)", () => {
+    const names = Object.keys(root).sort();
+    expect(names).toEqual(ROOT_VALUES);
+    expect(names.length).toBe(26);
+  });
+
+  it("every subpath module loads and exports no internals", async () => {
+    const internals = ["optValue", "plainFile", "RUN_FILES", "cachedBuild", "renderTypes", "tinyRecipe", "writeCpioGz",
+      "parseCpuinfo", "createOverlay", "startVm", "QmpError", "checkHost", "listGuests", "pruneGuests", "recipeHash"];
+    const subpaths: Record<string, Record<string, unknown>> = {
+      spec: await import("../../sdk/spec/mod.ts"),
+      compile: await import("../../sdk/compile/mod.ts"),
+      qmp: await import("../../sdk/qmp/mod.ts"),
+      typegen: await import("../../sdk/qmp/typegen/mod.ts"),
+      img: await import("../../sdk/img/mod.ts"),
+      guests: await import("../../sdk/guests/mod.ts"),
+      host: await import("../../sdk/host/mod.ts"),
+      verify: await import("../../sdk/verify/mod.ts"),
+    };
+    for (const [p, mod] of Object.entries(subpaths)) {
+      expect(Object.keys(mod).length, p).toBeGreaterThan(0);
+      for (const name of internals) expect(Object.keys(mod), `${p} exports ${name}`).not.toContain(name);
+    }
+  });
+
+  it("one name per concept: the root's namespaces are the same objects as the subpaths'", async () => {
+    expect((await import("../../sdk/img/mod.ts")).image).toBe(root.image);
+    expect((await import("../../sdk/guests/mod.ts")).guests).toBe(root.guests);
+    expect((await import("../../sdk/host/mod.ts")).host).toBe(root.host);
+    expect((await import("../../sdk/verify/mod.ts")).verify).toBe(root.verify);
+    expect((await import("../../sdk/spec/mod.ts")).vm).toBe(root.vm);
+    expect((await import("../../sdk/compile/mod.ts")).fromCommandLine).toBe(root.fromCommandLine);
+  });
+});
