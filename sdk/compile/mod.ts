@@ -12,6 +12,6 @@
  */
 export { compile, MAX_SOCKET_PATH_BYTES } from "./compile.ts";
 export { fromCommandLine } from "./parse.ts";
-export type { ParsedCommandLine } from "./parse.ts";
+export type { CommandLineWarning, ParsedCommandLine } from "./parse.ts";
 export { shellQuote, splitShellWords } from "./shell.ts";
 export type * from "./types.ts";

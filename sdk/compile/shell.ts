@@ -30,8 +30,9 @@ export function shellQuote(word: string): string {
  * Split a command line into words the way a POSIX shell does for plain commands: blanks
  * separate words; single quotes keep everything; double quotes keep everything except
  * `\"`, `\\`, `\$`, `` \` `` and backslash-newline; a backslash outside quotes escapes the
- * next character (backslash-newline joins lines). Expansions (`$VAR`, globs) are not
- * performed: they are kept literally. Throws `SPEC_PARSE` on an unterminated quote.
+ * next character (backslash-newline joins lines). Expansions (`$VAR`, globs) and shell
+ * operators are not performed: they are kept literally. Throws `SPEC_PARSE` on an
+ * unterminated quote.
  *
  * @example
  * ```ts
@@ -39,7 +40,26 @@ export function shellQuote(word: string): string {
  * ```
  */
 export function splitShellWords(line: string): string[] {
+  return scanShellLine(line).words;
+}
+
+/** Characters a shell reads as an operator when unquoted: lists, pipes, redirections, subshells. */
+const OPERATOR_CHARS = ";&|<>()";
+
+/**
+ * {@link splitShellWords}, and the first piece of shell syntax a shell would act on
+ * (`&&`, `;`, `|`, `>`, `$(...)`, `` `...` ``), if any: then the line is more than one
+ * plain command. Throws `SPEC_PARSE` on an unterminated quote.
+ *
+ * @example
+ * ```ts
+ * scanShellLine("kvm -m 512 && echo ok");   // { words: ["kvm", "-m", "512", "&&", "echo", "ok"], syntax: "&&" }
+ * scanShellLine("kvm -append 'a;b'");       // { words: ["kvm", "-append", "a;b"] }
+ * ```
+ */
+export function scanShellLine(line: string): { words: string[]; syntax?: string } {
   const words: string[] = [];
+  let syntax: string | undefined;
   let word = "";
   let inWord = false;
   let i = 0;
@@ -47,6 +67,14 @@ export function splitShellWords(line: string): string[] {
     new SpecError(`unterminated ${what} in command line`, {
       code: "SPEC_PARSE", advice: "close the quote, or pass the words as an array", details: { line },
     });
+  // Command substitution runs in double quotes too.
+  const substitution = (at: number) =>
+    line[at] === "`" ? "`...`" : line[at] === "$" && line[at + 1] === "(" ? "$(...)" : undefined;
+  const operator = (at: number) => {
+    const c = line[at];
+    if (!OPERATOR_CHARS.includes(c)) return substitution(at);
+    return c !== "(" && c !== ")" && line[at + 1] === c ? c + c : c;
+  };
   while (i < line.length) {
     const c = line[i];
     if (c === "\\") {
@@ -69,6 +97,7 @@ export function splitShellWords(line: string): string[] {
         if (i >= line.length) throw fail("double quote");
         const d = line[i];
         if (d === '"') break;
+        syntax ??= substitution(i);
         if (d === "\\" && i + 1 < line.length && '"\\$`\n'.includes(line[i + 1])) {
           if (line[i + 1] !== "\n") word += line[i + 1];
           i += 2;
@@ -84,11 +113,12 @@ export function splitShellWords(line: string): string[] {
       inWord = false;
       i++;
     } else {
+      syntax ??= operator(i);
       word += c;
       inWord = true;
       i++;
     }
   }
   if (inWord) words.push(word);
-  return words;
+  return syntax !== undefined ? { words, syntax } : { words };
 }

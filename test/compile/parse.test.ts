@@ -17,6 +17,9 @@ const LAB = [
   "sudo kvm -hda sda-vm2.qcow2 -m 512 -smp 2 -vnc :2 --daemonize",
 ];
 
+// A command line cannot say "no qemukit console/QMP socket": absence means "qemukit adds its own".
+const roundTrippable = FIXTURES.filter((f) => f.name !== "no-network-no-qmp-no-serial");
+
 describe("fromCommandLine: the lab's command lines", () => {
   it.each(LAB)("%s parses, and toArgv() is equivalent", (line) => {
     const { builder, unmodelled } = fromCommandLine(line);
@@ -148,11 +151,125 @@ describe("fromCommandLine: other QEMU options", () => {
   });
 
   // A command line cannot say "no qemukit console/QMP socket": absence means "qemukit adds its own".
-  const roundTrippable = FIXTURES.filter((f) => f.name !== "no-network-no-qmp-no-serial");
   it.each(roundTrippable)("qemukit's own argv parses back to the same argv: $name", (f) => {
     const argv = f.build("/srv/img").toArgv();
     const parsed = fromCommandLine(argv);
     expect(parsed.unmodelled).toEqual(f.name === "raw-args" ? ["-device virtio-rng-pci", "-no-reboot"] : []);
     expect(parsed.builder.toArgv()).toEqual(argv);
+  });
+});
+
+describe("fromCommandLine: common mistakes", () => {
+  it.each([
+    ["sudo -u root kvm -m 512", "kvm"],
+    ["sudo -E -H -n kvm -m 512", "kvm"],
+    ["sudo -g kvm -u root kvm -m 512", "kvm"],
+    ["sudo -Eu root kvm -m 512", "kvm"],
+    ["sudo -uroot kvm -m 512", "kvm"],
+    ["sudo --user=root --preserve-env kvm -m 512", "kvm"],
+    ["sudo --user root -- qemu-system-x86_64 -m 512", "qemu-system-x86_64"],
+    ["sudo -C 5 -D /tmp -T 60 -p pw: kvm -m 512", "kvm"],
+  ])("sudo options with values are skipped: %s", (line, program) => {
+    const { builder, program: p, unmodelled } = fromCommandLine(line);
+    expect(p).toBe(program);
+    expect(builder.spec.memoryMiB).toBe(512);
+    expect(unmodelled).toEqual([]);
+  });
+
+  it.each([
+    ["kvm -m 512 -hda d.qcow2 && echo done", "&&"],
+    ["kvm -m 512 -hda d.qcow2 || echo failed", "||"],
+    ["kvm -m 512; echo done", ";"],
+    ["kvm -m 512 | tee log", "|"],
+    ["kvm -m 512 > log 2>&1", ">"],
+    ["kvm -m 512 < /dev/null", "<"],
+    ["kvm -m 512 &", "&"],
+    ["kvm -hda $(ls *.qcow2)", "$(...)"],
+    ["kvm -hda `ls *.qcow2`", "`...`"],
+    [`kvm -append "root=$(findfs LABEL=x)"`, "$(...)"],
+  ])("shell syntax is refused with SPEC_SHELL_SYNTAX: %s", (line, syntax) => {
+    let err: unknown;
+    try {
+      fromCommandLine(line);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: "SPEC_SHELL_SYNTAX", details: { syntax } });
+    expect((err as Error).message.split("\n")[0]).toBe(`the command line has shell syntax (${syntax}), not only a QEMU command`);
+    expect((err as Error).message).not.toMatch(/image format/);
+  });
+
+  it("quoted operators are plain text, and an argv array is never read as shell", () => {
+    expect(fromCommandLine(`kvm -kernel vmlinuz -append 'a;b && c | d > e' -name "x"`).builder.spec.kernel?.append).toBe("a;b && c | d > e");
+    expect(fromCommandLine(["kvm", "-kernel", "vmlinuz", "-append", "$(x) && y"]).builder.spec.kernel?.append).toBe("$(x) && y");
+  });
+
+  const warned = (line: string) => fromCommandLine(line).warnings;
+
+  it("-vnc on all interfaces is kept as written, with a warning that gives the loopback spelling", () => {
+    const { builder, warnings } = fromCommandLine("kvm -hda d.qcow2 -vnc :1");
+    expect(builder.spec.vnc?.listen).toBe("");
+    expect(valuesOf(builder.toArgv(), "-vnc")).toEqual([":1"]);
+    expect(warnings).toEqual([{
+      code: "LISTENS_ON_ALL_INTERFACES",
+      option: "-vnc :1",
+      message: "-vnc :1 listens on all interfaces: VNC display :1 (TCP 5901) is reachable from other machines; " +
+        "to keep it on this one write -vnc 127.0.0.1:1, or vm().vnc(1) (loopback is the builder's default)",
+    }]);
+    expect(warned("kvm -vnc 0.0.0.0:2,websocket=on")[0]?.message).toContain("TCP 5902 and websocket 5702");
+    expect(warned("kvm -vnc 0.0.0.0:2,websocket=on")[0]?.message).toContain("-vnc 127.0.0.1:2,websocket=on");
+    expect(warned("kvm -vnc 127.0.0.1:1")).toEqual([]);
+    expect(warned("kvm -vnc localhost:1")).toEqual([]);
+    expect(warned("kvm -vnc none")).toEqual([]);
+  });
+
+  it("hostfwd on all interfaces warns, in -nic, -net and -netdev", () => {
+    const { builder, warnings } = fromCommandLine("kvm -nic user,hostfwd=tcp::2222-:22");
+    expect(builder.spec.network).toMatchObject({ forwards: [{ hostAddress: "", hostPort: 2222, guestPort: 22 }] });
+    expect(warnings).toEqual([{
+      code: "LISTENS_ON_ALL_INTERFACES",
+      option: "hostfwd=tcp::2222-:22",
+      message: "hostfwd=tcp::2222-:22 listens on all interfaces: host port 2222 (tcp) forwarded to guest port 22 is reachable " +
+        "from other machines; to keep it on this one write hostfwd=tcp:127.0.0.1:2222-:22, or .forward(2222, 22) in the builder (loopback by default)",
+    }]);
+    expect(warned("kvm -netdev user,id=n,hostfwd=udp:0.0.0.0:5353-:53 -device e1000,netdev=n").map((w) => w.option)).toEqual(["hostfwd=udp:0.0.0.0:5353-:53"]);
+    expect(warned("kvm -net user,hostfwd=tcp::80-:80 -net nic").map((w) => w.option)).toEqual(["hostfwd=tcp::80-:80"]);
+    expect(warned("kvm -nic user,hostfwd=tcp:127.0.0.1:2222-:22")).toEqual([]);
+  });
+
+  it("QMP, monitor, gdb and serial servers on TCP without a host warn", () => {
+    const qmp = warned("kvm -qmp tcp::4444,server,nowait");
+    expect(qmp).toEqual([{
+      code: "LISTENS_ON_ALL_INTERFACES",
+      option: "-qmp tcp::4444,server,nowait",
+      message: "-qmp tcp::4444,server,nowait listens on all interfaces: the QMP socket on TCP 4444 (full control of the VM, no password) " +
+        "is reachable from other machines; to keep it on this one write -qmp tcp:127.0.0.1:4444,server,nowait " +
+        "(qemukit's own QMP socket is a unix socket in the run directory)",
+    }]);
+    expect(warned("kvm -monitor telnet:0.0.0.0:4445,server=on,wait=off")[0]?.message).toContain(
+      "the monitor on TCP 4445 (full control of the VM, no password) is reachable from other machines; to keep it on this one write -monitor telnet:127.0.0.1:4445,server=on,wait=off");
+    expect(warned("kvm -s")[0]?.message).toContain("-gdb tcp:127.0.0.1:1234");
+    expect(warned("kvm -gdb tcp::1234")[0]?.option).toBe("-gdb tcp::1234");
+    expect(warned("kvm -serial tcp::4555,server,nowait")[0]?.message).toContain("-serial tcp:127.0.0.1:4555,server,nowait");
+    expect(warned("kvm -chardev socket,id=c,port=4556,server=on")[0]?.message).toContain("add host=127.0.0.1");
+    // Clients connect out; loopback and unix sockets are private.
+    expect(warned("kvm -qmp tcp:127.0.0.1:4444,server,nowait")).toEqual([]);
+    expect(warned("kvm -qmp unix:/tmp/q.sock,server,nowait")).toEqual([]);
+    expect(warned("kvm -serial tcp:10.0.0.1:4555")).toEqual([]);
+    expect(warned("kvm -chardev socket,id=c,host=127.0.0.1,port=4556,server=on")).toEqual([]);
+  });
+
+  it("qemukit's own argv warns only for what it opens to the network; a lab line without a listener does not", () => {
+    expect(warned("sudo kvm -m 512 -smp 2 -hda debian-11.qcow2")).toEqual([]);
+    // Only what a fixture really opens to the network warns (one fixture forwards on 0.0.0.0 on purpose).
+    const open = (argv: readonly string[]) => argv.flatMap((a, i) => [
+      ...a.split(",").filter((p) => /^hostfwd=\w+:(0\.0\.0\.0)?:/.test(p)),
+      ...(argv[i - 1] === "-vnc" && /^(0\.0\.0\.0)?:\d/.test(a) ? [`-vnc ${a}`] : []),
+    ]);
+    for (const f of roundTrippable) {
+      const argv = f.build("/srv/img").toArgv();
+      expect(fromCommandLine(argv).warnings.map((w) => w.option)).toEqual(open(argv));
+    }
+    expect(roundTrippable.some((f) => open(f.build("/srv/img").toArgv()).length > 0)).toBe(true);
   });
 });
