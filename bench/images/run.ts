@@ -2,9 +2,9 @@
  * Image benchmark: 200 overlay creations and 200 `info` calls through qemukit versus the
  * same qemu-img invocations from a `sh` loop, sequentially and with concurrency. A third
  * column runs the same argv with bare `child_process.spawn` from Node: spawning from Node
- * forks the whole Node process, so that column is ~1.3x the shell loop. qemukit starts short
- * qemu-img calls through a resident dash launcher (sdk/img/launcher.ts) instead, which
- * starts them with vfork like the shell loop does.
+ * forks the whole Node process. qemukit spawns every qemu-img call the same way, under
+ * `setpriv --pdeathsig SIGKILL` (one more exec, no extra process), plus its own checks
+ * (stat of the destination, /proc/locks on overwrite, a temp file renamed into place).
  *
  * The variants run interleaved in blocks (sh, node, qemukit, sh, node, qemukit, ...), so
  * load from other processes on a shared host hits them alike.
@@ -104,7 +104,7 @@ try {
     console.log(`${op.padEnd(8)} qemukit -P ${CONC} vs sequential sh loop: ${r(par[op].qemukit, seq[op].sh)}`);
   }
   console.log("targets: qemukit/sh sequential <= 1.10x; qemukit -P vs sequential sh loop < 1.00x");
-  console.log("node spawn forks the whole Node process; qemukit starts short calls through a resident dash launcher (vfork, like the sh loop)");
+  console.log("node spawn and qemukit fork the Node process; qemukit's calls also run under setpriv --pdeathsig (one more exec)");
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -25,6 +25,16 @@ export interface PreparedBacking {
 }
 
 /**
+ * QEMU reads a backing name with a colon before any slash (`nbd:host:1.qcow2`,
+ * `json:{...}`) as a protocol; a leading `./` makes it the file it is.
+ */
+function unambiguous(relativeName: string): string {
+  const colon = relativeName.indexOf(":");
+  const slash = relativeName.indexOf("/");
+  return colon >= 0 && (slash < 0 || colon < slash) ? `./${relativeName}` : relativeName;
+}
+
+/**
  * Checks `base` (exists, known format, chain has no missing file or loop, `image` is not
  * one of its layers) and returns the backing name to store in `image`. A relative name
  * is relative to the image's directory, as qcow2 resolves it.
@@ -58,6 +68,6 @@ export async function prepareBacking(
   const mode = options.mode ?? "auto";
   const name = mode === "absolute" || (mode === "auto" && isAbsolute(base))
     ? absBase
-    : relative(dirname(absPath(image)), absBase);
+    : unambiguous(relative(dirname(absPath(image)), absBase));
   return { format, name, layers };
 }

@@ -7,7 +7,8 @@ import { type FormatOptions, optionString, writesSideFiles } from "./create.ts";
 import { detectFormat } from "./detect.ts";
 import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, checkFormat, type ImageFormat } from "./formats.ts";
-import { absPath, checkDestination, checkNotSame, commitTemp, removeQuietly, statImage, tempSibling } from "./paths.ts";
+import { dirname } from "node:path";
+import { absPath, checkDestination, checkNotSame, commitTemp, guardTemp, makePrivate, removeQuietly, statImage, sweepStaleTemps, tempSibling } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 
 /** One progress report: qemu-img's `-p` percentage. */
@@ -145,6 +146,7 @@ export function convert(src: string, dst: string, options: ConvertOptions = {}):
       throw new ImageError("IMAGE_ABORTED", `conversion of ${src} was aborted before it started`, { details: { path: src } });
     }
     const direct = writesSideFiles(format, options.options);
+    sweepStaleTemps(dirname(absDst));
     const target = direct ? absDst : tempSibling(absDst);
     const args = ["convert", "-p", "-f", sourceFormat, "-O", format];
     if (options.compress) args.push("-c");
@@ -169,12 +171,16 @@ export function convert(src: string, dst: string, options: ConvertOptions = {}):
       }
       pending = pending.slice(consumed).slice(-64);
     };
+    const unguard = guardTemp(target);
     try {
       await runQemuImg(args, { op: "convert", path: dst, format: sourceFormat, onStdout: onOut, signal: options.signal });
+      makePrivate(target);
       if (!direct) await commitTemp(target, absDst, options.overwrite);
     } catch (e) {
       await removeQuietly(target);
       throw e;
+    } finally {
+      unguard();
     }
     if (lastPercent !== 100) {
       const p = { percent: 100 };

@@ -2,10 +2,11 @@
  * `qemu-img create`, with sizes, limits and destinations checked first.
  * @module
  */
+import { dirname } from "node:path";
 import { prepareBacking, type BackingPathMode } from "./backing.ts";
 import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, checkFormat, maxVirtualSize, type ImageFormat } from "./formats.ts";
-import { absPath, checkDestination, commitTemp, removeQuietly, tempSibling } from "./paths.ts";
+import { absPath, checkDestination, commitTemp, guardTemp, makePrivate, removeQuietly, sweepStaleTemps, tempSibling } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 import { formatSize, parseImageSize, type Size } from "./size.ts";
 
@@ -126,6 +127,7 @@ export async function create(path: string, size: Size | undefined, options: Crea
     : await prepareBacking(options.backing, abs, dstSt, { format: options.backingFormat, mode: options.backingPath });
 
   const direct = writesSideFiles(format, options.options);
+  sweepStaleTemps(dirname(abs));
   const target = direct ? abs : tempSibling(abs);
   const args = ["create", "-q", "-f", format];
   // -b/-F take file names literally; -o backing_file=... would need commas doubled.
@@ -136,12 +138,16 @@ export async function create(path: string, size: Size | undefined, options: Crea
   if (Object.keys(o).length) args.push("-o", optionString(o));
   args.push(target);
   if (bytes !== undefined) args.push(bytes.toString());
+  const unguard = direct ? undefined : guardTemp(target);
   try {
     await runQemuImg(args, { op: "create", path, format });
+    makePrivate(target);
     if (!direct) await commitTemp(target, abs, options.overwrite);
   } catch (e) {
     if (!direct) await removeQuietly(target);
     throw e;
+  } finally {
+    unguard?.();
   }
   return {
     path: abs,

@@ -6,7 +6,6 @@
 import { ProcessError } from "../errors/errors.ts";
 import { exec, type ExecResult } from "../util/exec.ts";
 import { ImageError, ImageLockedError } from "./errors.ts";
-import { launch } from "./launcher.ts";
 import { lookupLockHolder } from "./lock-holders.ts";
 import { resolve } from "node:path";
 
@@ -46,12 +45,12 @@ export function qemuImgProgram(): string {
 export async function runQemuImg(args: readonly string[], ctx: RunContext): Promise<ExecResult> {
   const argv = [qemuImgProgram(), ...args];
   try {
-    const opts = { debianPackage: "qemu-utils", signal: ctx.signal, env: ctx.env, reject: ctx.okExitCodes === undefined };
-    // Streaming calls (convert's progress) spawn directly; short ones go through the
-    // resident launcher, which starts qemu-img far more cheaply than a spawn from Node.
-    const r = ctx.onStderr || ctx.onStdout
-      ? await exec(argv, { ...opts, onStderr: ctx.onStderr, onStdout: ctx.onStdout })
-      : await launch(argv, opts);
+    // Under the parent-death signal, like QEMU: a qemu-img writing a temp file must not
+    // outlive a script that was SIGKILLed.
+    const r = await exec(argv, {
+      debianPackage: "qemu-utils", signal: ctx.signal, env: ctx.env, reject: ctx.okExitCodes === undefined,
+      onStderr: ctx.onStderr, onStdout: ctx.onStdout, dieWithParent: true,
+    });
     if (r.exitCode === 0 || (r.exitCode !== null && ctx.okExitCodes?.includes(r.exitCode))) return r;
     throw new ProcessError(argv, r.exitCode, r.stderr, { signal: r.signal });
   } catch (e) {

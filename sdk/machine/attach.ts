@@ -10,7 +10,7 @@ import { runRoot } from "../util/dirs.ts";
 import { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
 import { isOurQemu } from "./proc.ts";
-import { isStale, readMetadata, removeRunDir } from "./run-dir.ts";
+import { checkRunRoot, checkVmName, readMetadata, reapStale, runDirStatus } from "./run-dir.ts";
 import { queryVnc, RunningVm } from "./running-vm.ts";
 import type { VmListing, VmMetadata } from "./types.ts";
 
@@ -22,8 +22,16 @@ export interface AttachOptions {
   readonly console?: boolean;
 }
 
+/**
+ * A name is looked up inside the (checked) run root and must be a VM name, so `..` cannot
+ * reach outside it; a path with a `/` names a run directory anywhere, which qemukit still
+ * only removes when it carries its marker.
+ */
 function dirOf(nameOrDir: string): string {
-  return nameOrDir.includes("/") ? resolve(nameOrDir) : join(runRoot(), nameOrDir);
+  if (nameOrDir.includes("/")) return resolve(nameOrDir);
+  checkVmName(nameOrDir);
+  const root = checkRunRoot(runRoot(), { create: false });
+  return join(root ?? runRoot(), nameOrDir);
 }
 
 /** True when the VM is alive, checked against a recycled pid. */
@@ -48,7 +56,7 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
   const dir = dirOf(nameOrDir);
   const meta = await readMetadata(dir);
   if (!meta || !running(meta)) {
-    if (meta && isStale(meta)) await removeRunDir(dir, meta.temporaryFiles);
+    if (meta && !meta.keep) await reapStale(dir, meta);
     throw new VmError("VM_NOT_FOUND", `no running qemukit VM "${nameOrDir}" (looked in ${dir})`, {
       advice: "see list() (or `qemukit vm list`) for the VMs that run",
     });
@@ -90,7 +98,9 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
 
 /**
  * Lists running qemukit VMs under runRoot() (of any process). Run directories of VMs
- * that are gone are removed on the way.
+ * that are gone are removed on the way (only those carrying qemukit's marker; a start
+ * that was interrupted leaves a directory whose owner is dead, removed here, and its
+ * paused QEMU, if it had daemonized, is killed).
  *
  * @example
  * ```ts
@@ -98,25 +108,21 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
  * ```
  */
 export async function list(): Promise<VmListing[]> {
+  const root = checkRunRoot(runRoot(), { create: false });
+  if (!root) return [];
   let entries: string[];
   try {
-    entries = await readdir(runRoot());
+    entries = await readdir(root);
   } catch {
     return [];
   }
   const out: VmListing[] = [];
   for (const e of entries.sort()) {
-    const dir = join(runRoot(), e);
+    const dir = join(root, e);
     const meta = await readMetadata(dir);
-    if (!meta) continue; // not ours, or being created this instant
-    if (meta.pid === undefined) {
-      if (isStale(meta)) await removeRunDir(dir, meta.temporaryFiles);
-      continue;
-    }
-    if (!running(meta)) {
-      if (!meta.keep) await removeRunDir(dir, meta.temporaryFiles);
-      continue;
-    }
+    const status = runDirStatus(dir, meta);
+    if (status.kind === "stale" && !(meta?.keep && status.orphanPid === undefined)) await reapStale(dir, meta);
+    if (status.kind !== "running" || !meta || meta.pid === undefined) continue;
     out.push({
       name: meta.name, runDir: meta.runDir, pid: meta.pid, daemonized: meta.daemonized, ownerPid: meta.ownerPid,
       ...(meta.vnc ? { vnc: meta.vnc } : {}), ...(meta.accel ? { accel: meta.accel } : {}), started: meta.started,

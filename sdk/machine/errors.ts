@@ -10,6 +10,10 @@ import { QemukitError, type QemukitErrorOptions } from "../errors/errors.ts";
  * The message carries QEMU's own words; `argv` is the command line that was tried.
  * Nothing is left behind: no process, no run directory, no overlay.
  *
+ * `code` is `VM_START`, or for a start refused before anything ran: `VM_RUNNING` /
+ * `VM_STARTING` (the name is taken), `RUN_DIR_EXISTS` (a directory qemukit did not make
+ * is in the way), `RUN_ROOT_UNSAFE` (the run root is not private to you).
+ *
  * @example
  * ```ts
  * try { await startVm(spec); }
@@ -25,11 +29,11 @@ export class VmStartError extends QemukitError {
     message: string,
     argv: readonly string[],
     qemuMessage: string,
-    options: QemukitErrorOptions = {},
+    options: QemukitErrorOptions & { readonly code?: string } = {},
   ) {
     const said = qemuMessage.trim() ? `\n  QEMU said: ${qemuMessage.trim().split("\n").slice(-6).join("\n    ")}` : "";
     const cmd = argv.length ? `\n  command: ${argv.map(quoteArg).join(" ")}` : "";
-    super("VM_START", `${message}${said}${cmd}`, {
+    super(options.code ?? "VM_START", `${message}${said}${cmd}`, {
       ...options,
       details: { argv, qemuMessage, ...(options.details ?? {}) },
     });
@@ -40,7 +44,8 @@ export class VmStartError extends QemukitError {
 
 /**
  * An operation on a VM failed. Codes: `VM_EXITED`, `VM_NOT_FOUND`, `VM_BUSY`, `VM_SNAPSHOT`,
- * `VM_STUCK`, `NO_CONSOLE`, `CONSOLE_CLOSED`, `CONSOLE_CONNECT`.
+ * `VM_STUCK`, `VM_IO_ERROR`, `VM_NAME`, `RUN_ROOT_UNSAFE`, `NO_CONSOLE`, `CONSOLE_CLOSED`,
+ * `CONSOLE_CONNECT`.
  *
  * @example
  * ```ts

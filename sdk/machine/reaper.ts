@@ -1,74 +1,45 @@
 /**
- * The process-wide reaper: when the script dies by Ctrl-C, SIGTERM, SIGHUP, an uncaught
+ * The machine layer's reaper: when the script dies by Ctrl-C, SIGTERM, SIGHUP, an uncaught
  * exception or `process.exit()`, it kills every VM this process started without
- * `daemonize` and removes their run directories. (SIGKILL cannot be caught; the
- * parent-death signal set by `setpriv` covers that case.)
- *
- * Handlers are installed only while VMs are running, and a signal is re-raised after
- * cleaning up, so the script's default behaviour (exit with 128+n) is unchanged.
+ * `daemonize` (and any VM still starting) and removes their run directories. (SIGKILL
+ * cannot be caught; the parent-death signal set by `setpriv` kills QEMU then, and list()
+ * removes the run directory, found by its marker, on the next run.)
  * @module
  */
+import { onFatalExit } from "../util/exit-guard.ts";
 import { removeRunDirSync } from "./run-dir.ts";
 
-/** What the reaper needs to know about one VM. */
+/** What the reaper needs to know about one VM. `pid` is filled in once QEMU runs. */
 export interface ReapTarget {
-  readonly pid: number;
+  pid?: number;
   readonly runDir: string;
   readonly keep: boolean;
   readonly temporaryFiles: readonly string[];
 }
 
-const targets = new Set<ReapTarget>();
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-let installed = false;
-
-function reapAll(): void {
-  for (const t of targets) {
-    try {
-      process.kill(t.pid, "SIGKILL");
-    } catch { /* already gone */ }
-    if (!t.keep) removeRunDirSync(t.runDir, t.temporaryFiles);
-  }
-  targets.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  reapAll();
-  uninstall();
-  // Somebody else handles this signal: they decide whether the process ends.
-  if (process.listenerCount(signal) > 0) return;
-  process.kill(process.pid, signal);
-}
-
-function onExit(): void {
-  reapAll();
-}
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  for (const s of SIGNALS) process.on(s, onSignal);
-  process.on("exit", onExit);
-}
-
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  for (const s of SIGNALS) process.off(s, onSignal);
-  process.off("exit", onExit);
-}
+let guarded = 0;
 
 /** Starts watching a VM; returns a function that stops watching it (call it once the VM exited). */
 export function registerForReaping(target: ReapTarget): () => void {
-  targets.add(target);
-  install();
+  guarded++;
+  const off = onFatalExit(() => {
+    if (target.pid !== undefined) {
+      try {
+        process.kill(target.pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    if (!target.keep) removeRunDirSync(target.runDir, target.temporaryFiles);
+  });
+  let done = false;
   return () => {
-    targets.delete(target);
-    if (targets.size === 0) uninstall();
+    if (done) return;
+    done = true;
+    guarded--;
+    off();
   };
 }
 
 /** Number of VMs the reaper currently guards (for tests and diagnostics). */
 export function reaperSize(): number {
-  return targets.size;
+  return guarded;
 }

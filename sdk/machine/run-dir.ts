@@ -1,16 +1,25 @@
 /**
  * Run directories: one private folder per VM under runRoot() holding its sockets,
  * pidfile, logs, temporary overlays and `vm.json`.
+ *
+ * The rules that keep a user's files safe (docs/data-safety.md):
+ * - the run root must be a real directory owned by this user with mode 0700;
+ * - a run directory is claimed with mkdir and, immediately after, an exclusive (O_EXCL)
+ *   marker file `.qemukit-run`; an existing directory is never adopted;
+ * - a directory is only ever removed when it carries that marker, is not a symlink, and
+ *   both belong to this user; files named in `temporaryFiles` only inside it.
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { checkName } from "../spec/validate.ts";
+import { SpecError } from "../errors/errors.ts";
 import { runRoot } from "../util/dirs.ts";
-import { isAlive } from "./proc.ts";
+import { isAlive, isOurQemu } from "./proc.ts";
 import type { VmMetadata } from "./types.ts";
-import { VmStartError } from "./errors.ts";
+import { VmError, VmStartError } from "./errors.ts";
 
 /** Linux `sun_path` is 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH = 107;
@@ -21,19 +30,197 @@ const SOCKET_NAME_RESERVE = "/console.sock".length + 4;
 /** Name of the metadata file inside a run directory. */
 export const METADATA_FILE = "vm.json";
 
+/** Name of the marker that says "qemukit made this directory"; written first, exclusively. */
+export const MARKER_FILE = ".qemukit-run";
+
+/** What the marker file holds. */
+export interface RunMarker {
+  readonly qemukit: 1;
+  readonly name: string;
+  /** The process that claimed the directory (the one starting the VM). */
+  readonly ownerPid: number;
+  readonly created: string;
+}
+
+/** How long a claimer may take between its mkdir and its marker (two syscalls apart). */
+const MARKER_GRACE_MS = 250;
+
 /** A fresh VM name: `vm-` and 6 hex digits. */
 export function generateName(): string {
   return `vm-${randomBytes(3).toString("hex")}`;
 }
 
+function euid(): number {
+  return typeof process.geteuid === "function" ? process.geteuid() : 0;
+}
+
+function lstatMaybe(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks (and creates, mode 0700, when missing) the run root: a real directory, owned by
+ * the effective user, with no group or other permissions. Anything else could be another
+ * user's squat: their `vm.json` files would steer what qemukit deletes or connects to.
+ * `create: false` returns undefined for a missing root instead of creating it.
+ *
+ * @example
+ * ```ts
+ * checkRunRoot("/tmp/qemukit-1000"); // "/tmp/qemukit-1000", or throws RUN_ROOT_UNSAFE
+ * ```
+ * @throws {VmError} RUN_ROOT_UNSAFE naming the path and the fix.
+ */
+export function checkRunRoot(root: string = runRoot(), options: { create?: boolean } = {}): string | undefined {
+  const abs = resolve(root);
+  let st = lstatMaybe(abs);
+  if (!st) {
+    if (options.create === false) return undefined;
+    try {
+      mkdirSync(abs, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    st = lstatMaybe(abs);
+  }
+  const unsafe = (why: string, fix: string) =>
+    new VmError("RUN_ROOT_UNSAFE", `the run root ${abs} ${why}; qemukit will not use it`, {
+      advice: `${fix}, or set QEMUKIT_RUN_DIR to a private directory of your own`,
+      details: { runRoot: abs },
+    });
+  if (!st) throw unsafe("cannot be created", `create it: mkdir -m 700 ${JSON.stringify(abs)}`);
+  if (st.isSymbolicLink()) throw unsafe("is a symbolic link", `remove the link (it may be another user's): rm ${JSON.stringify(abs)}`);
+  if (!st.isDirectory()) throw unsafe("is not a directory", `remove it: rm ${JSON.stringify(abs)}`);
+  if (st.uid !== euid()) {
+    throw unsafe(`belongs to uid ${st.uid}, not to you (uid ${euid()})`,
+      `remove it (another user may have created it to steer your VMs): rm -r ${JSON.stringify(abs)}`);
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw unsafe(`has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}, open to other users`, `make it private: chmod 700 ${JSON.stringify(abs)}`);
+  }
+  return abs;
+}
+
+/** Throws unless `name` is a VM name (so `join(root, name)` stays inside the root). */
+export function checkVmName(name: string): string {
+  try {
+    return checkName(name);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    throw new VmError("VM_NAME", `${JSON.stringify(name)} is not a VM name`, {
+      cause: e,
+      advice: "VM names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; pass a path with a '/' for a run directory elsewhere",
+      details: { name },
+    });
+  }
+}
+
+/** Reads the marker, or undefined when missing, unreadable, a symlink or not this user's. */
+export function readMarker(dir: string): RunMarker | undefined {
+  const path = join(dir, MARKER_FILE);
+  const st = lstatMaybe(path);
+  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(path, "utf8")) as RunMarker;
+    return m && m.qemukit === 1 && typeof m.ownerPid === "number" ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `dir` is a run directory qemukit may remove: a real directory of this user with a marker of this user. */
+export function isOurRunDir(dir: string): boolean {
+  const st = lstatMaybe(dir);
+  return !!st && st.isDirectory() && !st.isSymbolicLink() && st.uid === euid() && readMarker(dir) !== undefined;
+}
+
+/** mkdir + exclusive marker; false when the directory exists already. */
+function claim(dir: string, name: string): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+  // Right after the mkdir and with O_EXCL: nobody else can have written a marker here.
+  const fd = openSync(join(dir, MARKER_FILE), "wx", 0o600);
+  try {
+    const marker: RunMarker = { qemukit: 1, name, ownerPid: process.pid, created: new Date().toISOString() };
+    writeSync(fd, JSON.stringify(marker) + "\n");
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** What an existing run directory holds. */
+export type RunDirStatus =
+  | { readonly kind: "foreign" }
+  | { readonly kind: "running"; readonly meta: VmMetadata }
+  | { readonly kind: "starting"; readonly marker: RunMarker }
+  | { readonly kind: "stale"; readonly marker: RunMarker; readonly meta?: VmMetadata; readonly orphanPid?: number };
+
+/**
+ * Classifies an existing directory: not qemukit's (or not this user's), a VM that runs, a
+ * start in progress (its owner lives), or left over from a dead process. A leftover whose
+ * start was interrupted after a daemonized QEMU came up names that QEMU as `orphanPid`.
+ */
+export function runDirStatus(dir: string, meta: VmMetadata | undefined): RunDirStatus {
+  const marker = isOurRunDir(dir) ? readMarker(dir) : undefined;
+  if (!marker) return { kind: "foreign" };
+  if (meta?.pid !== undefined && isOurQemu(meta.pid, dir)) return { kind: "running", meta };
+  if (meta?.pid === undefined && isAlive(marker.ownerPid)) return { kind: "starting", marker };
+  let orphanPid: number | undefined;
+  if (meta?.pid === undefined) {
+    // A daemonized QEMU whose start was cut short: its pidfile is the only trace of it.
+    try {
+      const pid = Number(readFileSync(join(dir, "qemu.pid"), "utf8").trim());
+      if (pid > 0 && isOurQemu(pid, dir)) orphanPid = pid;
+    } catch { /* no pidfile: QEMU never got that far */ }
+  }
+  return { kind: "stale", marker, ...(meta ? { meta } : {}), ...(orphanPid ? { orphanPid } : {}) };
+}
+
+/**
+ * Cleans up a leftover run directory: kills the paused QEMU of an interrupted start (it
+ * was never handed to anyone), then removes the directory. Returns false when `dir` is
+ * not a stale qemukit directory (then nothing was touched).
+ */
+export async function reapStale(dir: string, meta: VmMetadata | undefined): Promise<boolean> {
+  const status = runDirStatus(dir, meta);
+  if (status.kind !== "stale") return false;
+  if (status.orphanPid !== undefined) {
+    try {
+      process.kill(status.orphanPid, "SIGKILL");
+    } catch { /* gone already */ }
+    for (let i = 0; i < 400 && isAlive(status.orphanPid); i++) await new Promise((r) => setTimeout(r, 5));
+  }
+  await removeRunDir(dir, meta?.temporaryFiles ?? []);
+  return true;
+}
+
 /**
  * Creates the run directory (mode 0700) for a VM called `name`, under `root` unless `dir`
- * is given. Fails clearly when the path would make socket paths too long, or when a live
- * VM already uses the name; a stale directory of a dead VM is removed first.
+ * is given, and claims it with the marker before anything else happens. Fails at once when
+ * the directory exists and is not a leftover of a dead qemukit process: RUN_DIR_EXISTS (not
+ * qemukit's), VM_RUNNING, VM_STARTING. A leftover is removed and the claim retried.
  */
 export async function createRunDir(name: string, options: { root?: string; dir?: string } = {}): Promise<string> {
-  const root = options.root ?? runRoot();
-  const dir = resolve(options.dir ?? join(root, name));
+  checkVmName(name);
+  let dir: string;
+  if (options.dir) {
+    dir = resolve(options.dir);
+  } else {
+    try {
+      dir = join(checkRunRoot(options.root ?? runRoot())!, name);
+    } catch (e) {
+      if (!(e instanceof VmError)) throw e;
+      throw new VmStartError(e.summary, [], "", { code: e.code, cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
+    }
+  }
   const longest = Buffer.byteLength(dir) + SOCKET_NAME_RESERVE;
   if (longest > MAX_SOCKET_PATH) {
     throw new VmStartError(`run directory ${dir} is too long for unix sockets (${longest} > ${MAX_SOCKET_PATH} bytes)`, [], "", {
@@ -41,37 +228,84 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
       details: { runDir: dir },
     });
   }
-  if (!options.dir) await mkdir(root, { recursive: true, mode: 0o700 });
-  try {
-    await mkdir(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    const meta = await readMetadata(dir);
-    if (meta && !isStale(meta)) {
-      throw new VmStartError(`a VM named "${name}" is already running (pid ${meta.pid ?? "starting"}, ${dir})`, [], "", {
-        advice: `pick another name, or stop it first: await (await attach("${name}")).shutdown()`,
+  for (let attempt = 0; ; attempt++) {
+    if (claim(dir, name)) return dir;
+    let status = runDirStatus(dir, await readMetadata(dir));
+    // A claimer is between its mkdir and its marker: give it a moment.
+    for (let waited = 0; status.kind === "foreign" && waited < MARKER_GRACE_MS && isFreshDir(dir); waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+      status = runDirStatus(dir, await readMetadata(dir));
+    }
+    if (status.kind === "foreign") {
+      throw new VmStartError(`${dir} exists and is not a qemukit run directory of yours`, [], "", {
+        code: "RUN_DIR_EXISTS",
+        advice: options.dir
+          ? "qemukit never adopts or removes a directory it did not create: pass a path that does not exist yet"
+          : `pick another VM name, or move ${JSON.stringify(dir)} away if it is yours`,
         details: { runDir: dir },
       });
     }
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { mode: 0o700 });
+    if (status.kind === "running") {
+      throw new VmStartError(`a VM named "${name}" is already running (pid ${status.meta.pid}, ${dir})`, [], "", {
+        code: "VM_RUNNING",
+        advice: `pick another name, or stop it first: await (await attach("${name}")).shutdown()`,
+        details: { runDir: dir, pid: status.meta.pid },
+      });
+    }
+    if (status.kind === "starting") {
+      throw new VmStartError(`a VM named "${name}" is already starting (process ${status.marker.ownerPid}, ${dir})`, [], "", {
+        code: "VM_STARTING",
+        advice: "pick another name, or wait for that start to finish and attach() to it",
+        details: { runDir: dir, ownerPid: status.marker.ownerPid },
+      });
+    }
+    if (attempt >= 2) {
+      throw new VmStartError(`could not claim ${dir}: it keeps reappearing`, [], "", {
+        code: "VM_STARTING",
+        advice: "another process is starting VMs with this name at the same time; pick another name",
+        details: { runDir: dir },
+      });
+    }
+    await removeStaleForReuse(dir, status.marker);
   }
-  return dir;
+}
+
+/** True for a directory created within the marker grace period (a claim may be in flight). */
+function isFreshDir(dir: string): boolean {
+  const st = lstatMaybe(dir);
+  return !!st && st.isDirectory() && Date.now() - st.ctimeMs < MARKER_GRACE_MS * 4;
 }
 
 /**
- * True when the VM described by `meta` is gone: its QEMU died, or it never got a pid
- * and the process that was starting it died.
+ * Removes a stale directory before claiming its name again. Another claimer may have
+ * removed it and claimed it afresh since we looked: the directory is first renamed aside,
+ * and if the marker it carries is not the stale one we read, it is put back untouched.
  */
-export function isStale(meta: VmMetadata): boolean {
-  if (meta.pid !== undefined) return !isAlive(meta.pid);
-  return !isAlive(meta.ownerPid);
+async function removeStaleForReuse(dir: string, stale: RunMarker): Promise<void> {
+  const meta = await readMetadata(dir);
+  const aside = join(dirname(dir), `.${randomBytes(6).toString("hex")}.reaping`);
+  try {
+    renameSync(dir, aside);
+  } catch {
+    return; // gone already (someone else reaped it); the next claim decides
+  }
+  const moved = readMarker(aside);
+  if (!moved || moved.ownerPid !== stale.ownerPid || moved.created !== stale.created) {
+    try {
+      renameSync(aside, dir);
+    } catch { /* the name was claimed meanwhile; leave ours aside for list() */ }
+    return;
+  }
+  await reapStale(aside, meta);
 }
 
-/** Reads `vm.json`, or undefined when missing or unreadable. */
+/** Reads `vm.json`, or undefined when missing, unreadable or not this user's. */
 export async function readMetadata(dir: string): Promise<VmMetadata | undefined> {
+  const path = join(dir, METADATA_FILE);
+  const st = lstatMaybe(path);
+  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
   try {
-    const parsed = JSON.parse(await readFile(join(dir, METADATA_FILE), "utf8")) as VmMetadata;
+    const parsed = JSON.parse(await readFile(path, "utf8")) as VmMetadata;
     return parsed && parsed.qemukit === 1 ? parsed : undefined;
   } catch {
     return undefined;
@@ -85,20 +319,39 @@ export async function writeMetadata(dir: string, meta: VmMetadata): Promise<void
   await rename(tmp, join(dir, METADATA_FILE));
 }
 
-/** Removes a run directory and extra files; never throws. */
-export async function removeRunDir(dir: string, extraFiles: readonly string[] = []): Promise<void> {
-  for (const f of extraFiles) await rm(f, { force: true }).catch(() => {});
+/** True when `file` lies inside `dir` (after resolving `..`); symlinks are not followed. */
+export function isInside(file: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(dir, file));
+  return rel !== "" && !rel.startsWith(".." + sep) && rel !== ".." && !rel.startsWith("/");
+}
+
+/**
+ * Removes a run directory and the temporary files listed for it, only when the directory
+ * carries qemukit's marker and belongs to this user; listed files outside it are left
+ * alone (a planted `vm.json` cannot name them). Never throws.
+ */
+export async function removeRunDir(dir: string, temporaryFiles: readonly string[] = []): Promise<void> {
+  if (!isOurRunDir(dir)) return;
+  for (const f of temporaryFiles) if (isInside(f, dir)) await rm(resolve(dir, f), { force: true }).catch(() => {});
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
 /** Synchronous variant for exit/signal handlers, where no promise will ever settle. */
-export function removeRunDirSync(dir: string, extraFiles: readonly string[] = []): void {
-  for (const f of extraFiles) {
+export function removeRunDirSync(dir: string, temporaryFiles: readonly string[] = []): void {
+  if (!isOurRunDir(dir)) return;
+  for (const f of temporaryFiles) {
+    if (!isInside(f, dir)) continue;
     try {
-      rmSync(f, { force: true });
+      rmSync(resolve(dir, f), { force: true });
     } catch { /* best effort while the process dies */ }
   }
   try {
     rmSync(dir, { recursive: true, force: true });
   } catch { /* best effort while the process dies */ }
+}
+
+/** True when the VM described by `meta` is gone (kept for callers that only have metadata). */
+export function isStale(meta: VmMetadata): boolean {
+  if (meta.pid !== undefined) return !isAlive(meta.pid);
+  return !isAlive(meta.ownerPid);
 }

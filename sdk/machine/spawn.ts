@@ -5,8 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { ToolNotFoundError } from "../errors/errors.ts";
-import { which } from "../util/exec.ts";
+import { withParentDeathSignal } from "../util/pdeathsig.ts";
 
 /** Where QEMU's own stdout/stderr go, besides the in-memory tail used for error messages. */
 export type QemuStdio = "log" | "inherit" | "ignore";
@@ -21,9 +20,6 @@ export interface SpawnedQemu {
 }
 
 const TAIL = 64 << 10;
-let setprivPath: Promise<string | undefined> | undefined;
-/** PATH lookups of QEMU binaries, once per process (a failed lookup is retried). */
-const programs = new Map<string, Promise<string | undefined>>();
 
 /**
  * Spawns `argv`. The parent-death signal is tied to the spawning thread, so this must run
@@ -33,17 +29,9 @@ export async function spawnQemu(
   argv: readonly string[],
   options: { stdio?: QemuStdio; logFile?: string } = {},
 ): Promise<SpawnedQemu> {
-  setprivPath ??= which("setpriv");
-  const setpriv = await setprivPath;
-  if (!setpriv) throw new ToolNotFoundError("setpriv", "util-linux");
-  let found = programs.get(argv[0]!);
-  if (!found) programs.set(argv[0]!, found = which(argv[0]!));
-  if (!(await found)) {
-    programs.delete(argv[0]!);
-    throw new ToolNotFoundError(argv[0]!, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
-  }
+  const guarded = await withParentDeathSignal(argv, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
   const stdio = options.stdio ?? "log";
-  const child = spawn(setpriv, ["--pdeathsig", "SIGKILL", "--", ...argv], {
+  const child = spawn(guarded[0]!, guarded.slice(1), {
     stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],
   });
   let tail = "";

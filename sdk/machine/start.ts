@@ -5,7 +5,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
@@ -20,8 +20,8 @@ import { Console } from "./console.ts";
 import { VmStartError } from "./errors.ts";
 import { holdImages, lockHolder } from "./locks.ts";
 import { isAlive } from "./proc.ts";
-import { registerForReaping } from "./reaper.ts";
-import { createRunDir, generateName, MAX_SOCKET_PATH, removeRunDir, writeMetadata } from "./run-dir.ts";
+import { registerForReaping, type ReapTarget } from "./reaper.ts";
+import { createRunDir, generateName, isInside, MAX_SOCKET_PATH, removeRunDir, writeMetadata } from "./run-dir.ts";
 import { queryVnc, RunningVm } from "./running-vm.ts";
 import { spawnQemu, type QemuStdio, type SpawnedQemu } from "./spawn.ts";
 import type { AccelInfo, VmMetadata, VmState } from "./types.ts";
@@ -118,6 +118,16 @@ function explainLock(err: VmStartError): VmStartError {
   });
 }
 
+/**
+ * Undoes a failed start: the overlays this start created (a named overlay may live outside
+ * the run directory; it did not exist before, or overlay() would have refused), then
+ * the run directory itself, which removeRunDir only touches if it carries our marker.
+ */
+async function discard(runDir: string, createdOverlays: readonly string[]): Promise<void> {
+  for (const f of createdOverlays) if (!isInside(f, runDir)) await rm(f, { force: true }).catch(() => {});
+  await removeRunDir(runDir);
+}
+
 /** Images a VM opens read-write (for naming lock holders). */
 function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
   const out: string[] = compiled.overlays.map((o) => o.path);
@@ -145,12 +155,15 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
   const keep = options.keep ?? spec.keep;
   const { list: accelList, info: accelInfo } = await chooseAccel(spec, options.qemuBinary);
 
+  // The claim writes the marker first; from here on an interrupted start is cleaned up by the
+  // reaper (signals, exit), or found by its marker and removed by the next list().
   const runDir = await createRunDir(name, options.runDir ? { dir: options.runDir } : {});
+  const reapTarget: ReapTarget = { runDir, keep, temporaryFiles: [] };
   const createdOverlays: string[] = [];
   let q: SpawnedQemu | undefined;
   let qmp: QmpClient | undefined;
   let serial: Console | undefined;
-  let unreap: (() => void) | undefined;
+  let unreap: (() => void) | undefined = registerForReaping(reapTarget);
   let unhold: (() => void) | undefined;
   let pid: number | undefined;
   let argv: readonly string[] = [];
@@ -183,10 +196,6 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         advice: "leave qmp enabled (the default); use toArgv() to run QEMU without qemukit",
       });
     }
-    for (const o of compiled.overlays) {
-      await overlay(o.base, o.path, { baseFormat: o.baseFormat });
-      createdOverlays.push(o.path);
-    }
     const temporaryFiles = compiled.overlays.filter((o) => o.temporary).map((o) => o.path);
     const baseMeta = {
       qemukit: 1 as const, name, runDir, ownerPid: process.pid, argv,
@@ -194,6 +203,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       daemonized: spec.daemonize, keep, temporaryFiles, started: new Date(started).toISOString(),
     };
     await writeMetadata(runDir, baseMeta);
+    for (const o of compiled.overlays) {
+      await overlay(o.base, o.path, { baseFormat: o.baseFormat });
+      createdOverlays.push(o.path);
+    }
+
 
     q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
     let parentDone = false;
@@ -214,8 +228,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         throw new VmStartError("QEMU could not be spawned", argv, q.output());
       }
       pid = q.child.pid;
-      unreap = registerForReaping({ pid, runDir, keep, temporaryFiles });
     }
+    reapTarget.pid = pid;
+    // The pid is on disk before any wait on QEMU: an interrupted start is then listed, or
+    // its paused QEMU killed, by the next list().
+    await writeMetadata(runDir, { ...baseMeta, pid });
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
@@ -230,6 +247,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     const vnc = spec.vnc ? await queryVnc(qmp) : undefined;
     const metaWritten = writeMetadata(runDir, { ...baseMeta, pid, ...(vnc ? { vnc } : {}), accel } satisfies VmMetadata);
     unhold = holdImages(name, writableImages(spec, compiled));
+    // A daemonized VM outlives this script once handed over; until then the reaper guards it.
+    if (spec.daemonize) {
+      unreap?.();
+      unreap = undefined;
+    }
 
     const state: VmState = "paused";
     const cleanupHooks = [unreap, unhold];
@@ -253,7 +275,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     } catch (e) {
       const output = q.output();
       await vm.kill();
-      if (!keep) await removeRunDir(runDir, createdOverlays);
+      if (!keep) await discard(runDir, createdOverlays);
       const what = options.waitFor ? options.waitFor.description : "the VM";
       throw new VmStartError(`the guest did not become ready (${what}): ${(e as Error).message}`, argv, output, {
         cause: e,
@@ -277,7 +299,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     for (let i = 0; pid !== undefined && isAlive(pid) && i < 400; i++) await sleep(5);
     unreap?.();
     unhold?.();
-    if (!keep) await removeRunDir(runDir, createdOverlays);
+    if (!keep) await discard(runDir, createdOverlays);
     if (e instanceof VmStartError) throw explainLock(e);
     if (e instanceof QemukitError) {
       throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });

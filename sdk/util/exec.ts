@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
+import { withParentDeathSignal } from "./pdeathsig.ts";
 
 /** Options for {@link exec}. */
 export interface ExecOptions {
@@ -26,6 +27,11 @@ export interface ExecOptions {
   readonly debianPackage?: string;
   /** Abort signal: kills the process. */
   readonly signal?: AbortSignal;
+  /**
+   * Run the program under `setpriv --pdeathsig SIGKILL`, so it dies with this process even
+   * when that is SIGKILLed (see withParentDeathSignal). @default false
+   */
+  readonly dieWithParent?: boolean;
 }
 
 /** What a finished process left behind. */
@@ -47,9 +53,10 @@ export interface ExecResult {
  * @throws {ToolNotFoundError} when the program does not exist.
  * @throws {ProcessError} when it exits non-zero (unless `reject: false`).
  */
-export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const run = options.dieWithParent ? await withParentDeathSignal(argv, options.debianPackage) : argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawn(run[0]!, run.slice(1), {
       cwd: options.cwd,
       env: options.env ? { ...process.env, ...options.env } : process.env,
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import type { DigestAlgorithm } from "./algorithms.ts";
 import { VerifyError } from "./errors.ts";
 import { hashFile } from "./hash.ts";
@@ -17,8 +17,17 @@ export interface ChecksumOptions {
   readonly ignoreMissing?: boolean;
   /** Directory the listed names are relative to. @default the sums file's directory */
   readonly dir?: string;
-  /** Check only these names (as listed in the sums file); a name with no line is an error. */
+  /**
+   * Check only these names (as listed in the sums file); a name with no line is an error,
+   * and so is a missing file, even with `ignoreMissing` (you asked for it).
+   */
   readonly files?: readonly string[];
+  /**
+   * Accept names that leave the directory (absolute paths, `../`). A sums file comes from
+   * elsewhere: by default its names must stay inside `dir`, so it cannot make you hash (and
+   * report on) `/etc/shadow`. @default false
+   */
+  readonly allowOutside?: boolean;
   /** Return the report instead of throwing when something did not verify. @default true */
   readonly reject?: boolean;
   /** Called after each file is checked (progress for big files). */
@@ -45,7 +54,10 @@ export interface ChecksumReport {
   readonly sumsFile: string;
   readonly dir: string;
   readonly results: readonly ChecksumResult[];
-  /** True when every checked file is OK (missing ones count only without ignoreMissing) and at least one was checked. */
+  /**
+   * True when every checked file is OK and at least one was checked; a missing file counts
+   * unless `ignoreMissing` was set and it was not one of the `files` asked for.
+   */
   readonly ok: boolean;
   readonly counts: { readonly ok: number; readonly failed: number; readonly missing: number };
 }
@@ -60,7 +72,8 @@ export interface ChecksumReport {
  * report.results; // [{ name: "debian.iso", status: "OK", ... }]
  * ```
  * @throws {VerifyError} `VERIFY_CHECKSUM_MISMATCH`, `VERIFY_MISSING_FILE`, `VERIFY_NOTHING_VERIFIED`
- *   (unless `reject: false`), and `VERIFY_MALFORMED` for an unparsable line (always).
+ *   (unless `reject: false`), and always `VERIFY_MALFORMED` for an unparsable line and
+ *   `VERIFY_OUTSIDE_DIR` for a name outside the directory (unless `allowOutside`).
  */
 export async function checksums(sumsFile: string, options: ChecksumOptions = {}): Promise<ChecksumReport> {
   let text: string;
@@ -88,6 +101,13 @@ export async function checksums(sumsFile: string, options: ChecksumOptions = {})
     entries = entries.filter((e) => wanted.has(e.path));
   }
   const dir = options.dir ?? dirname(sumsFile);
+  const outside = options.allowOutside ? [] : entries.filter((e) => !staysInside(e.path, dir));
+  if (outside.length > 0) {
+    throw new VerifyError("VERIFY_OUTSIDE_DIR", `${sumsFile} names files outside ${resolve(dir)}: ${outside.map((e) => JSON.stringify(e.path)).join(", ")}`, {
+      advice: "a sums file should list names in its own directory; pass { allowOutside: true } (CLI: --allow-outside) only for a sums file you wrote yourself",
+      details: { names: outside.map((e) => e.path), dir: resolve(dir) },
+    });
+  }
   const results: ChecksumResult[] = [];
   for (const entry of entries) {
     const path = isAbsolute(entry.path) ? entry.path : resolve(dir, entry.path);
@@ -108,10 +128,18 @@ export async function checksums(sumsFile: string, options: ChecksumOptions = {})
     failed: results.filter((r) => r.status === "FAILED").length,
     missing: results.filter((r) => r.status === "MISSING").length,
   };
-  const ok = counts.failed === 0 && counts.ok > 0 && (options.ignoreMissing || counts.missing === 0);
+  // ignoreMissing skips files nobody asked for by name; a file in `files` must be there.
+  const ok = counts.failed === 0 && counts.ok > 0 && (counts.missing === 0 || (!!options.ignoreMissing && !options.files));
   const report: ChecksumReport = { sumsFile, dir, results, ok, counts };
   if (!ok && options.reject !== false) throw failure(report);
   return report;
+}
+
+/** True when `name` (as listed) resolves inside `dir`: relative, and no `..` climbs out. */
+function staysInside(name: string, dir: string): boolean {
+  if (isAbsolute(name)) return false;
+  const rel = relative(resolve(dir), resolve(dir, name));
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 function failure(report: ChecksumReport): VerifyError {

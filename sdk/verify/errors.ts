@@ -12,6 +12,8 @@ export type VerifyErrorCode =
   | "VERIFY_MISSING_FILE" // a listed file does not exist (and ignoreMissing was not set)
   | "VERIFY_NOTHING_VERIFIED" // every listed file was missing, or the filter matched nothing
   | "VERIFY_MALFORMED" // a sums file line or a signature that cannot be parsed
+  | "VERIFY_OUTSIDE_DIR" // a sums file names a file outside its directory (absolute or ../), not allowed by the caller
+  | "VERIFY_INVALID_OPTION" // an option that would make the check meaningless (an empty fingerprint list)
   | "VERIFY_BAD_SIGNATURE" // the signature does not match the data (tampered data or signature)
   | "VERIFY_UNKNOWN_KEY" // signed by a key that is not in the keyring
   | "VERIFY_EXPIRED_KEY" // signed by a key that has expired

@@ -19,7 +19,7 @@ export interface SignatureOptions {
   readonly signature: string;
   /** Keyring file with the trusted public keys (binary or ASCII-armored). */
   readonly keyring: string;
-  /** Accept only signatures by these primary (or signing-subkey) fingerprints. */
+  /** Accept only signatures by these primary (or signing-subkey) fingerprints. An empty list is an error (VERIFY_INVALID_OPTION). */
   readonly fingerprints?: readonly string[];
   /** Every signature in the input must be good, not just one. @default false */
   readonly requireAll?: boolean;
@@ -103,6 +103,12 @@ async function usableKeyring(keyring: string, home: string): Promise<string> {
  * ```
  */
 export async function signature(options: SignatureOptions): Promise<SignatureResult> {
+  if (options.fingerprints !== undefined && options.fingerprints.length === 0) {
+    // An empty list reads as "no restriction" in code that filters by it: refuse it outright.
+    throw new VerifyError("VERIFY_INVALID_OPTION", "fingerprints is an empty list: no signer could be accepted", {
+      advice: "list the fingerprints you expect, or leave the option out to accept any key in the keyring",
+    });
+  }
   const sigPath = resolve(options.signature);
   const keyring = resolve(options.keyring);
   await mustExist(keyring, "keyring", "VERIFY_KEYRING");

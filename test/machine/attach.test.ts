@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { attach, list, VmError } from "../../sdk/machine/mod.ts";
@@ -83,9 +83,15 @@ describe("daemonize, list and attach", () => {
       qemukit: 1, name: "stale1", runDir: stale, pid: 2 ** 22 + 7, ownerPid: 2 ** 22 + 7, argv: [], daemonized: true,
       keep: false, temporaryFiles: [], started: new Date().toISOString(),
     }));
+    // Only a directory carrying qemukit's marker is ever removed.
+    writeFileSync(join(stale, ".qemukit-run"), JSON.stringify({ qemukit: 1, name: "stale1", ownerPid: 2 ** 22 + 7, created: new Date().toISOString() }));
+    const unmarked = join(run.root, "unmarked");
+    mkdirSync(unmarked, { mode: 0o700 });
+    writeFileSync(join(unmarked, "vm.json"), readFileSync(join(stale, "vm.json")));
     mkdirSync(join(run.root, "not-ours"));
     expect(await list()).toEqual([]);
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(unmarked, "vm.json"))).toBe(true);
     expect(existsSync(join(run.root, "not-ours"))).toBe(true);
     await expect(attach("nope")).rejects.toMatchObject({ code: "VM_NOT_FOUND" });
   });

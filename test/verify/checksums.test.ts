@@ -55,6 +55,45 @@ describe("verify.checksums", () => {
     expect(report.results.find((r) => r.name === "b.bin")?.status).toBe("MISSING");
   });
 
+  // data-safety: a wanted file that is missing
+  it("ignoreMissing never says ok when a file asked for by name is missing", async () => {
+    using d = tempDir();
+    const sums = fixture(d.path);
+    execFileSync("rm", [join(d.path, "b.bin")]);
+    expect(await codeOf(checksums(sums, { ignoreMissing: true, files: ["a.txt", "b.bin"] }))).toBe("VERIFY_MISSING_FILE");
+    const report = await checksums(sums, { ignoreMissing: true, files: ["a.txt", "b.bin"], reject: false });
+    expect(report.ok).toBe(false);
+    expect(report.counts).toEqual({ ok: 1, failed: 0, missing: 1 });
+    expect((await checksums(sums, { ignoreMissing: true, files: ["a.txt"] })).ok).toBe(true);
+  });
+
+  // data-safety: names outside the sums file's directory
+  it("refuses names outside the directory (../, absolute) unless allowOutside", async () => {
+    using d = tempDir();
+    using outer = tempDir();
+    const secret = join(outer.path, "secret");
+    writeFileSync(secret, "private\n");
+    const digest = execFileSync("sha256sum", [secret], { encoding: "utf8" }).split(" ")[0]!;
+    const sub = join(d.path, "sub");
+    execFileSync("mkdir", [sub]);
+    writeFileSync(join(sub, "a.txt"), "hello\n");
+    const inside = execFileSync("sha256sum", ["a.txt"], { cwd: sub, encoding: "utf8" });
+    const rel = `../../${outer.path.split("/").pop()}/secret`;
+    const sums = join(sub, "SHA256SUMS");
+    for (const line of [`${digest}  ${rel}`, `${digest}  ${secret}`, `${digest}  a/../../x`]) {
+      writeFileSync(sums, inside + line + "\n");
+      let seen = 0;
+      expect(await codeOf(checksums(sums, { onResult: () => seen++ }))).toBe("VERIFY_OUTSIDE_DIR");
+      expect(seen).toBe(0); // refused before hashing anything
+    }
+    writeFileSync(sums, inside + `${digest}  ${secret}\n`);
+    const ok = await checksums(sums, { allowOutside: true });
+    expect(ok.results.map((r) => r.status)).toEqual(["OK", "OK"]);
+    // A name that goes down and back up but stays inside is fine.
+    writeFileSync(sums, inside.replace("a.txt", "x/../a.txt"));
+    expect((await checksums(sums)).ok).toBe(true);
+  });
+
   it("fails when nothing at all was verified, even with ignoreMissing", async () => {
     using d = tempDir();
     using other = tempDir();

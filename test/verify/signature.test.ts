@@ -111,6 +111,11 @@ describe("real Debian signatures (apt's InRelease files)", () => {
     expect((await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [key.fingerprint] })).code)
       .toBe("VERIFY_WRONG_SIGNER");
   });
+
+  // data-safety: an empty fingerprint list
+  it("refuses an empty fingerprint list instead of accepting any key", async () => {
+    expect((await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [] })).code).toBe("VERIFY_INVALID_OPTION");
+  });
 });
 
 describe("signatures over our own files (throwaway keys)", () => {

@@ -11,14 +11,15 @@ const checksumsCommand: CliCommand = {
   name: "checksums",
   summary: "check files against a SHA512SUMS/SHA256SUMS/SHA1SUMS/MD5SUMS file",
   help: [
-    "usage: qemukit verify checksums SUMSFILE [--ignore-missing] [--dir D] [--file NAME]... [--json]",
+    "usage: qemukit verify checksums SUMSFILE [--ignore-missing] [--dir D] [--file NAME]... [--allow-outside] [--json]",
     "",
     "Checks every file listed in SUMSFILE (streaming digests), like 'sha512sum -c'.",
     "",
     "options:",
     "  --ignore-missing  skip listed files that are not present",
     "  --dir D           directory the listed names are relative to (default: SUMSFILE's directory)",
-    "  --file NAME       check only this listed name (repeatable)",
+    "  --file NAME       check only this listed name (repeatable); it must be present",
+    "  --allow-outside   accept listed names outside the directory (absolute, ../)",
     "  --json            print the report as JSON",
     "",
     "exit status: 0 when every checked file is OK, 1 otherwise.",
@@ -28,6 +29,7 @@ const checksumsCommand: CliCommand = {
       "ignore-missing": { type: "boolean" },
       dir: { type: "string" },
       file: { type: "string", multiple: true },
+      "allow-outside": { type: "boolean" },
       json: { type: "boolean" },
     }, 1);
     const sums = positionals[0];
@@ -37,12 +39,13 @@ const checksumsCommand: CliCommand = {
       reject: false,
       ...(values.dir ? { dir: values.dir } : {}),
       ...(values.file ? { files: values.file } : {}),
+      ...(values["allow-outside"] ? { allowOutside: true } : {}),
     });
     if (values.json) {
       io.stdout.write(JSON.stringify(report, null, 2) + "\n");
     } else {
       for (const r of report.results) {
-        if (r.status === "MISSING" && values["ignore-missing"]) continue;
+        if (r.status === "MISSING" && values["ignore-missing"] && !values.file) continue;
         io.stdout.write(`${r.name}: ${r.status}\n`);
       }
       const { ok, failed, missing } = report.counts;
