@@ -3,8 +3,8 @@
  * generated from QEMU's own schema.
  * @module
  */
-export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
-export { QmpCommandError, QmpConnectionError } from "./errors.ts";
+export { QmpClient, QMP_DEFAULT_COMMAND_TIMEOUT, QMP_DEFAULT_WAIT_TIMEOUT, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
+export { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError, type QmpConnectionErrorCode } from "./errors.ts";
 /** Alias of {@link QmpCommandError} (the name used in the issue text). */
 export { QmpCommandError as QmpError } from "./errors.ts";
 export { parseQmpJson, stringifyQmpJson } from "./json.ts";
