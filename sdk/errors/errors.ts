@@ -48,15 +48,34 @@ export class QemukitError extends Error {
   }
 }
 
+/** Stable codes of {@link SpecError}. */
+export type SpecErrorCode =
+  | "SPEC_INVALID"
+  | "SPEC_VALUE"
+  | "SPEC_CONFLICT"
+  | "SPEC_PATH"
+  | "SPEC_NAME"
+  | "SPEC_MEMORY"
+  | "SPEC_SMP"
+  | "SPEC_SIZE"
+  | "SPEC_FORMAT"
+  | "SPEC_PORT"
+  | "SPEC_VNC_DISPLAY"
+  | "SPEC_DISK_SLOT"
+  | "SPEC_PARSE"
+  | "SPEC_SHELL_SYNTAX";
+
 /** An invalid VM description (builder or parsed command line). Thrown before any I/O. */
 export class SpecError extends QemukitError {
-  constructor(message: string, options: QemukitErrorOptions & { readonly code?: string } = {}) {
+  declare readonly code: SpecErrorCode;
+  constructor(message: string, options: QemukitErrorOptions & { readonly code?: SpecErrorCode } = {}) {
     super(options.code ?? "SPEC_INVALID", message, options);
   }
 }
 
 /** A program qemukit needs (qemu-system-x86_64, qemu-img, gpgv, mmdebstrap...) is missing. */
 export class ToolNotFoundError extends QemukitError {
+  declare readonly code: "TOOL_NOT_FOUND";
   /** The program that was looked for. */
   readonly tool: string;
   constructor(tool: string, debianPackage: string | undefined, options: QemukitErrorOptions = {}) {
@@ -74,6 +93,7 @@ export class ToolNotFoundError extends QemukitError {
 
 /** Something did not happen within its time limit. */
 export class TimeoutError extends QemukitError {
+  declare readonly code: "TIMEOUT";
   constructor(what: string, ms: number, options: QemukitErrorOptions = {}) {
     super("TIMEOUT", `${what} did not happen within ${ms} ms`, {
       advice: options.advice ?? "pass a longer { timeout } if the machine is slow (TCG is 10-50x slower than KVM)",
@@ -85,6 +105,7 @@ export class TimeoutError extends QemukitError {
 
 /** A child process (qemu-img, gpgv, mmdebstrap...) failed. */
 export class ProcessError extends QemukitError {
+  declare readonly code: "PROCESS_FAILED";
   /** argv of the failed process, program first. */
   readonly argv: readonly string[];
   /** Exit code, or null when killed by a signal. */
@@ -95,16 +116,35 @@ export class ProcessError extends QemukitError {
     argv: readonly string[],
     exitCode: number | null,
     stderr: string,
-    options: QemukitErrorOptions & { readonly code?: string; readonly signal?: string | null } = {},
+    options: QemukitErrorOptions & { readonly signal?: string | null } = {},
   ) {
     const how = exitCode === null ? `was killed by ${options.signal ?? "a signal"}` : `exited with code ${exitCode}`;
     const tail = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-5).join("\n")}` : "";
-    super(options.code ?? "PROCESS_FAILED", `${argv[0]} ${how}${tail}`, {
+    super("PROCESS_FAILED", `${argv[0]} ${how}${tail}`, {
       ...options,
       details: { argv, exitCode, stderr, ...(options.details ?? {}) },
     });
     this.argv = argv;
     this.exitCode = exitCode;
     this.stderr = stderr;
+  }
+}
+
+/**
+ * The caller aborted the operation through its `AbortSignal` (code `ABORTED`). `cause` is
+ * the signal's reason. Every wait in qemukit that takes a `signal` rejects with this.
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * setTimeout(() => ac.abort(), 1000);
+ * try { await m.console.run("sleep 60", { signal: ac.signal }); }
+ * catch (e) { if (e instanceof AbortError) console.log("stopped:", e.message); }
+ * ```
+ */
+export class AbortError extends QemukitError {
+  declare readonly code: "ABORTED";
+  constructor(what: string, options: QemukitErrorOptions = {}) {
+    super("ABORTED", `${what} was aborted`, options);
   }
 }

@@ -4,12 +4,15 @@
  */
 import type { Duplex } from "node:stream";
 import type { QmpCommands } from "@qemu-types/qmp";
-import { TimeoutError } from "../errors/errors.ts";
-import { QmpCommandError, QmpConnectionError } from "./errors.ts";
+import { AbortError, TimeoutError } from "../errors/errors.ts";
+import { onAbort } from "../util/abort.ts";
+import { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError } from "./errors.ts";
 import { EventStream } from "./event-stream.ts";
 import { JsonFramer, type Frame, type GarbageFrame } from "./framer.ts";
 import { parseQmpJson, stringifyQmpJson } from "./json.ts";
+import { qmpArgumentsProblem } from "./limits.ts";
 import { matchesPartial } from "./match.ts";
+import { nearestNames } from "./suggest.ts";
 import { describeTarget, openStream } from "./open-stream.ts";
 import type {
   QmpConnectOptions,
@@ -17,6 +20,7 @@ import type {
   QmpEventFor,
   QmpExecuteParams,
   QmpGreeting,
+  QmpExecuteOptions,
   QmpRawExecuteOptions,
   QmpReturn,
   QmpTarget,
@@ -25,9 +29,15 @@ import type {
 
 interface Pending {
   readonly command: string;
+  /** The request id; 0 for the one in-band command sent without an id. */
+  readonly id: number;
+  readonly oob: boolean;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once the caller has its answer (reply, timeout, abort): later news is dropped. */
+  settled: boolean;
+  unlisten: (() => void) | undefined;
 }
 
 interface Waiter {
@@ -36,11 +46,19 @@ interface Waiter {
   readonly resolve: (e: QmpEvent) => void;
   readonly reject: (e: unknown) => void;
   readonly timer: ReturnType<typeof setTimeout>;
+  readonly unlisten: () => void;
+}
+
+interface HistoryEntry {
+  readonly event: QmpEvent;
+  readonly at: number;
+  /** Taken by a waitFor() already: no other waitFor() returns it. */
+  consumed: boolean;
 }
 
 /** A protocol oddity the client tolerated (garbage bytes, a reply nobody asked for). */
 export interface QmpAnomaly {
-  readonly kind: "garbage" | "unparsable" | "unknown-id" | "unexpected";
+  readonly kind: "garbage" | "unparsable" | "unknown-id" | "unexpected" | "fault";
   readonly text: string;
   readonly at: number;
 }
@@ -54,16 +72,27 @@ export interface QmpSchemaEntry {
 
 const MAX_ANOMALIES = 50;
 
+/** Default for {@link QmpConnectOptions.commandTimeout}, in ms. */
+export const QMP_DEFAULT_COMMAND_TIMEOUT = 60_000;
+/** Default for {@link QmpWaitOptions.timeout}, in ms. */
+export const QMP_DEFAULT_WAIT_TIMEOUT = 30_000;
+
+/** What QEMU says when it cannot parse a request (such errors carry no `id`). */
+const PARSE_ERROR = /^JSON |^QMP input must be a JSON object|^Expected 'execute'|^QMP input object member/;
+
 /**
  * A connection to one QEMU QMP monitor. Commands are matched to replies by `id`, so any
- * number can be in flight; events go to listeners, iterators and waiters, and a bounded
- * history lets `waitFor` find events that arrived before it was called.
+ * number can be in flight; events go to listeners, iterators and waiters.
  *
  * One in-band command at a time goes out without an `id` and is matched as the only
- * id-less reply QEMU owes (QEMU answers in-band commands in order, and always echoes an
- * `id` it was given). This matters for latency: QEMU reads its monitor socket one byte
+ * id-less reply QEMU owes. This matters for latency: QEMU reads its monitor socket one byte
  * per `recvmsg()`, so every request byte costs QEMU about 10 us here, and `,"id":123`
- * alone made a lone `query-status` round trip ~20% slower.
+ * alone made a lone `query-status` round trip ~20% slower. It is safe because QEMU echoes
+ * every `id` of a request it could parse, answers in-band requests in order, and the client
+ * never sends a request QEMU cannot parse (see {@link QmpArgumentsError}). Should an id-less
+ * error come anyway (QEMU's parser refusing something), it is a protocol fault: the
+ * commands it may belong to reject with {@link QmpProtocolError}, and no command goes out
+ * without an id until QEMU has answered one sent after the fault.
  *
  * @example
  * ```ts
@@ -90,17 +119,26 @@ export class QmpClient implements AsyncDisposable {
 
   readonly #stream: Duplex;
   readonly #framer: JsonFramer;
+  /** Commands sent with an id and not yet answered (settled ones too: their reply is still owed). */
   readonly #pending = new Map<number, Pending>();
   /**
-   * The in-band command sent without an `id`: `undefined` when none is owed a reply,
-   * `null` when it timed out but its reply is still to come (so that reply is not taken
-   * for a later command's).
+   * In-band commands in the order they were sent, answered or not; QEMU answers them in
+   * this order. `#inbandHead` is the index of the oldest one still owed a reply.
    */
-  #bare: Pending | null | undefined;
+  #inband: Pending[] = [];
+  #inbandHead = 0;
+  /** The in-band command sent without an `id` and still owed a reply (settled or not). */
+  #bare: Pending | undefined;
+  /**
+   * After a protocol fault: the first id sent after it. Until QEMU answers a command with
+   * that id or a later one, id-less replies cannot be attributed and none go out bare.
+   */
+  #quarantine = 0;
+  readonly #check: boolean;
   readonly #listeners = new Map<string, Set<(e: QmpEvent) => void>>();
   readonly #streams = new Set<EventStream>();
   readonly #waiters = new Set<Waiter>();
-  readonly #history: { readonly event: QmpEvent; readonly at: number }[] = [];
+  readonly #history: HistoryEntry[] = [];
   readonly #historyLimit: number;
   readonly #commandTimeout: number;
   readonly #target: string;
@@ -117,12 +155,14 @@ export class QmpClient implements AsyncDisposable {
   #greetingWaiter: ((msg: unknown, err?: Error) => void) | undefined;
   #schema: Promise<readonly QmpSchemaEntry[]> | undefined;
   #commandNames: Set<string> | undefined;
+  #commandList: Promise<string[]> | undefined;
 
   private constructor(stream: Duplex, target: string, options: QmpConnectOptions) {
     this.#stream = stream;
     this.#target = target;
     this.#historyLimit = options.eventHistory ?? 1000;
-    this.#commandTimeout = options.commandTimeout ?? 0;
+    this.#commandTimeout = options.commandTimeout ?? QMP_DEFAULT_COMMAND_TIMEOUT;
+    this.#check = options.checkArguments ?? true;
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#framer = new JsonFramer(
       (f) => this.#onFrame(f),
@@ -205,11 +245,15 @@ export class QmpClient implements AsyncDisposable {
    * @example
    * ```ts
    * const info = await qmp.execute("query-status");   // StatusInfo
-   * await qmp.execute("screendump", { filename: "/tmp/s.png", format: "png" });
+   * await qmp.execute("screendump", { filename: "/tmp/s.png", format: "png" }, { timeout: 5000 });
    * ```
    * @throws {QmpCommandError} when QEMU answers with an error.
    * @throws {QmpConnectionError} `QMP_DISCONNECTED` when the connection is lost first.
-   * @throws {TimeoutError} when `options.timeout` passes without a reply.
+   * @throws {TimeoutError} when no reply comes within `options.timeout` (default: the
+   *   connection's `commandTimeout`, 60 s unless set).
+   * @throws {AbortError} when `options.signal` aborts first.
+   * @throws {QmpArgumentsError} when QEMU could not parse the arguments (nothing is sent).
+   * @throws {QmpProtocolError} when QEMU's answer cannot be told apart from another command's.
    */
   execute<K extends keyof QmpCommands & string>(name: K, ...params: QmpExecuteParams<K>): Promise<QmpReturn<K>> {
     return this.executeRaw(name, params[0] as Record<string, unknown> | undefined, params[1]) as Promise<QmpReturn<K>>;
@@ -217,42 +261,63 @@ export class QmpClient implements AsyncDisposable {
 
   /**
    * Runs any command by name without compile-time checks (for commands newer than the
-   * generated baseline). `oob: true` sends it out-of-band with `exec-oob`.
+   * generated baseline). `oob: true` sends it out-of-band with `exec-oob`. Timeouts,
+   * aborts and errors as for {@link QmpClient.execute}. A timed-out or aborted command has
+   * still been sent: QEMU may run it, and its late reply is dropped.
    *
    * @example
    * ```ts
-   * const r = await qmp.executeRaw("query-yank", undefined, { oob: true });
+   * const r = await qmp.executeRaw("query-yank", undefined, { oob: true, timeout: 1000 });
    * ```
    */
   executeRaw(name: string, args?: Record<string, unknown>, options?: QmpRawExecuteOptions): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(this.#disconnectedError(name));
-    if (this.#commandNames && !this.#commandNames.has(name)) return Promise.reject(this.#notFound(name));
+    if (options?.signal?.aborted) return Promise.reject(new AbortError(`QMP command ${name}`, { cause: options.signal.reason }));
+    if (this.#commandNames && !this.#commandNames.has(name)) return this.#notFound(name);
     const oob = options?.oob === true;
     if (oob && !this.oobEnabled) {
       return Promise.reject(new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
         advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
       }));
     }
-    const bare = !oob && this.#bare === undefined;
+    let argsJson: string | undefined;
+    if (args !== undefined) {
+      argsJson = stringifyQmpJson(args);
+      const problem = this.#check ? qmpArgumentsProblem(argsJson) : undefined;
+      if (problem !== undefined) return Promise.reject(new QmpArgumentsError(name, problem));
+    }
+    const bare = !oob && this.#bare === undefined && this.#quarantine === 0;
     const id = bare ? 0 : this.#nextId++;
     const head = this.#head(name, oob);
     const tail = bare ? "}\n" : `,"id":${id}}\n`;
-    const line = args === undefined ? `${head}${tail}` : `${head},"arguments":${stringifyQmpJson(args)}${tail}`;
+    const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, resolve, reject, timer: undefined };
+      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, settled: false, unlisten: undefined };
       if (timeout > 0) {
+        // The command keeps its place (and a bare one its slot) until its late reply comes.
         p.timer = setTimeout(() => {
-          // A timed-out id-less command still holds the slot (null) until its reply comes.
-          if (bare) this.#bare = null;
-          else this.#pending.delete(id);
-          reject(new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
+          this.#settle(p, new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
         }, timeout);
+      }
+      if (options?.signal) {
+        p.unlisten = onAbort(options.signal, (reason) => this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })));
       }
       if (bare) this.#bare = p;
       else this.#pending.set(id, p);
+      if (!oob) this.#inband.push(p);
       this.#send(line);
     });
+  }
+
+  /** Gives the caller its answer once; a value settles with `resolve`, an Error with `reject`. */
+  #settle(p: Pending, error: unknown, value?: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.unlisten?.();
+    if (error === undefined) p.resolve(value);
+    else p.reject(error);
   }
 
   /** `{"execute":"name"` with the name JSON-escaped once per command name, not per call. */
@@ -268,15 +333,15 @@ export class QmpClient implements AsyncDisposable {
 
   /**
    * Runs a human monitor (HMP) command line through `human-monitor-command` and returns
-   * its text output.
+   * its text output. `options` (timeout, signal) as for {@link QmpClient.execute}.
    *
    * @example
    * ```ts
    * console.log(await qmp.hmp("info status")); // "VM status: paused (prelaunch)\r\n"
    * ```
    */
-  async hmp(commandLine: string): Promise<string> {
-    return (await this.executeRaw("human-monitor-command", { "command-line": commandLine })) as string;
+  async hmp(commandLine: string, options?: QmpExecuteOptions): Promise<string> {
+    return await this.execute("human-monitor-command", { "command-line": commandLine }, options);
   }
 
   /**
@@ -315,17 +380,19 @@ export class QmpClient implements AsyncDisposable {
   }
 
   /**
-   * Resolves with the first `event` whose data partially matches `options.match`, looking
-   * first at the bounded history (events received before the call, filtered by
-   * `options.since`), then at new events.
+   * Resolves with the next `event` whose data partially matches `options.match`. One rule:
+   * a matched event is consumed (no other `waitFor` returns it), and events that arrived
+   * before the call count only when asked for with `options.since` (epoch ms): then the
+   * oldest unconsumed match received at or after `since` is returned first.
    *
    * @example
    * ```ts
    * const since = Date.now();
    * await qmp.execute("system_powerdown");
-   * await qmp.waitFor("SHUTDOWN", { since, timeout: 60_000 });
+   * await qmp.waitFor("SHUTDOWN", { since, timeout: 60_000 }); // found even if it came before the reply
    * ```
    * @throws {TimeoutError} after `options.timeout` ms (default 30000).
+   * @throws {AbortError} when `options.signal` aborts first.
    * @throws {QmpConnectionError} `QMP_DISCONNECTED` if the connection ends first.
    */
   waitFor<E extends string>(event: E, options: QmpWaitOptions = {}): Promise<QmpEventFor<E>> {
@@ -333,14 +400,18 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #waitFor(event: string, options: QmpWaitOptions): Promise<QmpEvent> {
-    const since = options.since ?? -Infinity;
-    for (const h of this.#history) {
-      if (h.at >= since && h.event.event === event && (!options.match || matchesPartial(h.event.data, options.match))) {
-        return Promise.resolve(h.event);
+    const what = `QMP event ${event}${options.match ? ` matching ${stringifyQmpJson(options.match)}` : ""}`;
+    if (options.signal?.aborted) return Promise.reject(new AbortError(`waiting for ${what}`, { cause: options.signal.reason }));
+    if (options.since !== undefined) {
+      for (const h of this.#history) {
+        if (!h.consumed && h.at >= options.since && h.event.event === event && (!options.match || matchesPartial(h.event.data, options.match))) {
+          h.consumed = true;
+          return Promise.resolve(h.event);
+        }
       }
     }
     if (this.#isClosed) return Promise.reject(this.#disconnectedError(`waitFor(${event})`));
-    const timeout = options.timeout ?? 30_000;
+    const timeout = options.timeout ?? QMP_DEFAULT_WAIT_TIMEOUT;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         event,
@@ -348,17 +419,35 @@ export class QmpClient implements AsyncDisposable {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(new TimeoutError(`QMP event ${event}${options.match ? ` matching ${stringifyQmpJson(options.match)}` : ""}`, timeout));
+          this.#dropWaiter(waiter);
+          reject(new TimeoutError(what, timeout));
         }, timeout),
+        unlisten: onAbort(options.signal, (reason) => {
+          this.#dropWaiter(waiter);
+          reject(new AbortError(`waiting for ${what}`, { cause: reason }));
+        }),
       };
       this.#waiters.add(waiter);
     });
   }
 
-  /** Events still in the bounded history, oldest first, with their receive time (epoch ms). */
-  history(): readonly { readonly event: QmpEvent; readonly at: number }[] {
-    return [...this.#history];
+  #dropWaiter(w: Waiter): void {
+    this.#waiters.delete(w);
+    clearTimeout(w.timer);
+    w.unlisten();
+  }
+
+  /**
+   * Events still in the bounded history, oldest first, with their receive time (epoch ms)
+   * and whether a `waitFor` has consumed them.
+   *
+   * @example
+   * ```ts
+   * const stops = qmp.history().filter((h) => h.event.event === "STOP");
+   * ```
+   */
+  history(): readonly { readonly event: QmpEvent; readonly at: number; readonly consumed: boolean }[] {
+    return this.#history.map((h) => ({ ...h }));
   }
 
   /**
@@ -454,23 +543,102 @@ export class QmpClient implements AsyncDisposable {
     }
     if (msg.event !== undefined) return this.#onEvent(msg as QmpEvent);
     const id = msg.id;
-    let p: Pending | null | undefined;
-    if (id === undefined) {
-      p = this.#bare;
-      if (p === undefined) return this.#anomaly("unexpected", frame.text);
-      this.#bare = undefined;
-      if (p === null) return; // the late reply of a command that timed out
-    } else {
-      p = typeof id === "number" ? this.#pending.get(id) : undefined;
-      if (!p) return this.#anomaly("unknown-id", frame.text);
-      this.#pending.delete(id);
+    if (id === undefined) return this.#onIdlessReply(msg, frame.text);
+    const p = typeof id === "number" ? this.#pending.get(id) : undefined;
+    if (!p) return this.#anomaly("unknown-id", frame.text);
+    this.#pending.delete(id);
+    if (!p.oob) {
+      this.#advanceInband(p);
+      if (this.#quarantine !== 0 && id >= this.#quarantine) this.#quarantine = 0;
     }
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    if (msg.error === undefined) p.resolve(msg.return);
-    else if (msg.error.class === "CommandNotFound") p.reject(this.#notFound(p.command, msg.error.desc));
-    else {
-      p.reject(new QmpCommandError(p.command, String(msg.error.class), String(msg.error.desc), { details: { qemu: this.qemuVersion } }));
+    this.#deliver(p, msg);
+  }
+
+  /**
+   * A reply without an id. QEMU answers in-band requests in order, so it belongs to the
+   * oldest in-band command still owed a reply, and only the bare command can get an id-less
+   * answer to a request QEMU parsed. Anything else is a protocol fault.
+   */
+  #onIdlessReply(msg: any, text: string): void {
+    if (this.#quarantine !== 0) return this.#anomaly("unexpected", text);
+    const head = this.#inband[this.#inbandHead];
+    const parseError = msg.error !== undefined && PARSE_ERROR.test(String(msg.error.desc));
+    if (head === undefined) {
+      this.#anomaly("unexpected", text);
+      // An id-less parse error with nothing owed: something we could not see was sent.
+      if (parseError) this.#fault(undefined, msg);
+      return;
     }
+    if (head.id !== 0 || parseError) return this.#fault(head, msg);
+    this.#advanceInband(head);
+    this.#bare = undefined;
+    this.#deliver(head, msg);
+  }
+
+  /**
+   * QEMU could not parse a request. The request may produce more than one id-less error
+   * (QEMU's parser resynchronises token by token), so until QEMU answers a command sent
+   * after this point, no command goes out without an id and id-less replies are dropped.
+   * Rejected with QmpProtocolError: the command at the head of the in-band queue (whose
+   * reply this is taken for) and the bare command, whose reply can no longer be told apart.
+   */
+  #fault(head: Pending | undefined, msg: any): void {
+    const desc = msg.error !== undefined ? String(msg.error.desc) : undefined;
+    this.#anomaly("fault", stringifyQmpJson(msg));
+    this.#quarantine = this.#nextId;
+    const victims = new Set<Pending>();
+    if (head) victims.add(head);
+    if (this.#bare) victims.add(this.#bare);
+    this.#bare = undefined;
+    for (const v of victims) {
+      if (v.id !== 0) this.#pending.delete(v.id);
+      this.#settle(v, new QmpProtocolError(v.command,
+        `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
+        desc, { details: { qemu: this.qemuVersion } }));
+    }
+    // Drop the victims from the in-band queue: their replies will not be matched any more.
+    this.#inband = this.#inband.slice(this.#inbandHead).filter((p) => !victims.has(p));
+    this.#inbandHead = 0;
+  }
+
+  /**
+   * `p`'s reply came: it leaves the in-band queue. In-band commands sent before it and still
+   * queued were answered without an id that was never matched (only possible after QEMU's
+   * parser failed): they reject rather than wait forever.
+   */
+  #advanceInband(p: Pending): void {
+    const q = this.#inband;
+    let h = this.#inbandHead;
+    while (h < q.length && q[h] !== p) {
+      const skipped = q[h++]!;
+      if (skipped.id !== 0) this.#pending.delete(skipped.id);
+      else if (this.#bare === skipped) this.#bare = undefined;
+      this.#settle(skipped, new QmpProtocolError(skipped.command,
+        `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`, undefined,
+        { details: { qemu: this.qemuVersion } }));
+    }
+    if (h < q.length) h++;
+    if (h === q.length) {
+      this.#inband = [];
+      this.#inbandHead = 0;
+    } else if (h > 1024 && h * 2 > q.length) {
+      this.#inband = q.slice(h);
+      this.#inbandHead = 0;
+    } else this.#inbandHead = h;
+  }
+
+  #deliver(p: Pending, msg: any): void {
+    if (p.settled) return;
+    if (msg.error === undefined) return this.#settle(p, undefined, msg.return);
+    if (msg.error.class === "CommandNotFound") {
+      // Settled first so a timeout cannot fire while the suggestions are looked up.
+      p.settled = true;
+      if (p.timer !== undefined) clearTimeout(p.timer);
+      p.unlisten?.();
+      this.#notFound(p.command, msg.error.desc).then(p.resolve, p.reject);
+      return;
+    }
+    this.#settle(p, new QmpCommandError(p.command, String(msg.error.class), String(msg.error.desc), { details: { qemu: this.qemuVersion } }));
   }
 
   #onGarbage(g: GarbageFrame): void {
@@ -489,7 +657,8 @@ export class QmpClient implements AsyncDisposable {
 
   #onEvent(e: QmpEvent): void {
     const h = this.#history;
-    h.push({ event: e, at: Date.now() });
+    const entry: HistoryEntry = { event: e, at: Date.now(), consumed: false };
+    h.push(entry);
     // Trim in batches so the history costs O(1) per event on average.
     if (h.length > this.#historyLimit * 2) h.splice(0, h.length - this.#historyLimit);
     const exact = this.#listeners.get(e.event);
@@ -497,11 +666,13 @@ export class QmpClient implements AsyncDisposable {
     const all = this.#listeners.get("*");
     if (all) for (const l of all) this.#safely(l, e);
     for (const s of this.#streams) s.push(e);
+    // The first waiter (in call order) that matches takes the event; it is consumed.
     for (const w of this.#waiters) {
       if (w.event === e.event && (!w.match || matchesPartial(e.data, w.match))) {
-        this.#waiters.delete(w);
-        clearTimeout(w.timer);
+        this.#dropWaiter(w);
+        entry.consumed = true;
         w.resolve(e);
+        break;
       }
     }
   }
@@ -522,11 +693,27 @@ export class QmpClient implements AsyncDisposable {
     if (this.anomalies.length > MAX_ANOMALIES) this.anomalies.shift();
   }
 
-  #notFound(command: string, desc?: string): QmpCommandError {
-    return new QmpCommandError(command, "CommandNotFound", desc ?? `The command ${command} has not been found`, {
-      advice: `QEMU ${this.qemuVersion} has no QMP command "${command}": it may need a newer QEMU or a different build; check qmp.hasCommand() first`,
-      details: { qemu: this.qemuVersion },
+  /** The CommandNotFound error, with the nearest command names this QEMU has. */
+  async #notFound(command: string, desc?: string): Promise<never> {
+    const names = await this.#names().catch(() => [] as string[]);
+    const near = nearestNames(command, names);
+    const advice = near.length
+      ? `did you mean ${near.join(" or ")}? (QEMU ${this.qemuVersion} has no QMP command "${command}"; list them with qmp.schema())`
+      : `QEMU ${this.qemuVersion} has no QMP command "${command}" and none with a similar name; list them with qmp.schema() or check qmp.hasCommand() first`;
+    throw new QmpCommandError(command, "CommandNotFound", desc ?? `The command ${command} has not been found`, {
+      advice,
+      details: { qemu: this.qemuVersion, suggestions: near },
     });
+  }
+
+  /** Command names of the connected QEMU (`query-commands`, fetched once). */
+  #names(): Promise<string[]> {
+    if (this.#commandNames) return Promise.resolve([...this.#commandNames]);
+    if (!this.#commandList) {
+      this.#commandList = this.execute("query-commands").then((list) => list.map((c) => c.name));
+      this.#commandList.catch(() => (this.#commandList = undefined));
+    }
+    return this.#commandList;
   }
 
   #disconnectedError(what: string, cause?: unknown): QmpConnectionError {
@@ -540,10 +727,12 @@ export class QmpClient implements AsyncDisposable {
     if (this.#isClosed) return;
     this.#isClosed = true;
     const mid = this.#framer.midMessage ? " in the middle of a message" : "";
-    const pending = [...this.#pending.values()];
-    if (this.#bare) pending.push(this.#bare);
+    const pending = [...this.#pending.values()].filter((p) => !p.settled);
+    if (this.#bare && !this.#bare.settled) pending.push(this.#bare);
     this.#pending.clear();
     this.#bare = undefined;
+    this.#inband = [];
+    this.#inbandHead = 0;
     const err = new QmpConnectionError("QMP_DISCONNECTED",
       `QMP connection to ${this.#target} (QEMU ${this.qemuVersion}) ended${mid}${pending.length ? ` with ${pending.length} command(s) pending` : ""}${cause ? `: ${cause.message}` : ""}`, {
       advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
@@ -551,12 +740,9 @@ export class QmpClient implements AsyncDisposable {
       details: { target: this.#target, pending: pending.length },
     });
     this.#closeError = err;
-    for (const p of pending) {
-      if (p.timer !== undefined) clearTimeout(p.timer);
-      p.reject(err);
-    }
-    for (const w of this.#waiters) {
-      clearTimeout(w.timer);
+    for (const p of pending) this.#settle(p, err);
+    for (const w of [...this.#waiters]) {
+      this.#dropWaiter(w);
       w.reject(err);
     }
     this.#waiters.clear();

@@ -12,8 +12,8 @@
  * ```
  * @module
  */
-export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
-export { QmpCommandError, QmpConnectionError } from "./errors.ts";
+export { QmpClient, QMP_DEFAULT_COMMAND_TIMEOUT, QMP_DEFAULT_WAIT_TIMEOUT, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
+export { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError, type QmpConnectionErrorCode } from "./errors.ts";
 export { parseQmpJson, stringifyQmpJson } from "./json.ts";
 export type {
   QmpCommandName,

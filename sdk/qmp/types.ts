@@ -31,8 +31,15 @@ export interface QmpConnectOptions {
   readonly timeout?: number;
   /** Keep retrying while the socket is missing or refuses (QEMU still starting) until this epoch ms. */
   readonly retryUntil?: number;
-  /** Default timeout for every command in ms; 0 means none. @default 0 */
+  /** Default timeout for every command in ms; 0 means none. @default 60000 */
   readonly commandTimeout?: number;
+  /**
+   * Refuse, before sending, arguments QEMU's JSON parser would reject (too deep, too many
+   * tokens, too large, lone surrogates, noncharacters): QEMU's answer to those carries no
+   * id. Turn off only to test QEMU itself; the client then copes with the id-less errors
+   * by rejecting the commands they may belong to (`QMP_PROTOCOL`). @default true
+   */
+  readonly checkArguments?: boolean;
   /** Negotiate out-of-band execution when QEMU offers it. @default true */
   readonly oob?: boolean;
   /** How many past events `waitFor` can still see. @default 1000 */
@@ -41,8 +48,10 @@ export interface QmpConnectOptions {
 
 /** Options for one command. */
 export interface QmpExecuteOptions {
-  /** Reject with a `TimeoutError` if no reply arrives within this many ms; 0 means none. */
+  /** Reject with a `TimeoutError` if no reply arrives within this many ms; 0 means none. @default the connection's commandTimeout (60000) */
   readonly timeout?: number;
+  /** Reject with an `AbortError` when this signal aborts (the command may still run in QEMU). */
+  readonly signal?: AbortSignal;
 }
 
 /** Options for {@link QmpClient.executeRaw}. */
@@ -57,10 +66,12 @@ export interface QmpWaitOptions {
   readonly match?: Record<string, unknown>;
   /** Give up after this many ms with a `TimeoutError`. @default 30000 */
   readonly timeout?: number;
+  /** Give up with an `AbortError` when this signal aborts. */
+  readonly signal?: AbortSignal;
   /**
-   * Only consider events received at or after this epoch ms. By default every event still
-   * in the history counts, so an event that arrived before `waitFor` was called is found;
-   * capture `Date.now()` before an action to ignore older occurrences.
+   * Also look at events received at or after this epoch ms that no `waitFor` has consumed
+   * yet (the bounded history). Without it only events arriving after the call count.
+   * Capture `Date.now()` before an action whose event may come before its reply.
    */
   readonly since?: number;
 }

@@ -25,9 +25,10 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     const e = await resumed;
     expect(e.timestamp.seconds).toBeGreaterThan(0);
     expect((await qmp.executeRaw("query-status")) as { status: string }).toMatchObject({ status: "running" });
+    const since = Date.now();
     await qmp.executeRaw("stop");
-    // STOP may arrive before stop's reply: waitFor called afterwards still finds it in history.
-    const stop = await qmp.waitFor("STOP", { timeout: 10_000 });
+    // STOP may arrive before stop's reply: waitFor called afterwards finds it with `since`.
+    const stop = await qmp.waitFor("STOP", { since, timeout: 10_000 });
     expect(stop.event).toBe("STOP");
     const first = await iter.next();
     const second = await iter.next();
@@ -47,10 +48,49 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     await qmp.executeRaw("cont");
     await qmp.executeRaw("stop");
     await later;
+    const beforeReset = Date.now();
     await qmp.executeRaw("system_reset");
-    const reset = await qmp.waitFor("RESET", { match: { guest: false, reason: "host-qmp-system-reset" }, timeout: 10_000 });
+    const reset = await qmp.waitFor("RESET", { since: beforeReset, match: { guest: false, reason: "host-qmp-system-reset" }, timeout: 10_000 });
     expect(reset.data.reason).toBe("host-qmp-system-reset");
-    await expect(qmp.waitFor("RESET", { match: { guest: true }, timeout: 200 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    await expect(qmp.waitFor("RESET", { since: beforeReset, match: { guest: true }, timeout: 200 })).rejects.toMatchObject({ code: "TIMEOUT" });
+  });
+
+  it("consumes a matched event: the same event is never returned twice, history only with since", async () => {
+    const since = Date.now();
+    await qmp.executeRaw("cont");
+    await qmp.executeRaw("stop");
+    const first = await qmp.waitFor("STOP", { since, timeout: 10_000 });
+    // Same question again: the STOP it matched is consumed, so nothing old is returned.
+    await expect(qmp.waitFor("STOP", { since, timeout: 300 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    expect(qmp.history().find((h) => h.event === first)?.consumed).toBe(true);
+    // Without since, history does not count at all (a RESUME came before this call).
+    await expect(qmp.waitFor("RESUME", { timeout: 300 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    // Two waiters for one event: the first caller takes it, the second waits for the next one.
+    const a = qmp.waitFor("RESUME", { timeout: 10_000 });
+    const b = qmp.waitFor("RESUME", { timeout: 10_000 });
+    let bDone = false;
+    void b.then(() => (bDone = true), () => {});
+    await qmp.executeRaw("cont");
+    const ea = await a;
+    await qmp.executeRaw("stop");
+    expect(bDone).toBe(false);
+    await qmp.executeRaw("cont");
+    const eb = await b;
+    expect(eb).not.toBe(ea);
+    expect(eb.timestamp.seconds * 1e6 + eb.timestamp.microseconds).toBeGreaterThan(ea.timestamp.seconds * 1e6 + ea.timestamp.microseconds);
+    await qmp.executeRaw("stop");
+  });
+
+  it("gives up a waitFor when its AbortSignal aborts, and the event then goes to the next waiter", async () => {
+    const ac = new AbortController();
+    const aborted = qmp.waitFor("RESUME", { signal: ac.signal, timeout: 10_000 });
+    const other = qmp.waitFor("RESUME", { timeout: 10_000 });
+    ac.abort(new Error("not needed"));
+    await expect(aborted).rejects.toMatchObject({ code: "ABORTED", name: "AbortError" });
+    await qmp.executeRaw("cont");
+    expect((await other).event).toBe("RESUME");
+    await qmp.executeRaw("stop");
+    await expect(qmp.waitFor("STOP", { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ABORTED" });
   });
 
   it("takes a PNG screendump of the VGA", async () => {
@@ -65,8 +105,9 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     const events: QmpEvent[] = [];
     qmp.on("SHUTDOWN", (e) => events.push(e));
     const iter = qmp.events();
+    const since = Date.now();
     await qmp.executeRaw("quit");
-    const shutdown = await qmp.waitFor("SHUTDOWN", { timeout: 10_000 });
+    const shutdown = await qmp.waitFor("SHUTDOWN", { since, timeout: 10_000 });
     expect(shutdown.data).toMatchObject({ guest: false, reason: "host-qmp-quit" });
     expect(events).toEqual([shutdown]);
     await qmp.closed;

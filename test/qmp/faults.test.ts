@@ -71,19 +71,26 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     await qmp.closed;
   });
 
-  it("times out a single call without disturbing others", async () => {
+  it("times out a single call without disturbing others, and drops its late reply", async () => {
+    let answer!: () => void;
+    const timedOut = new Promise<void>((r) => (answer = r));
     server = await startFakeQmp(async (c) => {
       await c.negotiate();
-      await c.nextCommand(); // never answered
+      const first = await c.nextCommand();
       const second = await c.nextCommand();
+      await timedOut;
+      // In order, as QEMU answers in-band commands: the late reply first.
+      c.send(replyTo(first, '"return": 1'));
       c.send(replyTo(second, '"return": 2'));
     });
     const qmp = await QmpClient.connect(server.path);
     const slow = rejection(qmp.executeRaw("query-status", undefined, { timeout: 100 }));
     const fast = qmp.executeRaw("query-status");
-    expect(await fast).toBe(2);
     const e = await slow;
     expect(e.code).toBe("TIMEOUT");
+    answer();
+    expect(await fast).toBe(2);
+    expect(qmp.anomalies).toEqual([]);
     await qmp.close();
   });
 
