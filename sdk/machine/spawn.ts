@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { ToolNotFoundError } from "../errors/errors.ts";
 import { which } from "../util/exec.ts";
+import { debianPackageOf } from "../util/programs.ts";
 
 /** Where QEMU's own stdout/stderr go, besides the in-memory tail used for error messages. */
 export type QemuStdio = "log" | "inherit" | "ignore";
@@ -35,12 +36,12 @@ export async function spawnQemu(
 ): Promise<SpawnedQemu> {
   setprivPath ??= which("setpriv");
   const setpriv = await setprivPath;
-  if (!setpriv) throw new ToolNotFoundError("setpriv", "util-linux");
+  if (!setpriv) throw new ToolNotFoundError("setpriv", debianPackageOf("setpriv"));
   let found = programs.get(argv[0]!);
   if (!found) programs.set(argv[0]!, found = which(argv[0]!));
   if (!(await found)) {
     programs.delete(argv[0]!);
-    throw new ToolNotFoundError(argv[0]!, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
+    throw new ToolNotFoundError(argv[0]!, debianPackageOf(argv[0]!));
   }
   const stdio = options.stdio ?? "log";
   const child = spawn(setpriv, ["--pdeathsig", "SIGKILL", "--", ...argv], {

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
+import { debianPackageOf } from "./programs.ts";
 
 /** Options for {@link exec}. */
 export interface ExecOptions {
@@ -22,7 +23,7 @@ export interface ExecOptions {
   readonly onStderr?: (chunk: string) => void;
   /** Called with each chunk of stdout as it arrives. */
   readonly onStdout?: (chunk: string) => void;
-  /** Debian package that provides the program, for the not-found advice. */
+  /** Debian package that provides the program, for the not-found advice. @default from the programs table */
   readonly debianPackage?: string;
   /** Abort signal: kills the process. */
   readonly signal?: AbortSignal;
@@ -75,7 +76,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     });
     child.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === "ENOENT") reject(new ToolNotFoundError(argv[0]!, options.debianPackage, { cause: e }));
+      if (e.code === "ENOENT") reject(new ToolNotFoundError(argv[0]!, options.debianPackage ?? debianPackageOf(argv[0]!), { cause: e }));
       else reject(e);
     });
     if (options.input !== undefined) child.stdin!.end(options.input);
