@@ -19,16 +19,15 @@ done
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-# Debian packages: QEMU and qemu-img; guest building (mmdebstrap, partitioning, ext4, GRUB,
-# the cloud kernel comes via apt-get download); the installer ISO (d-i netboot, isolinux,
-# xorriso); OpenPGP (gnupg to make the ISO's signing key, gpgv to verify, Debian's keyring);
-# a real VNC client; tmux for the REPL's pty test; util-linux for setpriv/prlimit.
+# Debian packages: every program qemukit, its recipes, tests and benchmarks run, and the packages
+# needed for their files. The table with the reasons is sdk/util/programs.ts; this list is a copy
+# that test/util/programs.test.ts keeps equal to setupPackages() (this step runs before npm ci,
+# so it cannot import the table).
 packages=(
-  qemu-system-x86 qemu-utils
-  mmdebstrap e2fsprogs fdisk grub-pc-bin grub-common busybox-static xz-utils zstd
-  debian-installer-12-netboot-amd64 isolinux syslinux-common xorriso
-  gnupg gpgv debian-archive-keyring
-  vncsnapshot tmux util-linux procps iproute2
+  apt bash bsdutils busybox-static coreutils cpio dash debian-archive-keyring
+  debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk gnupg gpgconf gpgv grep grub-common
+  grub-pc-bin isolinux libc-bin libc6 mmdebstrap mount qemu-system-x86 qemu-utils syslinux-common
+  tmux util-linux vncsnapshot xorriso xz-utils zstd
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

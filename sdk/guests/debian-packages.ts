@@ -10,27 +10,9 @@ import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
 import { exec } from "../util/exec.ts";
 import { GuestBuildError, looksLikeDiskFull, looksLikeNetworkFailure } from "./errors.ts";
 
-/** Which Debian package provides each program a guest build runs. */
-export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
-  "apt-get": "apt",
-  "apt-cache": "apt",
-  "dpkg-deb": "dpkg",
-  "dpkg-query": "dpkg",
-  mmdebstrap: "mmdebstrap",
-  "mkfs.ext4": "e2fsprogs",
-  mke2fs: "e2fsprogs",
-  sfdisk: "fdisk",
-  "grub-mkimage": "grub-common",
-  "qemu-img": "qemu-utils",
-  xorriso: "xorriso",
-  gpg: "gnupg",
-  ldd: "libc-bin",
-  busybox: "busybox-static",
-};
-
 /**
  * Runs a build tool, turning its failures into the errors a user can act on:
- * a missing program names its Debian package, an unreachable mirror becomes
+ * a missing program names its Debian package (from the programs table), an unreachable mirror becomes
  * `GUEST_NETWORK`, a full disk `GUEST_DISK_FULL`.
  */
 export async function buildTool(
@@ -39,7 +21,7 @@ export async function buildTool(
   options: Parameters<typeof exec>[1] = {},
 ) {
   try {
-    return await exec(argv, { debianPackage: TOOL_PACKAGES[argv[0]!], ...options });
+    return await exec(argv, options);
   } catch (e) {
     if (e instanceof ToolNotFoundError) throw e;
     const stderr = e instanceof ProcessError ? e.stderr : String(e);

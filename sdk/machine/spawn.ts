@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { withParentDeathSignal } from "../util/pdeathsig.ts";
+import { debianPackageOf } from "../util/programs.ts";
 
 /** Where QEMU's own stdout/stderr go, besides the in-memory tail used for error messages. */
 export type QemuStdio = "log" | "inherit" | "ignore";
@@ -29,7 +30,7 @@ export async function spawnQemu(
   argv: readonly string[],
   options: { stdio?: QemuStdio; logFile?: string } = {},
 ): Promise<SpawnedQemu> {
-  const guarded = await withParentDeathSignal(argv, argv[0]!.includes("qemu-system") ? "qemu-system-x86" : undefined);
+  const guarded = await withParentDeathSignal(argv, debianPackageOf(argv[0]!));
   const stdio = options.stdio ?? "log";
   const child = spawn(guarded[0]!, guarded.slice(1), {
     stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],

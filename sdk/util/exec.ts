@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { ProcessError, ToolNotFoundError } from "../errors/errors.ts";
 import { withParentDeathSignal } from "./pdeathsig.ts";
+import { debianPackageOf } from "./programs.ts";
 
 /** Options for {@link exec}. */
 export interface ExecOptions {
@@ -23,7 +24,7 @@ export interface ExecOptions {
   readonly onStderr?: (chunk: string) => void;
   /** Called with each chunk of stdout as it arrives. */
   readonly onStdout?: (chunk: string) => void;
-  /** Debian package that provides the program, for the not-found advice. */
+  /** Debian package that provides the program, for the not-found advice. @default from the programs table */
   readonly debianPackage?: string;
   /** Abort signal: kills the process. */
   readonly signal?: AbortSignal;
@@ -54,7 +55,7 @@ export interface ExecResult {
  * @throws {ProcessError} when it exits non-zero (unless `reject: false`).
  */
 export async function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const run = options.dieWithParent ? await withParentDeathSignal(argv, options.debianPackage) : argv;
+  const run = options.dieWithParent ? await withParentDeathSignal(argv, options.debianPackage ?? debianPackageOf(argv[0]!)) : argv;
   return new Promise((resolve, reject) => {
     const child = spawn(run[0]!, run.slice(1), {
       cwd: options.cwd,
@@ -82,7 +83,7 @@ export async function exec(argv: readonly string[], options: ExecOptions = {}): 
     });
     child.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === "ENOENT") reject(new ToolNotFoundError(argv[0]!, options.debianPackage, { cause: e }));
+      if (e.code === "ENOENT") reject(new ToolNotFoundError(argv[0]!, options.debianPackage ?? debianPackageOf(argv[0]!), { cause: e }));
       else reject(e);
     });
     if (options.input !== undefined) child.stdin!.end(options.input);

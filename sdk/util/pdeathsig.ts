@@ -11,6 +11,7 @@
  */
 import { ToolNotFoundError } from "../errors/errors.ts";
 import { which } from "./exec.ts";
+import { debianPackageOf } from "./programs.ts";
 
 let setprivPath: Promise<string | undefined> | undefined;
 /** PATH lookups, once per process; a failed lookup is retried next time. */
@@ -32,7 +33,7 @@ export async function withParentDeathSignal(argv: readonly string[], debianPacka
   const setpriv = await setprivPath;
   if (!setpriv) {
     setprivPath = undefined;
-    throw new ToolNotFoundError("setpriv", "util-linux");
+    throw new ToolNotFoundError("setpriv", debianPackageOf("setpriv"));
   }
   const program = argv[0]!;
   let found = programs.get(program);
