@@ -3,7 +3,7 @@
 export declare const root: string;
 /** Hash of the REPL's and SDK's sources; names the bundle folder. */
 export declare function bundleKey(): string;
-/** Folder holding bundles (`node_modules/.cache/qemukit-repl`, or `$QEMUKIT_REPL_BUNDLE_DIR`). */
+/** Folder holding this checkout's bundles (`<cache>/repl-bundles/<checkout hash>`, or `$QEMUKIT_REPL_BUNDLE_DIR`). */
 export declare function bundleRoot(): string;
 /** Modules whose exports become REPL globals. */
 export declare function sdkModules(): string[];

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// Fast start for the qemukit REPL on Node: plain JavaScript, so no TypeScript loader has to
-// boot before the prompt. The REPL and the SDK are bundled once with esbuild into
-// node_modules/.cache/qemukit-repl/<key>/ (key = hash of every source file's path, size and
-// mtime, plus the tool versions); later starts only stat the sources and import the bundle.
-// Bare package imports stay external, so node resolves them from the project's node_modules
-// exactly as it would for the sources.
+// Fast start for the qemukit REPL from a source checkout: plain JavaScript, so no TypeScript
+// loader has to boot before the prompt. The REPL and the SDK are bundled once with esbuild (a
+// dev dependency) into the user's cache directory, <cache>/repl-bundles/<checkout>/<key>/ (key = hash of
+// every source file's path, size and mtime, plus the tool versions; one folder per checkout);
+// later starts only stat the sources and import the bundle. Bare package imports stay
+// external, rewritten to the absolute URL node resolves them to from the checkout, so the
+// bundle needs no node_modules beside it. (An installed package runs its compiled dist/repl
+// instead and never bundles.)
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** Bumped whenever the bundle layout or the generated entry changes. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** Repository (or installed package) root: the folder above repl/. */
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -51,9 +54,16 @@ export function bundleKey() {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** Folder holding the bundles; node_modules/.cache so bare imports resolve from the bundle. */
+/**
+ * Folder holding this checkout's bundles: `$QEMUKIT_REPL_BUNDLE_DIR`, else
+ * `repl-bundles/<hash of the checkout's path>` in qemukit's cache directory (the rule of
+ * sdk/util/dirs.ts: `$QEMUKIT_CACHE`, else `$XDG_CACHE_HOME/qemukit`, else `~/.cache/qemukit`).
+ * One folder per checkout, so pruning old bundles never touches another checkout's.
+ */
 export function bundleRoot() {
-  return process.env.QEMUKIT_REPL_BUNDLE_DIR || join(root, "node_modules", ".cache", "qemukit-repl");
+  if (process.env.QEMUKIT_REPL_BUNDLE_DIR) return process.env.QEMUKIT_REPL_BUNDLE_DIR;
+  const cache = process.env.QEMUKIT_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "qemukit");
+  return join(cache, "repl-bundles", createHash("sha1").update(root).digest("hex").slice(0, 12));
 }
 
 /**
@@ -94,6 +104,12 @@ const importMetaPlugin = {
   name: "qemukit-import-meta",
   setup(build) {
     build.onResolve({ filter: /^@qemu-types\/qmp$/ }, () => ({ path: join(root, "packages", "qmp-types", "src", "index.ts") }));
+    // The bundle lives outside the checkout: pin every other bare import to the file node
+    // resolves it to from here (import.meta.resolve uses node's own ESM rules and conditions).
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith("node:")) return { path: args.path, external: true };
+      return { path: import.meta.resolve(args.path), external: true };
+    });
     build.onLoad({ filter: /\.ts$/ }, (args) => {
       if (args.path.includes(`${join(root, "node_modules")}`)) return undefined;
       let text = readFileSync(args.path, "utf8");
@@ -129,7 +145,6 @@ export async function ensureBundle(key = bundleKey()) {
       outdir: tmp,
       entryNames: "main",
       outExtension: { ".js": ".mjs" },
-      packages: "external",
       plugins: [importMetaPlugin],
       logLevel: "silent",
     });
@@ -179,9 +194,10 @@ export async function launch(options = {}) {
     try {
       entry = await ensureBundle();
     } catch (e) {
-      // A read-only install cannot cache a bundle: run the sources through tsx instead.
-      if (!["EACCES", "EROFS", "EPERM"].includes(e?.code)) throw e;
-      process.stderr.write(`qemukit repl: cannot write the bundle (${e.code}); starting from source\n`);
+      // No writable cache, or no esbuild (installed without dev dependencies): run the
+      // sources through tsx instead.
+      if (!["EACCES", "EROFS", "EPERM", "MODULE_NOT_FOUND"].includes(e?.code)) throw e;
+      process.stderr.write(`qemukit repl: cannot build the bundle (${e.code}); starting from source\n`);
     }
   }
   if (entry) return (await import(pathToFileURL(entry).href)).start(options);

@@ -41,7 +41,8 @@ let baseline: readonly string[] | undefined;
 function generatedTypesFile(root: string): string {
   const candidates = [join(root, "packages", "qmp-types", "src", "generated.ts")];
   for (let dir = root; ; dir = dirname(dir)) {
-    candidates.push(join(dir, "node_modules", "@qemu-types", "qmp", "src", "generated.ts"));
+    // An installed @qemu-types/qmp ships compiled declarations only.
+    candidates.push(join(dir, "node_modules", "@qemu-types", "qmp", "dist", "generated.d.ts"));
     if (dirname(dir) === dir) break;
   }
   return candidates.find((f) => existsSync(f)) ?? candidates[0]!;

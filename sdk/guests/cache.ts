@@ -1,5 +1,8 @@
 /**
- * The guest cache: `<cache>/guests/<name>-<hash>/`, one directory per recipe.
+ * The guest cache: `<cache>/guests/<name>-<hash>/`, one directory per recipe. The hash covers
+ * the recipe's explicit `version` and its inputs (package versions, module lists, command
+ * line), never the file that runs it, so the TypeScript sources and the compiled package
+ * share builds; a change to a build script that changes its result bumps the version.
  * A build happens in a temp directory beside it and is renamed into place only
  * when complete, so an interrupted build never looks done. A lock file keeps two
  * processes from building the same recipe at once.
@@ -8,7 +11,6 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { cacheDir } from "../util/dirs.ts";
 import { diskFull } from "./debian-packages.ts";
 import { looksLikeDiskFull } from "./errors.ts";
@@ -50,20 +52,6 @@ export function recipeHash(recipe: unknown): string {
       ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
       : v;
   return createHash("sha256").update(JSON.stringify(canon(recipe))).digest("hex").slice(0, 16);
-}
-
-/**
- * Hash of a recipe module's own source, so that editing a build script rebuilds
- * its guest without anyone remembering to bump a version number.
- *
- * @example
- * ```ts
- * const script = await sourceHash(import.meta.url);
- * ```
- */
-export async function sourceHash(moduleUrl: string): Promise<string> {
-  const text = await readFile(fileURLToPath(moduleUrl));
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** Reads the manifest of a complete build, or undefined when there is none. */

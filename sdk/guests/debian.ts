@@ -14,7 +14,7 @@
 import { chmod, mkdir, open, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exec } from "../util/exec.ts";
-import { cachedBuild, sourceHash } from "./cache.ts";
+import { cachedBuild } from "./cache.ts";
 import { writeCpioGz } from "./cpio.ts";
 import { buildTool, cloudKernelPackage, installedVersions } from "./debian-packages.ts";
 import { FileTree } from "./file-tree.ts";
@@ -22,7 +22,8 @@ import { kernelIn, moduleClosure } from "./kernel.ts";
 import { stepReporter } from "./progress.ts";
 import type { BuildOptions, DebianGuest } from "./types.ts";
 
-const RECIPE_VERSION = 1;
+/** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
+const RECIPE_VERSION = 2;
 const SUITE = "bookworm";
 const MIRRORS = [
   "deb http://deb.debian.org/debian bookworm main",
@@ -197,7 +198,6 @@ export async function debianRecipe() {
   const recipe = {
     guest: "debian",
     version: RECIPE_VERSION,
-    script: await sourceHash(import.meta.url),
     kernel: { package: kernelPkg.name, version: kernelPkg.version },
     packages: PACKAGES,
     host,

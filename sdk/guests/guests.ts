@@ -35,8 +35,10 @@ export function list(options: { readonly cacheDir?: string } = {}): Promise<Gues
 }
 
 /**
- * Removes cached builds of older recipes (what `list()` reports as `stale`); returns
- * the removed directories. Overlays whose backing file is one of them stop working.
+ * Removes the cached builds `list()` proves stale (an older recipe version of the same guest,
+ * or the current version built from inputs that changed), never builds that may belong to
+ * another copy of qemukit; returns the removed directories. Overlays whose backing file is
+ * one of them stop working.
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@
  */
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { cachedBuild, sourceHash } from "./cache.ts";
+import { cachedBuild } from "./cache.ts";
 import { writeCpioGz } from "./cpio.ts";
 import { cloudKernelPackage, installedVersions } from "./debian-packages.ts";
 import { FileTree } from "./file-tree.ts";
@@ -16,8 +16,13 @@ import { exec } from "../util/exec.ts";
 import { stepReporter } from "./progress.ts";
 import type { BuildOptions, TinyGuest } from "./types.ts";
 
-/** Bump when a helper module changes the result in a way this file's source does not show. */
-const RECIPE_VERSION = 1;
+/**
+ * The recipe's version, part of the cache key (the running file is not, so source and compiled
+ * copies share builds). Bump it whenever a change here or in a helper changes the guest built
+ * from the same inputs; `guest prune` removes builds of older versions. 2: keys no longer hash
+ * the script file.
+ */
+const RECIPE_VERSION = 2;
 
 /** Modules for disks (IDE/SATA via PIIX, virtio, SCSI CD-ROM), loop, and the ACPI power button. */
 const MODULES = [
@@ -93,7 +98,6 @@ export async function tinyRecipe() {
   const recipe = {
     guest: "tiny",
     version: RECIPE_VERSION,
-    script: await sourceHash(import.meta.url),
     kernel: { package: kernelPkg.name, version: kernelPkg.version },
     host: versions,
     modules: MODULES,

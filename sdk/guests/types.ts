@@ -100,6 +100,11 @@ export interface GuestListing {
   readonly bytes?: number;
   /** Seconds the build took, when built. */
   readonly buildSeconds?: number;
-  /** Older builds of this guest still in the cache (other recipe hashes). */
+  /**
+   * Builds of this guest that no copy of qemukit can use: an older recipe version, or the
+   * current version built from inputs that changed since. `guests.prune()` removes these.
+   */
   readonly stale: readonly string[];
+  /** Other builds of this guest kept because they may belong to another copy (a newer recipe version, an unknown format). */
+  readonly others: readonly string[];
 }

@@ -166,20 +166,42 @@ describe("build tool errors", () => {
 });
 
 describe("guests.list / guests.prune", () => {
-  it("reports older builds as stale and prune removes only those", async () => {
+  it("prune removes only builds it can prove stale: older versions, or the current version from changed inputs", async () => {
     const root = await tempCache();
     const { mkdir } = await import("node:fs/promises");
     const { guests } = await import("../../sdk/guests/guests.ts");
-    const old = join(guestsRoot(root), "tiny-0000000000000000");
-    await mkdir(old, { recursive: true });
-    await writeFile(join(old, "guest.json"), JSON.stringify({ name: "tiny", hash: "0000000000000000", facts: {} }));
+    const { tinyRecipe } = await import("../../sdk/guests/tiny.ts");
+    const { recipe } = await tinyRecipe();
+    const entry = async (tag: string, manifest: Record<string, unknown>) => {
+      const dir = join(guestsRoot(root), `tiny-${tag}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "guest.json"), JSON.stringify({ name: "tiny", hash: tag, facts: {}, ...manifest }));
+      return dir;
+    };
+    const older = await entry("00000000000000a1", { recipe: { ...recipe, version: recipe.version - 1, script: "0123" } });
+    const changedInputs = await entry("00000000000000a2", { recipe: { ...recipe, host: { "busybox-static": "0.0-old" } } });
+    const newer = await entry("00000000000000a3", { recipe: { ...recipe, version: recipe.version + 1 } });
+    const unknown = await entry("00000000000000a4", {});
+    const otherGuest = await entry("00000000000000a5", { recipe: { ...recipe, guest: "debian", version: 1 } });
     const half = join(guestsRoot(root), ".tiny-0000000000000001.tmp-1-ab");
     await mkdir(half, { recursive: true });
-    const rows = await guests.list({ cacheDir: root });
-    const tinyRow = rows.find((r) => r.name === "tiny")!;
+    const tinyRow = (await guests.list({ cacheDir: root })).find((r) => r.name === "tiny")!;
     expect(tinyRow.built).toBe(false);
-    expect(tinyRow.stale).toEqual([old]);
-    expect(await guests.prune({ cacheDir: root })).toEqual([old]);
-    expect((await guests.list({ cacheDir: root })).every((r) => r.stale.length === 0)).toBe(true);
+    expect([...tinyRow.stale].sort()).toEqual([older, changedInputs]);
+    expect([...tinyRow.others].sort()).toEqual([newer, unknown, otherGuest]);
+    expect((await guests.prune({ cacheDir: root })).sort()).toEqual([older, changedInputs]);
+    const after = (await guests.list({ cacheDir: root })).find((r) => r.name === "tiny")!;
+    expect(after.stale).toEqual([]);
+    expect([...after.others].sort()).toEqual([newer, unknown, otherGuest]);
+  }, 60_000);
+
+  it("the cache key is the recipe's version and inputs, not the file that computes it", async () => {
+    const { tinyRecipe } = await import("../../sdk/guests/tiny.ts");
+    const { debianRecipe } = await import("../../sdk/guests/debian.ts");
+    const { installerRecipe } = await import("../../sdk/guests/installer.ts");
+    for (const { recipe } of [await tinyRecipe(), await debianRecipe(), await installerRecipe()]) {
+      expect(typeof recipe.version).toBe("number");
+      expect(JSON.stringify(recipe)).not.toMatch(/"script"|\.ts"|file:/);
+    }
   }, 60_000);
 });

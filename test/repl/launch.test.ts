@@ -38,12 +38,32 @@ describe("the REPL bundle", () => {
     expect(typeof mod.start).toBe("function");
   });
 
-  it("keeps each module's own import.meta.url (the tiny guest hashes its own source)", async () => {
+  it("leaves no module reading the bundle's import.meta.url instead of its own", async () => {
     const key = launch.bundleKey();
     const entry = await launch.ensureBundle(key);
     const all = readdirSync(dirname(entry)).map((f) => readFileSync(join(dirname(entry), f), "utf8")).join("\n");
-    expect(all).toContain(JSON.stringify(pathToFileURL(join(root, "sdk", "guests", "tiny.ts")).href));
     expect(all).not.toMatch(/import\.meta\.url/);
+  });
+
+  it("pins bare imports to absolute URLs, so the bundle needs no node_modules beside it", async () => {
+    const entry = await launch.ensureBundle(launch.bundleKey());
+    const all = readdirSync(dirname(entry)).map((f) => readFileSync(join(dirname(entry), f), "utf8")).join("\n");
+    expect(all).toContain(JSON.stringify(pathToFileURL(join(root, "node_modules", "zx")).href).slice(0, -1));
+    expect(all).not.toMatch(/from\s*"zx"|import\("zx"\)/);
+  });
+
+  it("lives in the user's cache directory by default, one folder per checkout, never in node_modules", () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.QEMUKIT_REPL_BUNDLE_DIR;
+      process.env.QEMUKIT_CACHE = "/var/cache/qk-test";
+      expect(launch.bundleRoot()).toMatch(/^\/var\/cache\/qk-test\/repl-bundles\/[0-9a-f]{12}$/);
+      delete process.env.QEMUKIT_CACHE;
+      process.env.XDG_CACHE_HOME = "/xdg";
+      expect(launch.bundleRoot()).toMatch(/^\/xdg\/qemukit\/repl-bundles\/[0-9a-f]{12}$/);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it("takes the SDK from sdk/mod.ts", () => {
