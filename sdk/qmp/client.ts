@@ -8,7 +8,7 @@ import { TimeoutError } from "../errors/errors.ts";
 import { QmpCommandError, QmpConnectionError } from "./errors.ts";
 import { EventStream } from "./event-stream.ts";
 import { JsonFramer, type Frame, type GarbageFrame } from "./framer.ts";
-import { parseQmpJson, stringifyQmpJson } from "./json.ts";
+import { parseJsonLossless as parseQmpJson, stringifyJsonLossless as stringifyQmpJson } from "../util/json.ts";
 import { matchesPartial } from "./match.ts";
 import { describeTarget, openStream } from "./open-stream.ts";
 import type {

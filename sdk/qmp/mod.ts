@@ -7,7 +7,7 @@ export { QmpClient, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
 export { QmpCommandError, QmpConnectionError } from "./errors.ts";
 /** Alias of {@link QmpCommandError} (the name used in the issue text). */
 export { QmpCommandError as QmpError } from "./errors.ts";
-export { parseQmpJson, stringifyQmpJson } from "./json.ts";
+export { parseJsonLossless, stringifyJsonLossless, type LosslessJson } from "../util/json.ts";
 export { matchesPartial } from "./match.ts";
 export type {
   QmpCommandName,

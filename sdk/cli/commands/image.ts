@@ -1,13 +1,14 @@
 /**
  * `qemukit image ...`: the common qemu-img workflows, typed and safe (explicit formats,
- * temp-then-rename outputs, typed errors). `--json` prints exact integers (no rounding above 2^53).
+ * temp-then-rename outputs, typed errors). `--json` prints the SDK's result as it is: plain
+ * JSON, sizes as exact numbers.
  * @module
  */
 import { parseFlags } from "../args.ts";
 import { type CliCommand, type CliIO, UsageError } from "../command.ts";
 import {
   check, commit, compare, convert, create, du, formatSize, info, map, measure, overlay, rebase, resize,
-  applySnapshot, createSnapshot, deleteSnapshot, listSnapshots, stringifyLossless, type ConvertProgress,
+  applySnapshot, createSnapshot, deleteSnapshot, listSnapshots, type ConvertProgress,
   type FormatOptions, type ImageFormat, type ImageInfo, type Preallocation,
 } from "../../img/mod.ts";
 import { checkFormat } from "../../img/formats.ts";
@@ -21,7 +22,7 @@ function need(positionals: string[], names: string[]): string[] {
 }
 
 function printJson(io: CliIO, value: unknown): void {
-  io.stdout.write(stringifyLossless(value) + "\n");
+  io.stdout.write(JSON.stringify(value, undefined, 2) + "\n");
 }
 
 /** `-o key=value` (repeatable) into an options record. */
