@@ -5,7 +5,7 @@
  * sdk/util/size.ts, shared with the spec layer.
  * @module
  */
-import { IMAGE_FORMATS, isImageFormat } from "../spec/format.ts";
+import { checkFormatWith, IMAGE_FORMATS, isImageFormat } from "../spec/format.ts";
 import type { ImageFormat } from "../spec/types.ts";
 import { formatSize, MAX_EXACT_BYTES, parseSizeText, SIZE_UNIT_LETTERS } from "../util/size.ts";
 import { ImageError } from "./errors.ts";
@@ -114,9 +114,5 @@ function formatLimit(format: ImageFormat, cs: bigint): bigint {
  * ```
  */
 export function checkFormat(name: unknown, what = "format"): ImageFormat {
-  if (isImageFormat(name)) return name;
-  throw new ImageError("IMAGE_FORMAT", `unknown image ${what} ${JSON.stringify(name)}`, {
-    advice: `use one of: ${IMAGE_FORMATS.join(", ")}`,
-    details: { format: name },
-  });
+  return checkFormatWith(name, (message, advice, details) => new ImageError("IMAGE_FORMAT", message, { advice, details }), { what });
 }
