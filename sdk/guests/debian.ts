@@ -14,6 +14,7 @@
 import { chmod, mkdir, open, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exec } from "../util/exec.ts";
+import { jsonRegExp } from "../util/json.ts";
 import { cachedBuild } from "./cache.ts";
 import { writeCpioGz } from "./cpio.ts";
 import { buildTool, cloudKernelPackage, installedVersions } from "./debian-packages.ts";
@@ -57,8 +58,8 @@ const PART_START_SECTOR = 2048;
 
 /** Kernel command line baked into grub.cfg. */
 export const DEBIAN_APPEND = `root=LABEL=${LABEL} rw console=tty0 console=ttyS0,115200 quiet loglevel=3`;
-/** The root prompt on ttyS0 after autologin. */
-export const DEBIAN_PROMPT: RegExp = /root@debian:[^\n#]*# /;
+/** The root prompt on ttyS0 after autologin (written to JSON as its source text). */
+export const DEBIAN_PROMPT: RegExp = jsonRegExp(/root@debian:[^\n#]*# /);
 
 const INIT = `#!/bin/sh
 # qemukit's initramfs for the debian guest: load the disk drivers, mount root, switch.

@@ -13,6 +13,7 @@ import { FileTree } from "./file-tree.ts";
 import { hostProgramsWithLibs } from "./host-files.ts";
 import { fetchKernel, moduleClosure } from "./kernel.ts";
 import { exec } from "../util/exec.ts";
+import { jsonRegExp } from "../util/json.ts";
 import { stepReporter } from "./progress.ts";
 import type { BuildOptions, TinyGuest } from "./types.ts";
 
@@ -46,8 +47,8 @@ const HOST_PACKAGES = ["busybox-static", "e2fsprogs", "fdisk", "util-linux", "ba
 
 /** Kernel command line: serial console, quiet, no slow probes that tiny does not need. */
 export const TINY_APPEND = "console=ttyS0 quiet loglevel=3 panic=-1 tsc=unstable";
-/** The shell prompt on the serial console. */
-export const TINY_PROMPT: RegExp = /root@tiny:[^\n#]*# /;
+/** The shell prompt on the serial console (written to JSON as its source text). */
+export const TINY_PROMPT: RegExp = jsonRegExp(/root@tiny:[^\n#]*# /);
 
 function initScript(modules: readonly string[]): string {
   return `#!/bin/sh

@@ -12,7 +12,10 @@ export interface TinyGuest {
   readonly initrd: string;
   /** Kernel command line for `-append`; includes `console=ttyS0`. */
   readonly append: string;
-  /** Matches the root shell prompt on the serial console (`root@tiny:/# `). */
+  /**
+   * Matches the root shell prompt on the serial console (`root@tiny:/# `). `JSON.stringify`
+   * writes its source text (`new RegExp(text)` rebuilds it).
+   */
   readonly prompt: RegExp;
   /** Memory the guest is meant to run with. */
   readonly memoryMiB: number;
@@ -28,7 +31,7 @@ export interface DebianGuest {
   /** The qcow2 base image. Read-only: run it through an overlay. */
   readonly image: string;
   readonly format: "qcow2";
-  /** Matches the root shell prompt on ttyS0 after autologin (`root@debian:~# `). */
+  /** Matches the root shell prompt on ttyS0 after autologin (`root@debian:~# `); JSON holds its source text. */
   readonly prompt: RegExp;
   readonly memoryMiB: number;
   readonly dir: string;

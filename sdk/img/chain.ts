@@ -12,7 +12,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { ImageError } from "./errors.ts";
 import { detectFormat } from "./detect.ts";
 import { isImageFormat, type ImageFormat } from "./formats.ts";
-import { parseJsonLossless } from "./json.ts";
+import { parseJsonLossless } from "../util/json.ts";
 import { statImage, statMaybe } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 

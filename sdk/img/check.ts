@@ -5,7 +5,7 @@
 import { walkChain } from "./chain.ts";
 import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, type ImageFormat } from "./formats.ts";
-import { parseJsonLossless, toBigInt, type LosslessJson } from "./json.ts";
+import { intOf, parseImageJson, type ImageJsonObject } from "./json.ts";
 import { absPath, statImage } from "./paths.ts";
 import { formatOf } from "./resolve-format.ts";
 import { runQemuImg } from "./run.ts";
@@ -36,17 +36,17 @@ export interface CheckResult {
   readonly fixable: boolean;
   /** Which repair would fix what remains ("leaks" or "all"), if any. */
   readonly suggestedRepair: "leaks" | "all" | undefined;
-  readonly totalClusters: bigint | undefined;
-  readonly allocatedClusters: bigint | undefined;
-  readonly fragmentedClusters: bigint | undefined;
-  readonly compressedClusters: bigint | undefined;
+  readonly totalClusters: number | undefined;
+  readonly allocatedClusters: number | undefined;
+  readonly fragmentedClusters: number | undefined;
+  readonly compressedClusters: number | undefined;
   /** Where the image's data ends in the file, bytes. */
-  readonly imageEndOffset: bigint | undefined;
+  readonly imageEndOffset: number | undefined;
   /** The parsed JSON, unchanged. */
-  readonly json: { readonly [key: string]: LosslessJson };
+  readonly json: ImageJsonObject;
 }
 
-const num = (v: LosslessJson | undefined) => (typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0);
+const num = (v: ImageJsonObject[string] | undefined) => intOf(v) ?? 0;
 
 /**
  * Checks an image's metadata (and optionally repairs it).
@@ -75,10 +75,11 @@ export async function check(path: string, options: CheckOptions = {}): Promise<C
       details: { path, format },
     });
   }
-  let j: { [key: string]: LosslessJson };
+  let j: ImageJsonObject;
   try {
-    j = parseJsonLossless(r.stdout) as { [key: string]: LosslessJson };
+    j = parseImageJson(r.stdout, { op: "check", path }) as ImageJsonObject;
   } catch (e) {
+    if (e instanceof ImageError) throw e;
     throw new ImageError("IMAGE_FAILED", `qemu-img check of ${path} did not complete: ${r.stderr.trim()}`, {
       cause: e,
       details: { path, stderr: r.stderr },
@@ -97,11 +98,11 @@ export async function check(path: string, options: CheckOptions = {}): Promise<C
     corruptionsFixed: num(j["corruptions-fixed"]),
     fixable: suggestedRepair !== undefined,
     suggestedRepair,
-    totalClusters: toBigInt(j["total-clusters"]),
-    allocatedClusters: toBigInt(j["allocated-clusters"]),
-    fragmentedClusters: toBigInt(j["fragmented-clusters"]),
-    compressedClusters: toBigInt(j["compressed-clusters"]),
-    imageEndOffset: toBigInt(j["image-end-offset"]),
+    totalClusters: intOf(j["total-clusters"]),
+    allocatedClusters: intOf(j["allocated-clusters"]),
+    fragmentedClusters: intOf(j["fragmented-clusters"]),
+    compressedClusters: intOf(j["compressed-clusters"]),
+    imageEndOffset: intOf(j["image-end-offset"]),
     json: j,
   };
 }

@@ -26,7 +26,7 @@ export interface CompareResult {
   /** qemu-img's message ("Images are identical.", "Content mismatch at offset 0!"). */
   readonly message: string;
   /** First differing guest offset, when qemu-img names one. */
-  readonly mismatchOffset?: bigint;
+  readonly mismatchOffset?: number;
 }
 
 /**
@@ -50,5 +50,5 @@ export async function compare(a: string, b: string, options: CompareOptions = {}
   const r = await runQemuImg(args, { op: "compare", path: `${a} / ${b}`, okExitCodes: [1] });
   const message = (r.stdout.trim() || r.stderr.trim()).split("\n").pop() ?? "";
   const m = /offset (\d+)/.exec(message);
-  return { identical: r.exitCode === 0, message, ...(m ? { mismatchOffset: BigInt(m[1]!) } : {}) };
+  return { identical: r.exitCode === 0, message, ...(m ? { mismatchOffset: Number(m[1]!) } : {}) };
 }

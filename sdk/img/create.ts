@@ -5,10 +5,9 @@
 import { dirname } from "node:path";
 import { prepareBacking, type BackingPathMode } from "./backing.ts";
 import { ImageError } from "./errors.ts";
-import { BACKING_FORMATS, checkFormat, maxVirtualSize, type ImageFormat } from "./formats.ts";
+import { BACKING_FORMATS, checkFormat, formatSize, maxVirtualSize, parseImageSize, type ImageFormat, type Size } from "./formats.ts";
 import { absPath, checkDestination, commitTemp, guardTemp, makePrivate, removeQuietly, sweepStaleTemps, tempSibling } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
-import { formatSize, parseImageSize, type Size } from "./size.ts";
 
 /** Preallocation modes (which ones a format accepts differs; qemu-img says so). */
 export type Preallocation = "off" | "metadata" | "falloc" | "full";
@@ -42,7 +41,7 @@ export interface CreateResult {
   readonly path: string;
   readonly format: ImageFormat;
   /** Virtual size in bytes, or undefined when it was taken from the backing file. */
-  readonly virtualSize: bigint | undefined;
+  readonly virtualSize: number | undefined;
   /** Backing file name stored in the image, if any. */
   readonly backingFile?: string;
   /** Its format. */
@@ -80,7 +79,7 @@ export function checkClusterSize(clusterSize: number | undefined): void {
 }
 
 /** Checks a size against the format's limit; returns exact bytes. */
-export function checkSize(size: Size, format: ImageFormat, clusterSize?: number): bigint {
+export function checkSize(size: Size, format: ImageFormat, clusterSize?: number): number {
   checkClusterSize(clusterSize);
   const bytes = parseImageSize(size);
   const max = maxVirtualSize(format, clusterSize);
@@ -89,7 +88,7 @@ export function checkSize(size: Size, format: ImageFormat, clusterSize?: number)
       advice: format === "qcow2"
         ? "pick a smaller size or a larger clusterSize (qcow2's limit grows with the square of the cluster size)"
         : `pick a size up to ${formatSize(max)}, or use qcow2 or raw`,
-      details: { size: bytes.toString(), max: max.toString(), format },
+      details: { size: bytes, max, format },
     });
   }
   return bytes;

@@ -7,7 +7,7 @@
  */
 import { ImageError } from "./errors.ts";
 import { isImageFormat, type ImageFormat } from "./formats.ts";
-import { parseJsonLossless } from "./json.ts";
+import { parseJsonLossless } from "../util/json.ts";
 import { absPath, statImage } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 

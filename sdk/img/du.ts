@@ -3,7 +3,9 @@
  * @module
  */
 import { stat } from "node:fs/promises";
+import { MAX_EXACT_BYTES } from "../util/size.ts";
 import { walkChain } from "./chain.ts";
+import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, type ImageFormat } from "./formats.ts";
 import { absPath, statImage } from "./paths.ts";
 import { formatOf } from "./resolve-format.ts";
@@ -12,9 +14,9 @@ import { formatOf } from "./resolve-format.ts";
 export interface DuLayer {
   readonly path: string;
   /** Bytes allocated on the host (st_blocks * 512), like `du -B1`. */
-  readonly bytes: bigint;
+  readonly bytes: number;
   /** The file's length (`ls -l`), which for sparse images is larger. */
-  readonly apparentBytes: bigint;
+  readonly apparentBytes: number;
 }
 
 /** What {@link du} measured. */
@@ -33,7 +35,16 @@ export interface DuOptions {
 
 async function one(path: string): Promise<DuLayer> {
   const st = await stat(path, { bigint: true });
-  return { path, bytes: st.blocks * 512n, apparentBytes: st.size };
+  return { path, bytes: exactBytes(st.blocks * 512n, path), apparentBytes: exactBytes(st.size, path) };
+}
+
+/** A file length as a number; a sparse file can claim up to 2^63 - 1, which a number cannot hold. */
+function exactBytes(n: bigint, path: string): number {
+  if (n <= BigInt(MAX_EXACT_BYTES)) return Number(n);
+  throw new ImageError("SIZE_TOO_LARGE", `${path} is ${n} bytes long, above 2^53 - 1 (8 PiB)`, {
+    advice: "qemukit's results hold sizes as exact numbers up to 8 PiB; use du/ls directly for a file this large",
+    details: { path, value: n.toString() },
+  });
 }
 
 /**
@@ -42,7 +53,7 @@ async function one(path: string): Promise<DuLayer> {
  *
  * @example
  * ```ts
- * const { bytes } = await image.du("web1.qcow2"); // 1234944n
+ * const { bytes } = await image.du("web1.qcow2"); // 1234944
  * ```
  */
 export async function du(path: string, options: DuOptions = {}): Promise<DuResult> {
@@ -56,8 +67,8 @@ export async function du(path: string, options: DuOptions = {}): Promise<DuResul
   const layers = await Promise.all(paths.map(one));
   return {
     path: abs,
-    bytes: layers.reduce((n, l) => n + l.bytes, 0n),
-    apparentBytes: layers.reduce((n, l) => n + l.apparentBytes, 0n),
+    bytes: exactBytes(layers.reduce((n, l) => n + BigInt(l.bytes), 0n), abs),
+    apparentBytes: exactBytes(layers.reduce((n, l) => n + BigInt(l.apparentBytes), 0n), abs),
     layers,
   };
 }

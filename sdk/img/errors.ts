@@ -5,7 +5,8 @@
  * |---|---|
  * | `IMAGE_NOT_FOUND` | the image (or a parent directory) does not exist |
  * | `IMAGE_FORMAT` | unknown format name, or the file is not in the format the caller named |
- * | `SIZE_INVALID` | a size string that does not parse, size 0, or beyond the format's limit |
+ * | `SIZE_INVALID` | a size string that does not parse, size 0, above 8 PiB (2^53 - 1 bytes), or beyond the format's limit |
+ * | `SIZE_TOO_LARGE` | qemu-img reported a size or offset above 8 PiB (2^53 - 1), more than a result's plain number holds exactly |
  * | `IMAGE_EXISTS` | the destination exists and `overwrite` was not set |
  * | `IMAGE_SAME_FILE` | source and destination are the same file (also via symlink or hard link) |
  * | `IMAGE_LOCKED` | another process (usually a running VM) holds the image's lock |
@@ -28,6 +29,7 @@ export type ImageErrorCode =
   | "IMAGE_NOT_FOUND"
   | "IMAGE_FORMAT"
   | "SIZE_INVALID"
+  | "SIZE_TOO_LARGE"
   | "IMAGE_EXISTS"
   | "IMAGE_SAME_FILE"
   | "IMAGE_LOCKED"

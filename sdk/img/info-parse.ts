@@ -3,24 +3,19 @@
  * @module
  */
 import type { FormatSpecific, ImageInfo, SnapshotInfo } from "./info-types.ts";
-import { toBigInt, type LosslessJson } from "./json.ts";
-import { formatSize } from "./size.ts";
+import { formatSize } from "../util/size.ts";
+import { intOf, type ImageJson, type ImageJsonObject as Obj } from "./json.ts";
 
-type Obj = { readonly [key: string]: LosslessJson };
-
-const str = (v: LosslessJson | undefined) => (typeof v === "string" ? v : undefined);
-const big = (v: LosslessJson | undefined) => toBigInt(v);
+const str = (v: ImageJson | undefined) => (typeof v === "string" ? v : undefined);
 
 function snapshotOf(s: Obj): SnapshotInfo {
-  const sec = big(s["date-sec"]) ?? 0n;
-  const nsec = big(s["date-nsec"]) ?? 0n;
-  const icount = big(s["icount"]);
+  const icount = intOf(s["icount"]);
   return {
     id: String(s["id"] ?? ""),
     name: str(s["name"]) ?? "",
-    vmStateSize: big(s["vm-state-size"]) ?? 0n,
-    date: new Date(Number(sec * 1000n + nsec / 1_000_000n)),
-    vmClockNs: (big(s["vm-clock-sec"]) ?? 0n) * 1_000_000_000n + (big(s["vm-clock-nsec"]) ?? 0n),
+    vmStateSize: intOf(s["vm-state-size"]) ?? 0,
+    date: new Date((intOf(s["date-sec"]) ?? 0) * 1000 + Math.floor((intOf(s["date-nsec"]) ?? 0) / 1_000_000)),
+    vmClockNs: (intOf(s["vm-clock-sec"]) ?? 0) * 1_000_000_000 + (intOf(s["vm-clock-nsec"]) ?? 0),
     ...(icount !== undefined ? { icount } : {}),
   };
 }
@@ -30,7 +25,7 @@ function snapshotOf(s: Obj): SnapshotInfo {
  *
  * @example
  * ```ts
- * const info = infoFromJson(parseJsonLossless(stdout) as Obj);
+ * const info = infoFromJson(parseImageJson(stdout, { op: "info", path }) as ImageJsonObject);
  * ```
  */
 export function infoFromJson(j: Obj, backing?: ImageInfo): ImageInfo {
@@ -42,8 +37,8 @@ export function infoFromJson(j: Obj, backing?: ImageInfo): ImageInfo {
   const base = {
     filename: str(j["filename"]) ?? "",
     format: str(j["format"]) ?? "",
-    virtualSize: big(j["virtual-size"]) ?? 0n,
-    actualSize: big(j["actual-size"]),
+    virtualSize: intOf(j["virtual-size"]) ?? 0,
+    actualSize: intOf(j["actual-size"]),
     clusterSize: typeof cs === "number" ? cs : undefined,
     encrypted: j["encrypted"] === true,
     dirty: j["dirty-flag"] === true,
@@ -65,12 +60,12 @@ const pad2 = (n: number) => String(n).padStart(2, "0");
 function snapshotLine(s: SnapshotInfo): string {
   const d = s.date;
   const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-  const ms = s.vmClockNs / 1_000_000n;
-  const clock = `${pad2(Number(ms / 3_600_000n))}:${pad2(Number((ms / 60_000n) % 60n))}:${pad2(Number((ms / 1000n) % 60n))}.${String(ms % 1000n).padStart(3, "0")}`;
-  return `${s.id.padEnd(10)}${s.name.padEnd(18)}${formatSize(s.vmStateSize).padStart(7)} ${date} ${clock} ${String(s.icount ?? 0n).padStart(10)}`;
+  const ms = Math.floor(s.vmClockNs / 1_000_000);
+  const clock = `${pad2(Math.floor(ms / 3_600_000))}:${pad2(Math.floor(ms / 60_000) % 60)}:${pad2(Math.floor(ms / 1000) % 60)}.${String(ms % 1000).padStart(3, "0")}`;
+  return `${s.id.padEnd(10)}${s.name.padEnd(18)}${formatSize(s.vmStateSize).padStart(7)} ${date} ${clock} ${String(s.icount ?? 0).padStart(10)}`;
 }
 
-function renderSpecific(v: LosslessJson, indent: string): string[] {
+function renderSpecific(v: ImageJson, indent: string): string[] {
   const lines: string[] = [];
   if (Array.isArray(v)) {
     v.forEach((item, i) => {

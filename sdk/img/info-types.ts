@@ -1,10 +1,10 @@
 /**
- * Typed `qemu-img info --output=json`. Byte counts and offsets are `bigint`: they are
- * unsigned 64-bit values and raw/vmdk images may exceed 2^53 bytes, where `number` rounds.
- * Convert with `Number(x)` when you know the value is small.
+ * Typed `qemu-img info --output=json`. Byte counts are plain numbers, exact up to 2^53 - 1
+ * (8 PiB); `image.info` refuses a larger image with `SIZE_TOO_LARGE`. Every field
+ * survives `JSON.stringify` (`date` becomes its ISO string).
  * @module
  */
-import type { LosslessJson } from "./json.ts";
+import type { ImageJson } from "./json.ts";
 
 /** One internal snapshot (qcow2). */
 export interface SnapshotInfo {
@@ -13,19 +13,22 @@ export interface SnapshotInfo {
   /** The tag given at creation. */
   readonly name: string;
   /** Bytes of saved VM state (0 for disk-only snapshots made by qemu-img). */
-  readonly vmStateSize: bigint;
+  readonly vmStateSize: number;
   /** When it was taken. */
   readonly date: Date;
-  /** Guest clock at the snapshot, nanoseconds. */
-  readonly vmClockNs: bigint;
+  /**
+   * Guest clock at the snapshot, nanoseconds: exact for a guest clock under 104 days
+   * (2^53 ns); beyond that, within a microsecond for centuries.
+   */
+  readonly vmClockNs: number;
   /** Instruction count, when record/replay was on. */
-  readonly icount?: bigint;
+  readonly icount?: number;
 }
 
 /** Format-specific block (`format-specific`), keys as qemu-img prints them. */
 export interface FormatSpecific {
   readonly type: string;
-  readonly data: { readonly [key: string]: LosslessJson };
+  readonly data: { readonly [key: string]: ImageJson };
 }
 
 /** What `image.info()` returns. */
@@ -35,9 +38,9 @@ export interface ImageInfo {
   /** Format name (qcow2, raw, ...). */
   readonly format: string;
   /** Size the guest sees, bytes. */
-  readonly virtualSize: bigint;
+  readonly virtualSize: number;
   /** Bytes allocated on the host, when qemu-img could tell. */
-  readonly actualSize: bigint | undefined;
+  readonly actualSize: number | undefined;
   /** Cluster size in bytes (qcow2, qed, vmdk, vdi...). */
   readonly clusterSize: number | undefined;
   /** Encrypted image. */
@@ -61,5 +64,5 @@ export interface ImageInfo {
   /** Human-readable text, like `qemu-img info` without `--output=json` (whole chain when asked). */
   readonly summary: string;
   /** The parsed JSON object for this layer, unchanged. */
-  readonly json: { readonly [key: string]: LosslessJson };
+  readonly json: { readonly [key: string]: ImageJson };
 }

@@ -7,7 +7,7 @@ import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, checkFormat, isImageFormat, type ImageFormat } from "./formats.ts";
 import { infoFromJson } from "./info-parse.ts";
 import type { ImageInfo } from "./info-types.ts";
-import { parseJsonLossless, type LosslessJson } from "./json.ts";
+import { parseImageJson, type ImageJsonObject as Obj } from "./json.ts";
 import { absPath, statImage } from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 
@@ -28,8 +28,6 @@ export interface InfoOptions {
   readonly shareLock?: boolean;
 }
 
-type Obj = { readonly [key: string]: LosslessJson };
-
 /**
  * Describes an image: sizes, format, backing file, snapshots, format-specific data, and a
  * `summary` like qemu-img's text output. One qemu-img call (the chain is walked first
@@ -38,11 +36,12 @@ type Obj = { readonly [key: string]: LosslessJson };
  * @example
  * ```ts
  * const i = await image.info("web1.qcow2", { format: "qcow2", backingChain: true });
- * i.virtualSize;          // 21474836480n (bytes, bigint)
+ * i.virtualSize;          // 21474836480 (bytes)
  * i.backing?.filename;    // "/images/debian-12.qcow2"
  * console.log(i.summary);
  * ```
- * @throws {ImageError} IMAGE_NOT_FOUND, IMAGE_FORMAT, BACKING_MISSING, BACKING_LOOP, IMAGE_LOCKED (only with shareLock: false)
+ * @throws {ImageError} IMAGE_NOT_FOUND, IMAGE_FORMAT, BACKING_MISSING, BACKING_LOOP, IMAGE_LOCKED (only with shareLock: false),
+ *   SIZE_TOO_LARGE (an image above 8 PiB)
  */
 export async function info(path: string, options: InfoOptions = {}): Promise<ImageInfo> {
   const abs = absPath(path);
@@ -66,7 +65,7 @@ export async function info(path: string, options: InfoOptions = {}): Promise<Ima
   }
   args.push(abs);
   const { stdout } = await runQemuImg(args, { op: "info", path, format });
-  const parsed = parseJsonLossless(stdout);
+  const parsed = parseImageJson(stdout, { op: "info", path });
   if (Array.isArray(parsed)) {
     let acc: ImageInfo | undefined;
     for (const layer of [...(parsed as Obj[])].reverse()) acc = infoFromJson(layer, acc);

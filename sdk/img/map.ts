@@ -3,15 +3,15 @@
  * @module
  */
 import type { ImageFormat } from "./formats.ts";
-import { parseJsonLossless, toBigInt, type LosslessJson } from "./json.ts";
+import { intOf, parseImageJson, type ImageJsonObject } from "./json.ts";
 import { absPath, statImage } from "./paths.ts";
 import { formatOf } from "./resolve-format.ts";
 import { runQemuImg } from "./run.ts";
 
 /** One extent of the guest-visible disk. Offsets and lengths in bytes. */
 export interface MapExtent {
-  readonly start: bigint;
-  readonly length: bigint;
+  readonly start: number;
+  readonly length: number;
   /** Layer the data comes from: 0 = this image, 1 = its backing file, ... */
   readonly depth: number;
   /** Allocated somewhere in the chain (false: reads as zeros, nothing stored). */
@@ -21,7 +21,7 @@ export interface MapExtent {
   /** Has data stored. */
   readonly data: boolean;
   /** Host file offset of the data, when it maps to one. */
-  readonly offset?: bigint;
+  readonly offset?: number;
 }
 
 /** Options of {@link map}. */
@@ -38,7 +38,7 @@ export interface MapOptions {
  * @example
  * ```ts
  * const ext = await image.map("vm.qcow2", { format: "qcow2" });
- * const written = ext.filter((e) => e.data && e.depth === 0).reduce((n, e) => n + e.length, 0n);
+ * const written = ext.filter((e) => e.data && e.depth === 0).reduce((n, e) => n + e.length, 0);
  * ```
  */
 export async function map(path: string, options: MapOptions = {}): Promise<MapExtent[]> {
@@ -49,12 +49,12 @@ export async function map(path: string, options: MapOptions = {}): Promise<MapEx
   if (options.shareLock !== false) args.push("-U");
   args.push(abs);
   const { stdout } = await runQemuImg(args, { op: "map", path, format });
-  const list = parseJsonLossless(stdout) as { [key: string]: LosslessJson }[];
+  const list = parseImageJson(stdout, { op: "map", path }) as ImageJsonObject[];
   return list.map((e) => {
-    const offset = toBigInt(e["offset"]);
+    const offset = intOf(e["offset"]);
     return {
-      start: toBigInt(e["start"]) ?? 0n,
-      length: toBigInt(e["length"]) ?? 0n,
+      start: intOf(e["start"]) ?? 0,
+      length: intOf(e["length"]) ?? 0,
       depth: typeof e["depth"] === "number" ? e["depth"] : 0,
       present: e["present"] !== false,
       zero: e["zero"] === true,

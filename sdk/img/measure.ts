@@ -3,12 +3,11 @@
  * @module
  */
 import { type FormatOptions, optionString } from "./create.ts";
-import { checkFormat, type ImageFormat } from "./formats.ts";
-import { parseJsonLossless, toBigInt, type LosslessJson } from "./json.ts";
+import { checkFormat, parseImageSize, type ImageFormat, type Size } from "./formats.ts";
+import { intOf, parseImageJson, type ImageJsonObject } from "./json.ts";
 import { absPath, statImage } from "./paths.ts";
 import { formatOf } from "./resolve-format.ts";
 import { runQemuImg } from "./run.ts";
-import { parseImageSize, type Size } from "./size.ts";
 
 /** Options of {@link measure}. */
 export interface MeasureOptions {
@@ -23,12 +22,12 @@ export interface MeasureOptions {
 /** Bytes a new image would need on the host. */
 export interface MeasureResult {
   /** Needed for the data as it is now (or, for a fresh image of a size, its metadata). */
-  readonly required: bigint;
+  readonly required: number;
   /** Needed if every cluster were written. */
-  readonly fullyAllocated: bigint;
+  readonly fullyAllocated: number;
   /** Bytes of persistent dirty bitmaps, when reported. */
-  readonly bitmaps?: bigint;
-  readonly json: { readonly [key: string]: LosslessJson };
+  readonly bitmaps?: number;
+  readonly json: ImageJsonObject;
 }
 
 /**
@@ -56,11 +55,11 @@ export async function measure(source: string | { readonly size: Size }, options:
     shown = `a new ${bytes}-byte image`;
   }
   const { stdout } = await runQemuImg(args, { op: "measure", path: shown, format: options.sourceFormat });
-  const j = parseJsonLossless(stdout) as { [key: string]: LosslessJson };
-  const bitmaps = toBigInt(j["bitmaps"]);
+  const j = parseImageJson(stdout, { op: "measure", path: shown }) as ImageJsonObject;
+  const bitmaps = intOf(j["bitmaps"]);
   return {
-    required: toBigInt(j["required"]) ?? 0n,
-    fullyAllocated: toBigInt(j["fully-allocated"]) ?? 0n,
+    required: intOf(j["required"]) ?? 0,
+    fullyAllocated: intOf(j["fully-allocated"]) ?? 0,
     ...(bitmaps !== undefined ? { bitmaps } : {}),
     json: j,
   };

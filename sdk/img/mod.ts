@@ -4,7 +4,8 @@
  * module adds the helpers and types around it. Formats are always explicit (`-f`/`-F`)
  * except where the caller asks for detection; outputs are written to temp files and moved
  * into place on success; backing files are only ever read (except by `commit`, whose job is
- * to write them).
+ * to write them); byte counts are plain numbers, exact up to 8 PiB (2^53 - 1), so every
+ * result survives `JSON.stringify`.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
 export { image } from "./image.ts";
 export { ImageError, ImageLockedError, type ImageErrorCode } from "./errors.ts";
 export { registerLockHolderLookup, type LockHolderLookup } from "./lock-holders.ts";
-export { IMAGE_FORMATS, isImageFormat, maxVirtualSize, type ImageFormat } from "./formats.ts";
+export { IMAGE_FORMATS, isImageFormat, maxVirtualSize, formatSize, parseImageSize, type ImageFormat, type Size } from "./formats.ts";
 export type { OverlayOptions, OverlayResult } from "./overlay.ts";
 export type { BackingPathMode } from "./backing.ts";
 export type { CreateOptions, CreateResult, FormatOptions, Preallocation } from "./create.ts";
@@ -33,5 +34,4 @@ export type { MeasureOptions, MeasureResult } from "./measure.ts";
 export type { MapExtent, MapOptions } from "./map.ts";
 export type { DuLayer, DuOptions, DuResult } from "./du.ts";
 export type { CompareOptions, CompareResult } from "./compare.ts";
-export { formatSize, parseImageSize, type Size } from "./size.ts";
 export type { ChainLayer } from "./chain.ts";

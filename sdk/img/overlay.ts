@@ -5,7 +5,7 @@
 import type { BackingPathMode } from "./backing.ts";
 import { create } from "./create.ts";
 import type { ImageFormat } from "./formats.ts";
-import type { Size } from "./size.ts";
+import type { Size } from "./formats.ts";
 
 /** Options of {@link overlay}. */
 export interface OverlayOptions {

@@ -4,12 +4,11 @@
  */
 import { checkSize } from "./create.ts";
 import { ImageError } from "./errors.ts";
-import type { ImageFormat } from "./formats.ts";
+import { formatSize, parseSignedSize, type ImageFormat, type Size } from "./formats.ts";
 import { info } from "./info.ts";
 import { absPath, statImage } from "./paths.ts";
 import { formatOf } from "./resolve-format.ts";
 import { runQemuImg } from "./run.ts";
-import { formatSize, parseSignedSize, type Size } from "./size.ts";
 import type { Preallocation } from "./create.ts";
 
 /** Options of {@link resize}. */
@@ -32,7 +31,7 @@ export interface ResizeOptions {
  * ```
  * @throws {ImageError} SIZE_INVALID (zero, beyond the format limit, or smaller without `shrink`), IMAGE_LOCKED
  */
-export async function resize(path: string, size: Size, options: ResizeOptions = {}): Promise<bigint> {
+export async function resize(path: string, size: Size, options: ResizeOptions = {}): Promise<number> {
   const abs = absPath(path);
   await statImage(abs, "image");
   const format = await formatOf(abs, options.format);
@@ -43,7 +42,7 @@ export async function resize(path: string, size: Size, options: ResizeOptions = 
   if (target < current.virtualSize && !options.shrink) {
     throw new ImageError("SIZE_INVALID", `${path} would shrink from ${formatSize(current.virtualSize)} to ${formatSize(target)}`, {
       advice: "shrinking loses the data past the new end: shrink the guest's partitions first, then pass { shrink: true }",
-      details: { path, from: current.virtualSize.toString(), to: target.toString() },
+      details: { path, from: current.virtualSize, to: target },
     });
   }
   const args = ["resize", "-q", "-f", format];

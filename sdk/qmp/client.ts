@@ -9,7 +9,7 @@ import { onAbort } from "../util/abort.ts";
 import { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError } from "./errors.ts";
 import { EventStream } from "./event-stream.ts";
 import { JsonFramer, type Frame, type GarbageFrame } from "./framer.ts";
-import { parseQmpJson, stringifyQmpJson } from "./json.ts";
+import { parseJsonLossless as parseQmpJson, stringifyJsonLossless as stringifyQmpJson } from "../util/json.ts";
 import { qmpArgumentsProblem } from "./limits.ts";
 import { matchesPartial } from "./match.ts";
 import { nearestNames } from "./suggest.ts";

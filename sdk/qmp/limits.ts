@@ -26,7 +26,7 @@ const SUSPECT = /[\uD800-\uDFFF\uFDD0-\uFDEF\uFFFE\uFFFF]|\\u[dD][89a-fA-F]/;
 
 /**
  * Why QEMU would fail to parse a request carrying `argsJson` (compact JSON as
- * `stringifyQmpJson` writes it), or `undefined` when it parses. Short, ordinary arguments
+ * `stringifyJsonLossless` writes it), or `undefined` when it parses. Short, ordinary arguments
  * are cleared by one regular-expression test; only long or suspicious ones are scanned.
  *
  * @example

@@ -14,7 +14,7 @@
  */
 export { QmpClient, QMP_DEFAULT_COMMAND_TIMEOUT, QMP_DEFAULT_WAIT_TIMEOUT, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
 export { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError, type QmpConnectionErrorCode } from "./errors.ts";
-export { parseQmpJson, stringifyQmpJson } from "./json.ts";
+export { parseJsonLossless, stringifyJsonLossless, type LosslessJson } from "../util/json.ts";
 export type {
   QmpCommandName,
   QmpConnectOptions,

@@ -77,6 +77,28 @@ export function inferFormat(path: string): ImageFormat {
 }
 
 /**
+ * The one check of a format name, for both layers: the name when qemukit knows it, else
+ * the error `fail` makes from the shared message and advice (the spec layer throws
+ * `SpecError` `SPEC_FORMAT`, the image layer `ImageError` `IMAGE_FORMAT`).
+ *
+ * @example
+ * ```ts
+ * checkFormatWith("qcow3", (message, advice) => new Error(`${message}: ${advice}`), { what: "backing format" });
+ * // throws Error: unknown image backing format "qcow3": use one of: qcow2, raw, ...
+ * ```
+ */
+export function checkFormatWith(
+  name: unknown,
+  fail: (message: string, advice: string, details: { format: unknown; path?: string }) => Error,
+  where: { readonly what?: string; readonly path?: string } = {},
+): ImageFormat {
+  if (isImageFormat(name)) return name;
+  const { what = "format", path } = where;
+  throw fail(`unknown image ${what} ${JSON.stringify(name)}${path ? ` for ${JSON.stringify(path)}` : ""}`,
+    `use one of: ${IMAGE_FORMATS.join(", ")}`, { format: name, ...(path !== undefined ? { path } : {}) });
+}
+
+/**
  * Throws `SPEC_FORMAT` unless `f` is a format qemukit knows.
  *
  * @example
@@ -86,10 +108,5 @@ export function inferFormat(path: string): ImageFormat {
  * ```
  */
 export function checkFormat(f: string, path?: string): ImageFormat {
-  if (isImageFormat(f)) return f;
-  throw new SpecError(`unknown image format ${JSON.stringify(f)}${path ? ` for ${JSON.stringify(path)}` : ""}`, {
-    code: "SPEC_FORMAT",
-    advice: `use one of: ${IMAGE_FORMATS.join(", ")}`,
-    details: { format: f, path },
-  });
+  return checkFormatWith(f, (message, advice, details) => new SpecError(message, { code: "SPEC_FORMAT", advice, details }), { path });
 }

@@ -1,10 +1,12 @@
 /**
- * Lossless JSON, shared by the QMP client and the qemu-img wrapper. QEMU and qemu-img
- * print unsigned 64-bit integers (sizes, offsets, counters); `JSON.parse` rounds anything
- * above 2^53 - 1. Here an integer literal outside the safe range becomes a `bigint` and
- * everything else matches `JSON.parse`; bigints are written back as plain JSON integers.
- * Node 20 has no reviver source access, hence the small recursive-descent parser.
- * Pure, no I/O.
+ * Lossless JSON, the one JSON module of qemukit: the QMP client and the qemu-img wrapper
+ * both parse with it. QEMU and qemu-img print unsigned 64-bit integers (sizes, offsets,
+ * counters); `JSON.parse` rounds anything above 2^53 - 1. Here an integer literal outside
+ * the safe range becomes a `bigint` and everything else matches `JSON.parse`; bigints are
+ * written back as plain JSON integers. Raw QMP replies keep those bigints; the image
+ * layer turns them into numbers or a clear error (qemukit's results serialize with
+ * `JSON.stringify`). Node 20 has no reviver source access, hence the small
+ * recursive-descent parser. Pure, no I/O.
  * @module
  */
 
@@ -13,14 +15,18 @@ export type LosslessJson = null | boolean | number | bigint | string | LosslessJ
 
 /**
  * Parses one JSON text, keeping integers outside the safe range exact as `bigint`.
- * Malformed text throws a `SyntaxError`, as `JSON.parse` does.
+ * Malformed text throws a `SyntaxError`, as `JSON.parse` does. Pass `mayHaveBigInts =
+ * false` when the caller already knows the text has no run of 16+ digits (the QMP framer
+ * does): then plain `JSON.parse` is exact and much faster.
  *
  * @example
  * ```ts
  * parseJsonLossless('{"n": 18446744073709551615}'); // { n: 18446744073709551615n }
  * ```
  */
-export function parseJsonLossless(text: string): LosslessJson {
+// The return type is `any` so QMP replies can be read without casts, as JSON.parse's are.
+export function parseJsonLossless(text: string, mayHaveBigInts = true): any {
+  if (!mayHaveBigInts) return JSON.parse(text);
   return new LosslessParser(text).parseDocument();
 }
 
@@ -42,21 +48,6 @@ export function hasLongDigitRun(text: string): boolean {
     } else run = 0;
   }
   return false;
-}
-
-/**
- * A JSON integer (number or bigint) as an exact bigint; anything else is `undefined`.
- * Callers whose fields are byte counts use it so those are bigint whatever their size.
- *
- * @example
- * ```ts
- * toBigInt(4096); // 4096n
- * ```
- */
-export function toBigInt(v: unknown): bigint | undefined {
-  if (typeof v === "bigint") return v;
-  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
-  return undefined;
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -251,4 +242,17 @@ class LosslessWriter {
     if (!this.gap) return open + parts.join(",") + close;
     return `${open}\n${inner}${parts.join(`,\n${inner}`)}\n${outer}${close}`;
   }
+}
+
+/**
+ * A copy of `re` that `JSON.stringify` writes as its source text, so a result holding a
+ * pattern (a guest's shell prompt) still serializes; `new RegExp(text)` rebuilds it.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify({ prompt: jsonRegExp(/root@tiny:[^\n#]*# /) }); // '{"prompt":"root@tiny:[^\\n#]*# "}'
+ * ```
+ */
+export function jsonRegExp(re: RegExp): RegExp {
+  return Object.defineProperty(new RegExp(re), "toJSON", { value: () => re.source });
 }

@@ -1,7 +1,10 @@
 /**
- * The one size grammar of qemukit: "512M", "2G", "1.5 GiB", "4096". Units are binary, as
- * in QEMU (K = 1024). The result is an exact bigint; each layer wraps it in its own error
- * type and range rules (spec: safe-integer bytes; img: 64-bit image sizes). Pure, no I/O.
+ * The one size module of qemukit: the grammar ("512M", "2G", "1.5 GiB", "4096"; units
+ * binary, as in QEMU: K = 1024), qemu-img's way of printing sizes, and the range rule.
+ * Sizes in qemukit's results are plain numbers, exact up to {@link MAX_EXACT_BYTES}
+ * (2^53 - 1 bytes, just under 8 PiB); larger sizes are refused with a clear error rather
+ * than rounded. Each layer wraps the grammar in its own error type (spec: `SPEC_SIZE`,
+ * img: `SIZE_INVALID`). Pure, no I/O.
  * @module
  */
 
@@ -14,6 +17,13 @@ const UNITS: Readonly<Record<string, bigint>> = (() => {
   });
   return units;
 })();
+
+/**
+ * The largest size qemukit holds: 2^53 - 1 bytes (8 PiB), the largest integer a JavaScript
+ * number holds exactly. Beyond what qcow2 (2 PiB with its default 64 KiB clusters), vdi,
+ * vhdx and vpc allow.
+ */
+export const MAX_EXACT_BYTES = Number.MAX_SAFE_INTEGER;
 
 /** The unit letters, in the order advice should list them. */
 export const SIZE_UNIT_LETTERS = "K, M, G, T, P, E";
@@ -56,4 +66,24 @@ export function parseSizeText(text: string): SizeText {
   if (scaled % scale !== 0n) return { ok: false, problem: "fraction", negative };
   const bytes = scaled / scale;
   return { ok: true, bytes: negative ? -bytes : bytes };
+}
+
+const UNIT_NAMES = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+/**
+ * Formats bytes the way qemu-img does: "64 MiB", "1.5 GiB", "512 B".
+ *
+ * @example
+ * ```ts
+ * formatSize(67108864); // "64 MiB"
+ * ```
+ */
+export function formatSize(bytes: number | bigint): string {
+  const b = BigInt(bytes);
+  let i = 0;
+  while (i < UNIT_NAMES.length - 1 && b >= 1024n ** BigInt(i + 1)) i++;
+  if (i === 0) return `${b} B`;
+  const v = Number(b * 1000n / 1024n ** BigInt(i)) / 1000;
+  // qemu-img prints three significant digits (%0.3g)
+  return `${Number(v.toPrecision(3))} ${UNIT_NAMES[i]}`;
 }

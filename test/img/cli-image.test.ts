@@ -71,6 +71,40 @@ describe("qemukit image", () => {
     expect((await run(["resize", p, "+8M", "-f", "qcow2"])).stdout).toMatch(/16 MiB/);
   });
 
+  it("snapshot apply/delete, map, du, measure, rebase, commit: text, --json and exit status", async () => {
+    const base = makeQcow2(join(dir, "b.qcow2"), "8M", { byte: 3, length: "1M" });
+    const top = join(dir, "t.qcow2");
+    await run(["overlay", base, top, "-F", "qcow2"]);
+    await run(["snapshot", "create", top, "s1", "-f", "qcow2"]);
+    expect(await run(["snapshot", "apply", top, "s1", "-f", "qcow2"])).toMatchObject({ code: 0, stdout: `reverted ${top} to s1\n` });
+    expect(await run(["snapshot", "delete", top, "s1", "-f", "qcow2"])).toMatchObject({ code: 0, stdout: "deleted snapshot s1\n" });
+    expect(JSON.parse((await run(["snapshot", "list", top, "-f", "qcow2", "--json"])).stdout)).toEqual([]);
+    expect((await run(["snapshot", "list", top, "-f", "qcow2"])).stdout).toBe("no snapshots\n");
+    const m = await run(["map", top, "-f", "qcow2"]);
+    expect(m.stdout.split("\n")[0]).toBe("start              length             depth  kind");
+    expect(m.stdout).toMatch(/^0x0 +0x100000 +1 +data$/m);
+    expect(JSON.parse((await run(["map", top, "-f", "qcow2", "--json"])).stdout)[0]).toMatchObject({ start: 0, length: 1048576, depth: 1 });
+    const d = await run(["du", top, "-f", "qcow2", "--backing-chain"]);
+    expect(d.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).at(-1))).toEqual([top, base, "total"]);
+    const dj = JSON.parse((await run(["du", top, "--json"])).stdout);
+    expect(dj).toMatchObject({ path: top, layers: [{ path: top }] });
+    expect(typeof dj.bytes).toBe("number");
+    expect((await run(["measure", "--size", "1G"])).stdout).toMatch(/^required: .* bytes\)\nfully allocated: .* \(\d+ bytes\)\n$/);
+    const mj = JSON.parse((await run(["measure", base, "-f", "qcow2", "--json"])).stdout);
+    expect(Object.keys(mj)).toEqual(expect.arrayContaining(["fullyAllocated", "required"]));
+    expect(mj.json).toBeUndefined();
+    await expect(run(["measure"])).rejects.toThrow("give PATH or --size SIZE");
+    expect((await run(["rebase", top, "--none", "-f", "qcow2"])).stdout).toBe(`${top} has no backing file now\n`);
+    await expect(run(["rebase", top, "-f", "qcow2"])).rejects.toThrow("give NEW_BACKING or --none");
+    const child = join(dir, "c.qcow2");
+    await run(["overlay", top, child, "-F", "qcow2"]);
+    expect((await run(["commit", child, "-f", "qcow2"])).stdout).toBe(`committed ${child} into ${top}\n`);
+    // --json only where a result is worth printing; missing arguments are named
+    await expect(run(["commit", child, "--json"])).rejects.toThrow(/json/);
+    await expect(run(["resize", top])).rejects.toThrow("missing SIZE");
+    await expect(run(["overlay"])).rejects.toThrow("missing BASE and PATH");
+  });
+
   it("bad input is a usage error or a typed QemukitError", async () => {
     await expect(run(["create", join(dir, "x.qcow2")])).rejects.toThrow(/missing SIZE/);
     const e = await run(["create", join(dir, "x.qcow2"), "12 apples"]).catch((x) => x);

@@ -15,10 +15,10 @@ describe("image.info", () => {
     const base = makeQcow2(join(dir, "base.qcow2"), "64M", { byte: 0xab, length: "1M" });
     qemuImg("snapshot", "-c", "s1", base);
     const i = await image.info(base, { format: "qcow2" });
-    expect(i).toMatchObject({ filename: base, format: "qcow2", virtualSize: 67108864n, clusterSize: 65536, dirty: false, corrupt: false, encrypted: false });
-    expect(typeof i.actualSize).toBe("bigint");
+    expect(i).toMatchObject({ filename: base, format: "qcow2", virtualSize: 67108864, clusterSize: 65536, dirty: false, corrupt: false, encrypted: false });
+    expect(typeof i.actualSize).toBe("number");
     expect(i.snapshots).toHaveLength(1);
-    expect(i.snapshots[0]).toMatchObject({ id: "1", name: "s1", vmStateSize: 0n });
+    expect(i.snapshots[0]).toMatchObject({ id: "1", name: "s1", vmStateSize: 0 });
     expect(i.formatSpecific?.type).toBe("qcow2");
     expect(i.formatSpecific?.data["compat"]).toBe("1.1");
     // The summary has the same lines as qemu-img's human output.
@@ -46,13 +46,21 @@ describe("image.info", () => {
     expect(i.summary.split("\n\n")).toHaveLength(3);
   });
 
-  it("keeps sizes above 2^53 exact (bigint)", async () => {
-    // 2^62 + 512 is not representable as a double: JSON.parse would round it.
-    const size = 2n ** 62n + 512n;
-    await image.create(join(dir, "huge.vmdk"), size, { format: "vmdk" });
-    const i = await image.info(join(dir, "huge.vmdk"), { format: "vmdk" });
-    expect(i.virtualSize).toBe(size);
-    expect(BigInt(Number(size))).not.toBe(size);
+  it("sizes are exact numbers; an image above 8 PiB is refused with SIZE_TOO_LARGE, not rounded", async () => {
+    // 2^62 + 512 is not representable as a double: a number would round it.
+    const huge = join(dir, "huge.vmdk");
+    qemuImg("create", "-q", "-f", "vmdk", huge, String(2n ** 62n + 512n));
+    await expect(image.info(huge, { format: "vmdk" })).rejects.toMatchObject({
+      code: "SIZE_TOO_LARGE",
+      message: expect.stringContaining(`qemu-img info reported virtual-size = ${2n ** 62n + 512n} for ${huge}, above 2^53 - 1 (8 PiB)`),
+      details: { field: "virtual-size", value: String(2n ** 62n + 512n) },
+    });
+    // and qemukit does not make one
+    await expect(image.create(join(dir, "huge2.vmdk"), 2n ** 62n, { format: "vmdk" })).rejects.toMatchObject({ code: "SIZE_INVALID" });
+    // the largest qemukit handles (qcow2 with 2 MiB clusters reaches 2^61)
+    const largest = join(dir, "largest.qcow2");
+    await image.create(largest, Number.MAX_SAFE_INTEGER - 511, { format: "qcow2", clusterSize: 2 * 1024 * 1024 });
+    expect((await image.info(largest, { format: "qcow2" })).virtualSize).toBe(Number.MAX_SAFE_INTEGER - 511);
   });
 
   it("opens a raw file whose content looks like qcow2 as raw when told so (no probing)", async () => {
@@ -67,7 +75,7 @@ describe("image.info", () => {
     closeSync(fd);
     const asRaw = await image.info(raw, { format: "raw" });
     expect(asRaw.format).toBe("raw");
-    expect(asRaw.virtualSize).toBe(4n * 1024n * 1024n);
+    expect(asRaw.virtualSize).toBe(4 * 1024 * 1024);
     expect(asRaw.backingFilename).toBeUndefined();
     const asRawChain = await image.info(raw, { format: "raw", backingChain: true });
     expect(asRawChain.backing).toBeUndefined();
@@ -103,7 +111,7 @@ describe("image.info", () => {
     const holder = await holdImageLock(p);
     const off = registerLockHolderLookup((path) => (path === p ? "web1" : undefined));
     try {
-      expect((await image.info(p, { format: "qcow2" })).virtualSize).toBe(8n * 1024n * 1024n);
+      expect((await image.info(p, { format: "qcow2" })).virtualSize).toBe(8 * 1024 * 1024);
       const err = await image.info(p, { format: "qcow2", shareLock: false }).catch((e) => e);
       expect(err).toBeInstanceOf(ImageLockedError);
       expect(err.code).toBe("IMAGE_LOCKED");

@@ -1,9 +1,11 @@
 /**
  * `qemukit image ...`: the common qemu-img workflows, typed and safe (explicit formats,
- * temp-then-rename outputs, typed errors). `--json` prints exact integers (no rounding above 2^53).
+ * temp-then-rename outputs, typed errors). `--json` prints the SDK's result as it is: plain
+ * JSON, sizes as exact numbers. Each subcommand is one entry of a table: its flags, its
+ * arguments, the SDK call, and how the result reads as text.
  * @module
  */
-import { parseFlags } from "../args.ts";
+import { type FlagSpec, parseFlags, type ParsedFlags } from "../args.ts";
 import { type CliCommand, type CliIO, UsageError } from "../command.ts";
 import { check } from "../../img/check.ts";
 import { commit } from "../../img/commit.ts";
@@ -13,28 +15,17 @@ import { create, type FormatOptions, type Preallocation } from "../../img/create
 import { du } from "../../img/du.ts";
 import { info } from "../../img/info.ts";
 import type { ImageInfo } from "../../img/info-types.ts";
-import { stringifyLossless } from "../../img/json.ts";
 import { map } from "../../img/map.ts";
 import { measure } from "../../img/measure.ts";
 import { overlay } from "../../img/overlay.ts";
 import { rebase } from "../../img/rebase.ts";
 import { resize } from "../../img/resize.ts";
-import { formatSize } from "../../img/size.ts";
 import { applySnapshot, createSnapshot, deleteSnapshot, listSnapshots } from "../../img/snapshot.ts";
-import type { ImageFormat } from "../../img/formats.ts";
+import { formatSize, type ImageFormat } from "../../img/formats.ts";
 import { checkFormat } from "../../img/formats.ts";
 
 const fmt = (v: string | undefined, what = "format"): ImageFormat | undefined =>
   v === undefined ? undefined : checkFormat(v, what);
-
-function need(positionals: string[], names: string[]): string[] {
-  if (positionals.length < names.length) throw new UsageError(`missing ${names.slice(positionals.length).join(" and ")}`);
-  return positionals;
-}
-
-function printJson(io: CliIO, value: unknown): void {
-  io.stdout.write(stringifyLossless(value) + "\n");
-}
 
 /** `-o key=value` (repeatable) into an options record. */
 function formatOptions(list: string[] | undefined): FormatOptions | undefined {
@@ -48,38 +39,90 @@ function formatOptions(list: string[] | undefined): FormatOptions | undefined {
   return out;
 }
 
+const JSON_FLAG = { json: { type: "boolean" } } as const;
+
+/** What a subcommand's `run` gets: parsed flags, the arguments, and the streams. */
+interface Invocation<O extends FlagSpec> {
+  readonly values: ParsedFlags<O & typeof JSON_FLAG>;
+  /** Arguments; the required ones are there (checked against `args`). */
+  readonly positionals: readonly string[];
+  readonly io: CliIO;
+}
+
+/** One `qemukit image` subcommand, declared. */
+interface ImageCommand<O extends FlagSpec, R> {
+  readonly name: string;
+  readonly summary: string;
+  /** Help text, one entry per line; the first is the usage line. */
+  readonly help: readonly string[];
+  readonly flags: O;
+  /** Argument names: required first, then optional ones in brackets (`"[SIZE]"`). */
+  readonly args: readonly string[];
+  /** Accept `--json`, printing `toJson(result)` (the result itself by default) instead of `text`. */
+  readonly json?: boolean;
+  readonly run: (call: Invocation<O>) => Promise<R>;
+  /** The result as text lines for a person. */
+  readonly text: (result: R, call: Invocation<O>) => string | readonly string[];
+  readonly toJson?: (result: R) => unknown;
+  /** Exit status from the result. @default 0 */
+  readonly exit?: (result: R) => number;
+}
+
+function imageCommand<O extends FlagSpec, R>(c: ImageCommand<O, R>): CliCommand {
+  const required = c.args.filter((a) => !a.startsWith("["));
+  return {
+    name: c.name,
+    summary: c.summary,
+    help: c.help.join("\n"),
+    async run(args, io) {
+      const flags = (c.json ? { ...c.flags, ...JSON_FLAG } : c.flags) as O & typeof JSON_FLAG;
+      const { values, positionals } = parseFlags(args, flags, c.args.length);
+      if (positionals.length < required.length) throw new UsageError(`missing ${required.slice(positionals.length).join(" and ")}`);
+      const call = { values, positionals, io };
+      const result = await c.run(call);
+      if (c.json && values.json) io.stdout.write(JSON.stringify(c.toJson ? c.toJson(result) : result, undefined, 2) + "\n");
+      else {
+        const text = c.text(result, call);
+        for (const line of typeof text === "string" ? [text] : text) io.stdout.write(line + "\n");
+      }
+      return c.exit ? c.exit(result) : 0;
+    },
+  };
+}
+
+const FORMAT = { format: { type: "string", short: "f" } } as const;
+
 /** ImageInfo without the text summary and raw JSON, recursively (the typed fields say it all). */
 function infoForJson(i: ImageInfo): Record<string, unknown> {
   const { summary: _s, json: _j, backing, ...rest } = i;
   return backing ? { ...rest, backing: infoForJson(backing) } : rest;
 }
 
-const infoCmd: CliCommand = {
+/** A result without its raw `json` field (the typed fields say it all). */
+const withoutRaw = <T extends { json: unknown }>({ json: _j, ...rest }: T) => rest;
+
+const infoCmd = imageCommand({
   name: "info",
   summary: "describe an image (sizes, format, backing chain, snapshots)",
   help: [
     "usage: qemukit image info PATH [-f FORMAT] [--backing-chain] [--json] [--no-share-lock]",
     "",
-    "Prints qemu-img's summary, or with --json the typed result (exact 64-bit integers).",
+    "Prints qemu-img's summary, or with --json the typed result (sizes in bytes, exact).",
     "Works on images a running VM holds (shared lock) unless --no-share-lock.",
     "Give -f for disks a guest has written to: without it the format is detected from the file.",
     "",
     "example: qemukit image info web1.qcow2 -f qcow2 --backing-chain",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, "backing-chain": { type: "boolean" }, json: { type: "boolean" },
-      "no-share-lock": { type: "boolean" },
-    }, 1);
-    const [path] = need(positionals, ["PATH"]);
-    const i = await info(path!, { format: fmt(values.format), backingChain: values["backing-chain"], shareLock: !values["no-share-lock"] });
-    if (values.json) printJson(io, infoForJson(i));
-    else io.stdout.write(i.summary + "\n");
-    return 0;
-  },
-};
+  ],
+  flags: { ...FORMAT, "backing-chain": { type: "boolean" }, "no-share-lock": { type: "boolean" } },
+  args: ["PATH"],
+  json: true,
+  run: ({ values, positionals }) =>
+    info(positionals[0]!, { format: fmt(values.format), backingChain: values["backing-chain"], shareLock: !values["no-share-lock"] }),
+  text: (i) => i.summary,
+  toJson: infoForJson,
+});
 
-const createCmd: CliCommand = {
+const createCmd = imageCommand({
   name: "create",
   summary: "create an image (qcow2, raw, vdi, vmdk, vhdx)",
   help: [
@@ -90,17 +133,17 @@ const createCmd: CliCommand = {
     "FORMAT defaults to qcow2. Refuses to replace an existing file without --overwrite.",
     "",
     "example: qemukit image create data.qcow2 20G",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, backing: { type: "string", short: "b" },
-      "backing-format": { type: "string", short: "F" }, preallocation: { type: "string" },
-      "cluster-size": { type: "string" }, option: { type: "string", short: "o", multiple: true },
-      overwrite: { type: "boolean" }, json: { type: "boolean" },
-    }, 2);
-    const [path, size] = need(positionals, ["PATH"]);
+  ],
+  flags: {
+    ...FORMAT, backing: { type: "string", short: "b" }, "backing-format": { type: "string", short: "F" },
+    preallocation: { type: "string" }, "cluster-size": { type: "string" }, option: { type: "string", short: "o", multiple: true },
+    overwrite: { type: "boolean" },
+  },
+  args: ["PATH", "[SIZE]"],
+  json: true,
+  run: ({ values, positionals: [path, size] }) => {
     if (size === undefined && values.backing === undefined) throw new UsageError("missing SIZE (or -b BACKING)");
-    const r = await create(path!, size, {
+    return create(path!, size, {
       format: fmt(values.format) ?? "qcow2",
       backing: values.backing,
       backingFormat: fmt(values["backing-format"], "backing format"),
@@ -109,13 +152,11 @@ const createCmd: CliCommand = {
       options: formatOptions(values.option),
       overwrite: values.overwrite,
     });
-    if (values.json) printJson(io, r);
-    else io.stdout.write(`created ${r.path} (${r.format}${r.virtualSize !== undefined ? `, ${formatSize(r.virtualSize)}` : ""}${r.backingFile ? `, backed by ${r.backingFile}` : ""})\n`);
-    return 0;
   },
-};
+  text: (r) => `created ${r.path} (${r.format}${r.virtualSize !== undefined ? `, ${formatSize(r.virtualSize)}` : ""}${r.backingFile ? `, backed by ${r.backingFile}` : ""})`,
+});
 
-const overlayCmd: CliCommand = {
+const overlayCmd = imageCommand({
   name: "overlay",
   summary: "create a qcow2 copy-on-write overlay over a base image (the base is never written)",
   help: [
@@ -125,25 +166,17 @@ const overlayCmd: CliCommand = {
     "pair can be moved together; an absolute BASE is stored as is.",
     "",
     "example: qemukit image overlay debian-12.qcow2 sda-vm1.qcow2 -F qcow2",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      "base-format": { type: "string", short: "F" }, "backing-path": { type: "string" },
-      overwrite: { type: "boolean" }, json: { type: "boolean" },
-    }, 2);
-    const [base, path] = need(positionals, ["BASE", "PATH"]);
+  ],
+  flags: { "base-format": { type: "string", short: "F" }, "backing-path": { type: "string" }, overwrite: { type: "boolean" } },
+  args: ["BASE", "PATH"],
+  json: true,
+  run: ({ values, positionals: [base, path] }) => {
     const mode = values["backing-path"];
     if (mode !== undefined && !["auto", "absolute", "relative"].includes(mode)) throw new UsageError("--backing-path wants auto, absolute or relative");
-    const r = await overlay(base!, path!, {
-      baseFormat: fmt(values["base-format"], "base format"),
-      backingPath: mode as "auto" | undefined,
-      overwrite: values.overwrite,
-    });
-    if (values.json) printJson(io, r);
-    else io.stdout.write(`created ${r.path} (qcow2 over ${r.backingFile}, ${r.baseFormat})\n`);
-    return 0;
+    return overlay(base!, path!, { baseFormat: fmt(values["base-format"], "base format"), backingPath: mode as "auto" | undefined, overwrite: values.overwrite });
   },
-};
+  text: (r) => `created ${r.path} (qcow2 over ${r.backingFile}, ${r.baseFormat})`,
+});
 
 /** A one-line progress bar for a TTY; plain "NN%" lines (every 10%) otherwise. */
 export function progressPrinter(out: CliIO["stderr"], label: string): { update(p: ConvertProgress): void; end(): void } {
@@ -169,7 +202,7 @@ export function progressPrinter(out: CliIO["stderr"], label: string): { update(p
   };
 }
 
-const convertCmd: CliCommand = {
+const convertCmd = imageCommand({
   name: "convert",
   summary: "convert an image to another format (with progress; output appears only when complete)",
   help: [
@@ -179,18 +212,18 @@ const convertCmd: CliCommand = {
     "one line per 10% otherwise. The output is written to a temp file and renamed on success.",
     "",
     "example: qemukit image convert disk.raw disk.qcow2 -f raw -c",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" },
-      compress: { type: "boolean", short: "c" }, option: { type: "string", short: "o", multiple: true },
-      overwrite: { type: "boolean" }, quiet: { type: "boolean", short: "q" }, json: { type: "boolean" },
-    }, 2);
-    const [src, dst] = need(positionals, ["SRC", "DST"]);
+  ],
+  flags: {
+    "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" },
+    compress: { type: "boolean", short: "c" }, option: { type: "string", short: "o", multiple: true },
+    overwrite: { type: "boolean" }, quiet: { type: "boolean", short: "q" },
+  },
+  args: ["SRC", "DST"],
+  json: true,
+  run: async ({ values, positionals: [src, dst], io }) => {
     const bar = values.quiet ? undefined : progressPrinter(io.stderr, "convert");
-    let r;
     try {
-      r = await convert(src!, dst!, {
+      return await convert(src!, dst!, {
         sourceFormat: fmt(values["source-format"], "source format"),
         format: fmt(values.format) ?? "qcow2",
         compress: values.compress,
@@ -201,212 +234,177 @@ const convertCmd: CliCommand = {
     } finally {
       bar?.end();
     }
-    if (values.json) printJson(io, r);
-    else io.stdout.write(`converted ${src} (${r.sourceFormat}) -> ${r.path} (${r.format})\n`);
-    return 0;
   },
-};
-
-const snapshotSub = (name: "list" | "create" | "apply" | "delete", summary: string): CliCommand => ({
-  name,
-  summary,
-  help: [
-    `usage: qemukit image snapshot ${name} PATH${name === "list" ? "" : " NAME"} [-f FORMAT]${name === "list" ? " [--json]" : ""}`,
-    "",
-    "Internal qcow2 snapshots of the disk (the image must not be in use, except for list).",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, { format: { type: "string", short: "f" }, json: { type: "boolean" } }, name === "list" ? 1 : 2);
-    const [path, snap] = need(positionals, name === "list" ? ["PATH"] : ["PATH", "NAME"]);
-    const o = { format: fmt(values.format) };
-    if (name === "list") {
-      const list = await listSnapshots(path!, o);
-      if (values.json) printJson(io, list);
-      else if (!list.length) io.stdout.write("no snapshots\n");
-      else for (const s of list) io.stdout.write(`${s.id.padEnd(4)} ${s.name.padEnd(24)} ${s.date.toISOString()}\n`);
-    } else if (name === "create") {
-      const s = await createSnapshot(path!, snap!, o);
-      io.stdout.write(`created snapshot ${s.name} (id ${s.id})\n`);
-    } else if (name === "apply") {
-      await applySnapshot(path!, snap!, o);
-      io.stdout.write(`reverted ${path} to ${snap}\n`);
-    } else {
-      await deleteSnapshot(path!, snap!, o);
-      io.stdout.write(`deleted snapshot ${snap}\n`);
-    }
-    return 0;
-  },
+  text: (r, { positionals: [src] }) => `converted ${src} (${r.sourceFormat}) -> ${r.path} (${r.format})`,
 });
+
+const snapshotHelp = (name: string, args: string) => [
+  `usage: qemukit image snapshot ${name} ${args} [-f FORMAT]${name === "list" ? " [--json]" : ""}`,
+  "",
+  "Internal qcow2 snapshots of the disk (the image must not be in use, except for list).",
+];
 
 const snapshotCmd: CliCommand = {
   name: "snapshot",
   summary: "internal snapshots: list, create, apply, delete",
   help: "usage: qemukit image snapshot <list|create|apply|delete> PATH [NAME] [-f FORMAT]",
   subcommands: [
-    snapshotSub("list", "list internal snapshots"),
-    snapshotSub("create", "take an internal snapshot"),
-    snapshotSub("apply", "revert the disk to a snapshot"),
-    snapshotSub("delete", "delete a snapshot"),
+    imageCommand({
+      name: "list", summary: "list internal snapshots", help: snapshotHelp("list", "PATH"), flags: FORMAT, args: ["PATH"], json: true,
+      run: ({ values, positionals: [path] }) => listSnapshots(path!, { format: fmt(values.format) }),
+      text: (list) => list.length ? list.map((s) => `${s.id.padEnd(4)} ${s.name.padEnd(24)} ${s.date.toISOString()}`) : "no snapshots",
+    }),
+    imageCommand({
+      name: "create", summary: "take an internal snapshot", help: snapshotHelp("create", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      run: ({ values, positionals: [path, snap] }) => createSnapshot(path!, snap!, { format: fmt(values.format) }),
+      text: (s) => `created snapshot ${s.name} (id ${s.id})`,
+    }),
+    imageCommand({
+      name: "apply", summary: "revert the disk to a snapshot", help: snapshotHelp("apply", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      run: ({ values, positionals: [path, snap] }) => applySnapshot(path!, snap!, { format: fmt(values.format) }),
+      text: (_r, { positionals: [path, snap] }) => `reverted ${path} to ${snap}`,
+    }),
+    imageCommand({
+      name: "delete", summary: "delete a snapshot", help: snapshotHelp("delete", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      run: ({ values, positionals: [path, snap] }) => deleteSnapshot(path!, snap!, { format: fmt(values.format) }),
+      text: (_r, { positionals: [, snap] }) => `deleted snapshot ${snap}`,
+    }),
   ],
 };
 
-const checkCmd: CliCommand = {
+const checkCmd = imageCommand({
   name: "check",
   summary: "check image metadata for leaks and corruptions (optionally repair)",
   help: [
     "usage: qemukit image check PATH [-f FORMAT] [-r leaks|all] [--json]",
     "",
     "exit status: 0 clean, 1 problems remain (the output says which repair fixes them).",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, repair: { type: "string", short: "r" }, json: { type: "boolean" },
-    }, 1);
-    const [path] = need(positionals, ["PATH"]);
+  ],
+  flags: { ...FORMAT, repair: { type: "string", short: "r" } },
+  args: ["PATH"],
+  json: true,
+  run: ({ values, positionals: [path] }) => {
     if (values.repair !== undefined && values.repair !== "leaks" && values.repair !== "all") throw new UsageError("-r wants leaks or all");
-    const r = await check(path!, { format: fmt(values.format), repair: values.repair as "leaks" | undefined });
-    if (values.json) {
-      const { json: _j, ...rest } = r;
-      printJson(io, rest);
-    } else {
-      const fixedNote = r.leaksFixed || r.corruptionsFixed ? ` (fixed: ${r.leaksFixed} leaks, ${r.corruptionsFixed} corruptions)` : "";
-      io.stdout.write(r.ok
-        ? `${path}: no errors${fixedNote}\n`
-        : `${path}: ${r.corruptions} corruptions, ${r.leaks} leaked clusters, ${r.checkErrors} check errors${fixedNote}` +
-          (r.suggestedRepair ? `\n  → repair with: qemukit image check ${JSON.stringify(path)} -r ${r.suggestedRepair}` : "") + "\n");
-    }
-    return r.ok ? 0 : 1;
+    return check(path!, { format: fmt(values.format), repair: values.repair as "leaks" | undefined });
   },
-};
+  text: (r, { positionals: [path] }) => {
+    const fixedNote = r.leaksFixed || r.corruptionsFixed ? ` (fixed: ${r.leaksFixed} leaks, ${r.corruptionsFixed} corruptions)` : "";
+    if (r.ok) return `${path}: no errors${fixedNote}`;
+    return [
+      `${path}: ${r.corruptions} corruptions, ${r.leaks} leaked clusters, ${r.checkErrors} check errors${fixedNote}`,
+      ...(r.suggestedRepair ? [`  → repair with: qemukit image check ${JSON.stringify(path)} -r ${r.suggestedRepair}`] : []),
+    ];
+  },
+  toJson: withoutRaw,
+  exit: (r) => (r.ok ? 0 : 1),
+});
 
-const resizeCmd: CliCommand = {
+const resizeCmd = imageCommand({
   name: "resize",
   summary: "change the virtual size (absolute, or +SIZE / -SIZE)",
-  help: "usage: qemukit image resize PATH SIZE [-f FORMAT] [--shrink]\n\nexample: qemukit image resize vm.qcow2 +10G -f qcow2",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, { format: { type: "string", short: "f" }, shrink: { type: "boolean" } }, 2);
-    const [path, size] = need(positionals, ["PATH", "SIZE"]);
-    const bytes = await resize(path!, size!, { format: fmt(values.format), shrink: values.shrink });
-    io.stdout.write(`${path}: ${formatSize(bytes)} (${bytes} bytes)\n`);
-    return 0;
-  },
-};
+  help: ["usage: qemukit image resize PATH SIZE [-f FORMAT] [--shrink]", "", "example: qemukit image resize vm.qcow2 +10G -f qcow2"],
+  flags: { ...FORMAT, shrink: { type: "boolean" } },
+  args: ["PATH", "SIZE"],
+  run: ({ values, positionals: [path, size] }) => resize(path!, size!, { format: fmt(values.format), shrink: values.shrink }),
+  text: (bytes, { positionals: [path] }) => `${path}: ${formatSize(bytes)} (${bytes} bytes)`,
+});
 
-const commitCmd: CliCommand = {
+const commitCmd = imageCommand({
   name: "commit",
   summary: "write an overlay's changes into its backing file",
-  help: "usage: qemukit image commit PATH [-f FORMAT] [--base LAYER] [--keep]",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, base: { type: "string", short: "b" }, keep: { type: "boolean", short: "d" },
-    }, 1);
-    const [path] = need(positionals, ["PATH"]);
-    const into = await commit(path!, { format: fmt(values.format), base: values.base, keep: values.keep });
-    io.stdout.write(`committed ${path} into ${into}\n`);
-    return 0;
-  },
-};
+  help: ["usage: qemukit image commit PATH [-f FORMAT] [--base LAYER] [--keep]"],
+  flags: { ...FORMAT, base: { type: "string", short: "b" }, keep: { type: "boolean", short: "d" } },
+  args: ["PATH"],
+  run: ({ values, positionals: [path] }) => commit(path!, { format: fmt(values.format), base: values.base, keep: values.keep }),
+  text: (into, { positionals: [path] }) => `committed ${path} into ${into}`,
+});
 
-const rebaseCmd: CliCommand = {
+const rebaseCmd = imageCommand({
   name: "rebase",
   summary: "change an image's backing file (safe by default; -u only rewrites the name)",
   help: [
     "usage: qemukit image rebase PATH (NEW_BACKING | --none) [-f FORMAT] [-F BACKING_FORMAT] [-u] [--backing-path MODE]",
     "",
     "--none removes the backing file, copying its data in. -u (unsafe) is for a base that moved.",
-  ].join("\n"),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, "backing-format": { type: "string", short: "F" },
-      unsafe: { type: "boolean", short: "u" }, none: { type: "boolean" }, "backing-path": { type: "string" },
-    }, 2);
-    const [path, nb] = need(positionals, ["PATH"]);
+  ],
+  flags: {
+    ...FORMAT, "backing-format": { type: "string", short: "F" }, unsafe: { type: "boolean", short: "u" },
+    none: { type: "boolean" }, "backing-path": { type: "string" },
+  },
+  args: ["PATH", "[NEW_BACKING]"],
+  run: ({ values, positionals: [path, nb] }) => {
     if ((nb === undefined) === !values.none) throw new UsageError("give NEW_BACKING or --none");
-    const r = await rebase(path!, values.none ? null : nb!, {
+    return rebase(path!, values.none ? null : nb!, {
       format: fmt(values.format), backingFormat: fmt(values["backing-format"], "backing format"),
       unsafe: values.unsafe, backingPath: values["backing-path"] as "auto" | undefined,
     });
-    io.stdout.write(r.backingFile ? `${path} is now backed by ${r.backingFile}\n` : `${path} has no backing file now\n`);
-    return 0;
   },
-};
+  text: (r, { positionals: [path] }) => (r.backingFile ? `${path} is now backed by ${r.backingFile}` : `${path} has no backing file now`),
+});
 
-const compareCmd: CliCommand = {
+const compareCmd = imageCommand({
   name: "compare",
   summary: "compare guest-visible content of two images",
-  help: "usage: qemukit image compare A B [-f FORMAT_A] [-F FORMAT_B] [--strict] [--json]\n\nexit status: 0 identical, 1 different.",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      "format-a": { type: "string", short: "f" }, "format-b": { type: "string", short: "F" },
-      strict: { type: "boolean", short: "s" }, json: { type: "boolean" },
-    }, 2);
-    const [a, b] = need(positionals, ["A", "B"]);
-    const r = await compare(a!, b!, { formatA: fmt(values["format-a"]), formatB: fmt(values["format-b"]), strict: values.strict });
-    if (values.json) printJson(io, r);
-    else io.stdout.write(r.message + "\n");
-    return r.identical ? 0 : 1;
-  },
-};
+  help: ["usage: qemukit image compare A B [-f FORMAT_A] [-F FORMAT_B] [--strict] [--json]", "", "exit status: 0 identical, 1 different."],
+  flags: { "format-a": { type: "string", short: "f" }, "format-b": { type: "string", short: "F" }, strict: { type: "boolean", short: "s" } },
+  args: ["A", "B"],
+  json: true,
+  run: ({ values, positionals: [a, b] }) =>
+    compare(a!, b!, { formatA: fmt(values["format-a"]), formatB: fmt(values["format-b"]), strict: values.strict }),
+  text: (r) => r.message,
+  exit: (r) => (r.identical ? 0 : 1),
+});
 
-const duCmd: CliCommand = {
+const duCmd = imageCommand({
   name: "du",
   summary: "bytes an image takes on the host (like du), optionally over its backing chain",
-  help: "usage: qemukit image du PATH [-f FORMAT] [--backing-chain] [--json]",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      format: { type: "string", short: "f" }, "backing-chain": { type: "boolean" }, json: { type: "boolean" },
-    }, 1);
-    const [path] = need(positionals, ["PATH"]);
-    const r = await du(path!, { format: fmt(values.format), backingChain: values["backing-chain"] });
-    if (values.json) printJson(io, r);
-    else {
-      for (const l of r.layers) io.stdout.write(`${formatSize(l.bytes).padStart(10)}  ${l.path}\n`);
-      if (r.layers.length > 1) io.stdout.write(`${formatSize(r.bytes).padStart(10)}  total\n`);
-    }
-    return 0;
-  },
-};
+  help: ["usage: qemukit image du PATH [-f FORMAT] [--backing-chain] [--json]"],
+  flags: { ...FORMAT, "backing-chain": { type: "boolean" } },
+  args: ["PATH"],
+  json: true,
+  run: ({ values, positionals: [path] }) => du(path!, { format: fmt(values.format), backingChain: values["backing-chain"] }),
+  text: (r) => [
+    ...r.layers.map((l) => `${formatSize(l.bytes).padStart(10)}  ${l.path}`),
+    ...(r.layers.length > 1 ? [`${formatSize(r.bytes).padStart(10)}  total`] : []),
+  ],
+});
 
-const measureCmd: CliCommand = {
+const measureCmd = imageCommand({
   name: "measure",
   summary: "how much space a converted (or new) image needs",
-  help: "usage: qemukit image measure (PATH [-f SRC_FORMAT] | --size SIZE) [-O FORMAT] [--json]",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" },
-      size: { type: "string" }, json: { type: "boolean" },
-    }, 1);
-    if ((positionals[0] === undefined) === (values.size === undefined)) throw new UsageError("give PATH or --size SIZE");
-    const r = await measure(values.size !== undefined ? { size: values.size } : positionals[0]!, {
+  help: ["usage: qemukit image measure (PATH [-f SRC_FORMAT] | --size SIZE) [-O FORMAT] [--json]"],
+  flags: { "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" }, size: { type: "string" } },
+  args: ["[PATH]"],
+  json: true,
+  run: ({ values, positionals: [path] }) => {
+    if ((path === undefined) === (values.size === undefined)) throw new UsageError("give PATH or --size SIZE");
+    return measure(values.size !== undefined ? { size: values.size } : path!, {
       format: fmt(values.format) ?? "qcow2", sourceFormat: fmt(values["source-format"], "source format"),
     });
-    if (values.json) {
-      const { json: _j, ...rest } = r;
-      printJson(io, rest);
-    } else io.stdout.write(`required: ${formatSize(r.required)} (${r.required} bytes)\nfully allocated: ${formatSize(r.fullyAllocated)} (${r.fullyAllocated} bytes)\n`);
-    return 0;
   },
-};
+  text: (r) => [
+    `required: ${formatSize(r.required)} (${r.required} bytes)`,
+    `fully allocated: ${formatSize(r.fullyAllocated)} (${r.fullyAllocated} bytes)`,
+  ],
+  toJson: withoutRaw,
+});
 
-const mapCmd: CliCommand = {
+const mapCmd = imageCommand({
   name: "map",
   summary: "list which ranges hold data, zeros, or come from the backing file",
-  help: "usage: qemukit image map PATH [-f FORMAT] [--json]",
-  async run(args, io) {
-    const { values, positionals } = parseFlags(args, { format: { type: "string", short: "f" }, json: { type: "boolean" } }, 1);
-    const [path] = need(positionals, ["PATH"]);
-    const ext = await map(path!, { format: fmt(values.format) });
-    if (values.json) printJson(io, ext);
-    else {
-      io.stdout.write("start              length             depth  kind\n");
-      for (const e of ext) {
-        const kind = e.data ? "data" : e.zero ? "zero" : "unallocated";
-        io.stdout.write(`${`0x${e.start.toString(16)}`.padEnd(18)} ${`0x${e.length.toString(16)}`.padEnd(18)} ${String(e.depth).padEnd(6)} ${kind}\n`);
-      }
-    }
-    return 0;
-  },
-};
+  help: ["usage: qemukit image map PATH [-f FORMAT] [--json]"],
+  flags: FORMAT,
+  args: ["PATH"],
+  json: true,
+  run: ({ values, positionals: [path] }) => map(path!, { format: fmt(values.format) }),
+  text: (ext) => [
+    "start              length             depth  kind",
+    ...ext.map((e) => {
+      const kind = e.data ? "data" : e.zero ? "zero" : "unallocated";
+      return `${`0x${e.start.toString(16)}`.padEnd(18)} ${`0x${e.length.toString(16)}`.padEnd(18)} ${String(e.depth).padEnd(6)} ${kind}`;
+    }),
+  ],
+});
 
 /** `qemukit image`: disk image workflows. */
 export const command: CliCommand = {
