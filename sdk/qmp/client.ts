@@ -560,9 +560,16 @@ export class QmpClient implements AsyncDisposable {
    * answer to a request QEMU parsed. Anything else is a protocol fault.
    */
   #onIdlessReply(msg: any, text: string): void {
-    if (this.#quarantine !== 0) return this.#anomaly("unexpected", text);
     const head = this.#inband[this.#inbandHead];
     const parseError = msg.error !== undefined && PARSE_ERROR.test(String(msg.error.desc));
+    if (this.#quarantine !== 0) {
+      // More errors of the request that failed to parse, or the bare command's own reply:
+      // only a reply that is no parse error can be the latter.
+      if (parseError || head === undefined || head !== this.#bare) return this.#anomaly("unexpected", text);
+      this.#advanceInband(head);
+      this.#bare = undefined;
+      return this.#deliver(head, msg);
+    }
     if (head === undefined) {
       this.#anomaly("unexpected", text);
       // An id-less parse error with nothing owed: something we could not see was sent.
@@ -578,18 +585,18 @@ export class QmpClient implements AsyncDisposable {
   /**
    * QEMU could not parse a request. The request may produce more than one id-less error
    * (QEMU's parser resynchronises token by token), so until QEMU answers a command sent
-   * after this point, no command goes out without an id and id-less replies are dropped.
-   * Rejected with QmpProtocolError: the command at the head of the in-band queue (whose
-   * reply this is taken for) and the bare command, whose reply can no longer be told apart.
+   * after this point, no command goes out without an id and id-less parse errors are
+   * dropped. Rejected with QmpProtocolError: the command at the head of the in-band queue,
+   * whose reply this is taken for.
    */
   #fault(head: Pending | undefined, msg: any): void {
     const desc = msg.error !== undefined ? String(msg.error.desc) : undefined;
     this.#anomaly("fault", stringifyQmpJson(msg));
+    const resync = this.#quarantine === 0 || this.#quarantine < this.#nextId;
     this.#quarantine = this.#nextId;
     const victims = new Set<Pending>();
     if (head) victims.add(head);
-    if (this.#bare) victims.add(this.#bare);
-    this.#bare = undefined;
+    if (head === this.#bare) this.#bare = undefined;
     for (const v of victims) {
       if (v.id !== 0) this.#pending.delete(v.id);
       this.#settle(v, new QmpProtocolError(v.command,
@@ -599,6 +606,9 @@ export class QmpClient implements AsyncDisposable {
     // Drop the victims from the in-band queue: their replies will not be matched any more.
     this.#inband = this.#inband.slice(this.#inbandHead).filter((p) => !victims.has(p));
     this.#inbandHead = 0;
+    // A command of our own, with the id the quarantine waits for: its reply ends the
+    // quarantine, and commands queued before it that QEMU skipped reject instead of hanging.
+    if (resync && !this.#isClosed) void this.executeRaw("query-version", undefined, { timeout: 0 }).catch(() => {});
   }
 
   /**

@@ -23,17 +23,23 @@ export function nearestNames(name: string, candidates: Iterable<string>, max = 3
     const d = n.includes(target) || target.includes(n) ? Math.min(1, distance(target, n)) : distance(target, n);
     if (d <= limit) scored.push([d, c]);
   }
-  return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, max).map(([, c]) => c);
+  const byLength = (c: string) => Math.abs(c.length - name.length);
+  return scored.sort((a, b) => a[0] - b[0] || byLength(a[1]) - byLength(b[1]) || a[1].localeCompare(b[1])).slice(0, max).map(([, c]) => c);
 }
 
+/** Edit distance where swapping two neighbours counts as one edit ("stauts" -> "status"). */
 function distance(a: string, b: string): number {
   if (a === b) return 0;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      cur[j] = d;
     }
+    before = prev;
     prev = cur;
   }
   return prev[b.length]!;
