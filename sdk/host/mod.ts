@@ -23,9 +23,10 @@ export type { HostCheckOptions } from "./check.ts";
 export { parseCpuinfo } from "./cpuinfo.ts";
 export { readHostFacts } from "./facts.ts";
 export { formatHostReport } from "./format.ts";
-export { probeAccel, probeFirmware } from "./probe.ts";
+export { probeAccel, probeChecksum, probeFirmware } from "./probe.ts";
 export type { ProbeOptions } from "./probe.ts";
-export { isPvmHost, verdictFromFacts, verdictFromProbe } from "./verdict.ts";
+export { isPvmHost, verdictFromFacts, verdictFromProbes } from "./verdict.ts";
+export type { Prober } from "./measure.ts";
 export type * from "./types.ts";
 
 /**
