@@ -21,7 +21,7 @@ export interface CheckHostObservations {
   readonly accel: "kvm" | "tcg";
   /** Why, in one sentence. */
   readonly reason: string;
-  /** KVM-PVM detected: a paravirtual KVM that ordinary guest kernels cannot use. */
+  /** KVM-PVM detected: a paravirtual KVM that runs ordinary guests far slower than TCG. */
   readonly pvm: boolean;
   /** Each check line: id, status, summary. */
   readonly checks: readonly { readonly id: string; readonly status: string; readonly summary: string }[];

@@ -48,11 +48,30 @@ export function timeToPrompt(argv: readonly string[], options: PtyOptions): Prom
     let out = "";
     let prompt: number | undefined;
     let answerFrom = 0;
+    let closed = false;
+    let settled = false;
+    const exited = new Promise<void>((r) => {
+      const gone = () => {
+        closed = true;
+        r();
+      };
+      child.once("close", gone);
+      child.once("error", gone); // never spawned: there is nothing to wait for
+    });
+    // Ends the REPL the way a user would (Ctrl-D) and settles only once it is gone: the REPL
+    // runs in script's own session, so killing script alone leaves it writing its history
+    // into a directory the caller is about to remove (ENOTEMPTY).
     const finish = (r: PtyTiming | Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      child.kill("SIGKILL");
-      if (r instanceof Error) reject(r);
-      else resolve(r);
+      if (!closed) child.stdin.write("\x04");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      void exited.then(() => {
+        clearTimeout(killer);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      });
     };
     const timer = setTimeout(() => finish(new Error(`no prompt from ${argv.join(" ")} within ${options.timeout ?? 15000} ms:\n${out.replace(ANSI, "")}`)), options.timeout ?? 15000);
     child.stdout.on("data", (chunk: Buffer) => {

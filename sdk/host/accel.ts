@@ -8,9 +8,9 @@ import type { Accel, AccelChoice } from "../spec/types.ts";
 import { cacheDir } from "../util/dirs.ts";
 import { which } from "../util/exec.ts";
 import { readHostFacts } from "./facts.ts";
-import { probeAccel } from "./probe.ts";
+import { type Prober, runProbes } from "./measure.ts";
 import type { AccelVerdict, HostFacts } from "./types.ts";
-import { verdictFromFacts, verdictFromProbe } from "./verdict.ts";
+import { verdictFromFacts, verdictFromProbes } from "./verdict.ts";
 
 /** Options for {@link accelVerdict} and {@link resolveAccel}. */
 export interface AccelOptions {
@@ -20,8 +20,10 @@ export interface AccelOptions {
   readonly qemu?: string;
   /** Read and write the per-boot cache. @default true */
   readonly cache?: boolean;
-  /** How long the KVM probe's vCPU gets to run the test payload, in ms. @default 1000 */
+  /** How long the KVM probe's guest gets to finish, in ms; a slower KVM loses to TCG anyway. @default 3000 */
   readonly probeTimeout?: number;
+  /** Runs the probes instead of QEMU (tests inject measured results through it). */
+  readonly prober?: Prober;
 }
 
 /** What {@link resolveAccel} returns: the `-accel` list to pass QEMU, the one expected to be used, and why. */
@@ -31,7 +33,7 @@ export interface ResolvedAccel {
   readonly reason: string;
 }
 
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /**
  * The facts a verdict rests on. Part of the cache key, so fixing the host within a boot
@@ -57,6 +59,15 @@ async function readCached(bootId: string, qemu: string, facts: string): Promise<
   return undefined;
 }
 
+/**
+ * Stores a verdict for this boot, so `accel("auto")` follows it without probing again
+ * (`host.check()` on the real host refreshes it).
+ */
+export async function cacheVerdict(facts: HostFacts, qemu: string, verdict: AccelVerdict): Promise<void> {
+  if (facts.root !== "/" || !facts.bootId) return;
+  await writeCached(facts.bootId, qemu, factsKey(facts), verdict);
+}
+
 async function writeCached(bootId: string, qemu: string, facts: string, verdict: AccelVerdict): Promise<void> {
   const path = verdictCachePath();
   try {
@@ -71,31 +82,32 @@ async function writeCached(bootId: string, qemu: string, facts: string, verdict:
 const inFlight = new Map<string, Promise<AccelVerdict>>();
 
 /**
- * Decides whether KVM can really run a guest here. Facts settle most hosts instantly
- * (no /dev/kvm, no access, KVM-PVM); otherwise a bounded probe runs a few guest
- * instructions under KVM (a KVM that cannot run them costs 1 s, once per boot). Cached in
+ * Decides KVM or TCG for this host. Without a usable /dev/kvm the facts settle it at once;
+ * otherwise both timed probes run (a fraction of a second under TCG and hardware KVM, up to
+ * a few seconds on KVM-PVM) and the faster accelerator wins. Cached per boot in
  * `cacheDir()/host/`, keyed on the boot id, the QEMU binary and the facts it rests on.
  *
  * @example
  * ```ts
  * const v = await accelVerdict();
- * console.log(v.use, v.reason); // "tcg", "/dev/kvm does not exist, ..."
+ * console.log(v.use, v.reason); // "tcg", "kvm ran the probe 31x slower than tcg (...): KVM-PVM ..."
  * ```
  */
 export function accelVerdict(options: AccelOptions = {}): Promise<AccelVerdict> {
   const root = options.root ?? "/";
   const qemu = options.qemu ?? "qemu-system-x86_64";
   const useCache = (options.cache ?? true) && root === "/";
+  if (options.prober) return decide(root, qemu, useCache, options);
   const key = `${root}\0${qemu}\0${useCache}`;
   let p = inFlight.get(key);
   if (!p) {
-    p = decide(root, qemu, useCache, options.probeTimeout).finally(() => inFlight.delete(key));
+    p = decide(root, qemu, useCache, options).finally(() => inFlight.delete(key));
     inFlight.set(key, p);
   }
   return p;
 }
 
-async function decide(root: string, qemu: string, useCache: boolean, probeTimeout?: number): Promise<AccelVerdict> {
+async function decide(root: string, qemu: string, useCache: boolean, options: AccelOptions): Promise<AccelVerdict> {
   const facts = await readHostFacts(root);
   if (useCache && facts.bootId) {
     const cached = await readCached(facts.bootId, qemu, factsKey(facts));
@@ -104,8 +116,14 @@ async function decide(root: string, qemu: string, useCache: boolean, probeTimeou
   let verdict = verdictFromFacts(facts);
   if (!verdict) {
     const binary = await which(qemu);
-    const probe = binary ? await probeAccel("kvm", { qemu: binary, timeout: probeTimeout ?? 1000 }) : undefined;
-    verdict = verdictFromProbe(facts, probe);
+    const probes = await runProbes(facts, {
+      qemu: binary,
+      ...(options.prober ? { prober: options.prober } : {}),
+      ...(options.probeTimeout ? { kvmTimeout: options.probeTimeout } : {}),
+    });
+    verdict = binary || options.prober
+      ? verdictFromProbes(facts, probes)
+      : { ...verdictFromProbes(facts, {}), reason: `${qemu} was not found, so nothing could be probed` };
   }
   if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, factsKey(facts), verdict);
   return verdict;

@@ -4,11 +4,12 @@
  * @module
  */
 import type { Accel } from "../spec/types.ts";
+import { cacheVerdict } from "./accel.ts";
 import { readHostFacts } from "./facts.ts";
-import { probeAccel } from "./probe.ts";
+import { type Prober, runProbes } from "./measure.ts";
 import { findQemuTool, QEMU_PROGRAMS } from "./tools.ts";
 import type { AccelProbeResult, AccelVerdict, HostCheckItem, HostFacts, HostQemuTool, HostReport } from "./types.ts";
-import { isPvmHost, verdictFromFacts, verdictFromProbe } from "./verdict.ts";
+import { isPvmHost, verdictFromFacts, verdictFromProbes } from "./verdict.ts";
 
 /** Options for {@link check}. */
 export interface HostCheckOptions {
@@ -16,10 +17,15 @@ export interface HostCheckOptions {
   readonly root?: string;
   /** qemu-system binary to report on and probe with. @default "qemu-system-x86_64" */
   readonly qemu?: string;
-  /** Run QEMU probes (KVM when the facts allow, and TCG). @default true */
+  /** Run the timed probes (TCG, and KVM when /dev/kvm opens). @default true */
   readonly probe?: boolean;
-  /** How long each probe's vCPU gets to run the test payload, in ms. @default 1000 */
+  /** How long the KVM probe's guest gets to finish, in ms. @default 3000 */
   readonly probeTimeout?: number;
+  /**
+   * Runs the probes instead of QEMU: fixture roots get measured results this way. Without
+   * it, probes run only when `root` is `/` (QEMU would probe this machine's /dev/kvm).
+   */
+  readonly prober?: Prober;
 }
 
 function cpuItem(f: HostFacts): HostCheckItem {
@@ -68,9 +74,9 @@ function modulesItems(f: HostFacts): HostCheckItem[] {
       status: "warn",
       summary: `loaded: ${names.join(", ")} (paravirtual KVM, no kvm_intel/kvm_amd)`,
       detail: paravirt.some((n) => /pvm/.test(n))
-        ? "kvm_pvm (KVM-PVM) runs only guests whose kernel is built for PVM; ordinary kernels and firmware cannot run"
+        ? "kvm_pvm (KVM-PVM) is built for PVM guest kernels; ordinary guest code runs under it, but slowly (the probes measure how slowly)"
         : `paravirtual KVM variant(s): ${paravirt.join(", ")}`,
-      fix: "use TCG for ordinary guests, or boot a PVM-enabled guest kernel",
+      fix: "let the probes decide (accel(\"auto\")), or boot a PVM-enabled guest kernel to use KVM",
     });
   } else if (vendor.length === 0) {
     items.push({
@@ -160,17 +166,20 @@ function toolItems(tools: readonly HostQemuTool[], wanted: string, qemu: HostQem
   return items;
 }
 
-function probeItem(accel: Accel, p: AccelProbeResult): HostCheckItem {
-  const kvm = p.queryKvm ? ` (query-kvm: present=${p.queryKvm.present}, enabled=${p.queryKvm.enabled})` : "";
+function probeItem(accel: Accel, p: AccelProbeResult | undefined, skipped: string): HostCheckItem {
+  const id = `${accel}-probe`;
+  if (!p) return { id, status: "info", summary: `${accel} probe not run: ${skipped}` };
+  const steps = `${p.steps.toLocaleString("en-US")} loop steps`;
   if (p.ran) {
-    return { id: `${accel}-probe`, status: "pass", summary: `${accel.toUpperCase()} ran a test guest in ${p.ms} ms${accel === "kvm" ? kvm : ""}` };
+    return { id, status: "pass", summary: `${accel} ran the probe (${steps}) in ${p.runMs} ms`, detail: `${p.ms} ms with QEMU's start and exit` };
+  }
+  if (p.timedOut && p.timedOutIn === "run") {
+    return { id, status: "warn", summary: `${accel} did not finish the probe (${steps}) within ${p.runMs} ms` };
   }
   return {
-    id: `${accel}-probe`,
+    id,
     status: "fail",
-    summary: p.timedOut
-      ? `${accel.toUpperCase()} started but the vCPU made no progress within ${p.runMs ?? p.ms} ms${accel === "kvm" ? kvm : ""}`
-      : `${accel.toUpperCase()} could not start a guest`,
+    summary: p.timedOut ? `${accel}: QEMU did not start the guest within ${p.ms} ms` : `${accel} could not run the probe`,
     ...(p.error ? { detail: p.error } : {}),
   };
 }
@@ -198,28 +207,35 @@ export async function check(options: HostCheckOptions = {}): Promise<HostReport>
   const items: HostCheckItem[] = [cpuItem(facts), ...modulesItems(facts), ...devKvmItems(facts), ...toolItems(tools, qemuName, qemu)];
 
   const probing = options.probe ?? true;
-  // The probe runs whenever /dev/kvm opens, even when the facts already rule KVM out (KVM-PVM):
-  // the report then shows what KVM really does. resolveAccel("auto") skips it in that case.
-  const kvmProbe = probing && qemu?.path && facts.devKvm.openable
-    ? await probeAccel("kvm", { qemu: qemu.path, timeout })
-    : undefined;
   const fromFacts = verdictFromFacts(facts);
-  const verdict: AccelVerdict = fromFacts ?? verdictFromProbe(facts, probing ? kvmProbe : "skipped");
-  if (kvmProbe) items.push(probeItem("kvm", kvmProbe));
-  else if (fromFacts) items.push({ id: "kvm-probe", status: "info", summary: "KVM probe skipped: /dev/kvm is not usable" });
-  let tcgRuns = Boolean(qemu?.path);
-  if (probing && qemu?.path && verdict.use === "tcg") {
-    const tcgProbe = await probeAccel("tcg", { qemu: qemu.path, timeout: Math.max(timeout, 5000) });
-    items.push(probeItem("tcg", tcgProbe));
-    tcgRuns = tcgProbe.ran;
-  }
+  const probes = probing
+    ? await runProbes(facts, {
+      qemu: qemu?.path,
+      ...(options.prober ? { prober: options.prober } : {}),
+      ...(options.probeTimeout ? { kvmTimeout: options.probeTimeout } : {}),
+    })
+    : {};
+  const verdict: AccelVerdict = fromFacts ? { ...fromFacts, probes } : verdictFromProbes(facts, probes);
+  const notRun = !probing
+    ? "probing is off"
+    : !qemu?.path
+    ? "no qemu-system binary"
+    : root !== "/" && !options.prober
+    ? "the facts come from a fixture root"
+    : "";
+  items.push(probeItem("tcg", probes.tcg, notRun));
+  items.push(probeItem("kvm", probes.kvm, notRun || "/dev/kvm is not usable"));
+  if (probes.tcg && qemu?.path) await cacheVerdict(facts, qemu.name, verdict);
+  const tcgRuns = probes.tcg ? probes.tcg.ran : Boolean(qemu?.path);
   const canRunVm = Boolean(qemu?.path) && (verdict.use === "kvm" || tcgRuns);
   items.push({
     id: "verdict",
     status: canRunVm ? (verdict.use === "kvm" ? "pass" : "warn") : "fail",
     summary: canRunVm ? `use ${verdict.use}: ${verdict.reason}` : `no VM can run here: ${qemu?.path ? "TCG failed too" : "no qemu-system binary"}`,
-    ...(canRunVm && verdict.use === "tcg" ? { detail: "TCG emulates the CPU in software: expect guests 10-50x slower than KVM" } : {}),
-    ...(isPvmHost(facts) ? { fix: "on KVM-PVM hosts, ordinary guests must use TCG (accel: \"auto\" does this)" } : {}),
+    ...(canRunVm && verdict.use === "tcg" && !verdict.probes?.kvm
+      ? { detail: "TCG emulates the CPU in software; a usable hardware KVM runs guests many times faster" }
+      : {}),
+    ...(isPvmHost(facts) ? { fix: "none needed: on KVM-PVM hosts ordinary guests run faster under TCG, and accel(\"auto\") picks it" } : {}),
   });
   return { items, verdict, canRunVm, facts, qemu: tools };
 }

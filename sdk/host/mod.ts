@@ -20,6 +20,7 @@ import { probeAccel } from "./probe.ts";
 export type { AccelOptions, ResolvedAccel } from "./accel.ts";
 export type { HostCheckOptions } from "./check.ts";
 export type { ProbeOptions } from "./probe.ts";
+export type { Prober } from "./measure.ts";
 export type * from "./types.ts";
 
 /**

@@ -75,18 +75,26 @@ export interface HostQemuTool {
   readonly error?: string;
 }
 
-/** Result of starting QEMU with one accelerator and running a tiny firmware payload. */
+/** Result of running the timed probe firmware under one accelerator (`probeAccel`). */
 export interface AccelProbeResult {
   readonly accel: Accel;
-  /** The vCPU ran the payload to its end (it wrote to the debug-exit port). */
+  /** The guest ran the loop to its end and reported the right checksum. */
   readonly ran: boolean;
-  /** QMP `query-kvm` answer, when QEMU got that far. */
-  readonly queryKvm?: { readonly enabled: boolean; readonly present: boolean };
-  /** Gave up waiting for the payload: the vCPU made no progress in time. */
+  /** Gave up waiting: QEMU did not start in time, or the guest did not finish in time. */
   readonly timedOut: boolean;
+  /** Which clock ran out: `start` (no first guest byte) or `run` (no checksum). */
+  readonly timedOutIn?: "start" | "run";
+  /** Wall time of the whole probe (QEMU start, guest run, exit), in ms. */
   readonly ms: number;
-  /** ms from resuming the vCPU to QEMU's exit (or to giving up). */
+  /**
+   * The measurement: ms from the guest's first serial byte to its checksum (0.1 ms
+   * resolution), or to giving up. Absent when the guest never started.
+   */
   readonly runMs?: number;
+  /** Loop steps the guest was asked to run. */
+  readonly steps: number;
+  /** The checksum the guest printed. */
+  readonly checksum?: string;
   /** Process id the probe QEMU had (it has exited by the time the result exists). */
   readonly pid?: number;
   /** QEMU's own complaint (e.g. "Could not access KVM kernel module"). */
@@ -95,14 +103,16 @@ export interface AccelProbeResult {
 
 /** The decision `accel: "auto"` follows. */
 export interface AccelVerdict {
-  /** `kvm` when KVM really ran a guest here, else `tcg`. */
+  /** The accelerator that ran the probe faster (`tcg` when KVM is unusable or slower). */
   readonly use: Accel;
-  /** Why, in one sentence a user can act on. */
+  /** Why, with the measured figures, e.g. "kvm ran the probe 31x slower than tcg (...): KVM-PVM". */
   readonly reason: string;
-  /** The KVM-PVM case: a paravirtual KVM that ordinary guest kernels cannot use. */
+  /** The KVM-PVM case: `kvm_pvm` loaded and no vmx/svm flag. Informs the reason, never decides. */
   readonly pvm: boolean;
-  /** The KVM probe when one was run (facts alone may settle it). */
-  readonly probe?: AccelProbeResult;
+  /** The timed probes behind the verdict; absent when the facts settled it (no usable /dev/kvm). */
+  readonly probes?: { readonly tcg?: AccelProbeResult; readonly kvm?: AccelProbeResult };
+  /** kvm's run time divided by tcg's, when both ran (or a lower bound when kvm timed out). */
+  readonly kvmToTcg?: number;
   /** boot_id this verdict belongs to. */
   readonly bootId?: string;
   /** When the verdict was made (ISO time). */

@@ -5,6 +5,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Prober } from "../../sdk/host/measure.ts";
+import type { ProbeOptions } from "../../sdk/host/probe.ts";
+import type { AccelProbeResult } from "../../sdk/host/types.ts";
+import type { Accel } from "../../sdk/spec/types.ts";
 
 export interface HostFixture {
   readonly vendor?: string;
@@ -66,3 +70,27 @@ export const VMX_HOST: HostFixture = {
   modules: { kvm: undefined, kvm_intel: "Y" },
   devKvmMode: 0o660,
 };
+
+/** A probe outcome for an injected prober: what a real probe measured on some host. */
+export type ProbeOutcome = Partial<AccelProbeResult> | "missing";
+
+/**
+ * A prober that answers from given outcomes instead of starting QEMU (host-independent
+ * tests of the verdict logic), and records which accelerators were asked for.
+ */
+export function injectedProber(outcomes: { tcg?: ProbeOutcome; kvm?: ProbeOutcome }): Prober & { calls: Accel[] } {
+  const calls: Accel[] = [];
+  const prober = async (accel: Accel, options: ProbeOptions): Promise<AccelProbeResult> => {
+    calls.push(accel);
+    const o = outcomes[accel] ?? "missing";
+    const steps = (options.rounds ?? (accel === "tcg" ? 64 : 2)) * 32768;
+    if (o === "missing") return { accel, ran: false, timedOut: false, ms: 5, steps, error: `no outcome for ${accel}` };
+    return { accel, ran: true, timedOut: false, ms: (o.runMs ?? 1) + 200, steps, ...o };
+  };
+  return Object.assign(prober, { calls });
+}
+
+/** Outcomes as measured on the lab's KVM-PVM machines: TCG 40 ms for 2 Mi steps, KVM 1.3 s for 64 Ki. */
+export const PVM_SPEEDS = { tcg: { runMs: 40 }, kvm: { runMs: 1300 } } as const;
+/** Outcomes of an ordinary VT-x host: KVM far faster than TCG. */
+export const VMX_SPEEDS = { tcg: { runMs: 40 }, kvm: { runMs: 0.2 } } as const;

@@ -1,11 +1,13 @@
+// accel("auto") and its per-boot cache, host-independent: every probe result is injected,
+// so no test here starts QEMU or touches this machine's /dev/kvm.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { accelVerdict, resolveAccel, verdictCachePath } from "../../sdk/host/accel.ts";
-import { makeHostRoot, PVM_HOST, VMX_HOST } from "../helpers/host-fixtures.ts";
+import { readHostFacts } from "../../sdk/host/facts.ts";
+import { injectedProber, makeHostRoot, PVM_HOST, PVM_SPEEDS, VMX_HOST, VMX_SPEEDS } from "../helpers/host-fixtures.ts";
 
-const bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
 let cache: string;
 let saved: string | undefined;
 beforeEach(() => {
@@ -21,64 +23,67 @@ afterEach(() => {
 
 describe("resolveAccel", () => {
   it("honours explicit choices without probing", async () => {
-    expect(await resolveAccel("tcg")).toEqual({ accel: ["tcg"], chosen: "tcg", reason: "tcg requested explicitly" });
-    expect(await resolveAccel("kvm")).toMatchObject({ accel: ["kvm"], chosen: "kvm" });
-    expect(await resolveAccel(["tcg"])).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
+    const prober = injectedProber({});
+    expect(await resolveAccel("tcg", { prober })).toEqual({ accel: ["tcg"], chosen: "tcg", reason: "tcg requested explicitly" });
+    expect(await resolveAccel("kvm", { prober })).toMatchObject({ accel: ["kvm"], chosen: "kvm" });
+    expect(await resolveAccel(["tcg"], { prober })).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
+    expect(prober.calls).toEqual([]);
     expect(existsSync(verdictCachePath())).toBe(false);
   });
 
-  it("a list with kvm keeps it only when KVM can run guests here", async () => {
-    const v = await accelVerdict();
-    const r = await resolveAccel(["tcg", "kvm"]);
-    expect(r.accel).toEqual(v.use === "kvm" ? ["tcg", "kvm"] : ["tcg"]);
-    expect(r.chosen).toBe("tcg");
-  });
-
-  it("auto decides on this machine within 2 s and caches the verdict under the boot id", async () => {
-    const t0 = Date.now();
-    const r = await resolveAccel("auto");
-    expect(Date.now() - t0).toBeLessThan(2000);
-    expect(r.accel).toEqual([r.chosen]);
-    if (!existsSync("/dev/kvm")) {
-      expect(r.chosen).toBe("tcg");
-      expect(r.reason).toMatch(/\/dev\/kvm does not exist/);
-    }
-    const cached = JSON.parse(readFileSync(verdictCachePath(), "utf8"));
-    expect(cached).toMatchObject({ version: 2, bootId, qemu: "qemu-system-x86_64", verdict: { use: r.chosen, reason: r.reason } });
-  });
-
-  it("uses the cached verdict for the same boot and ignores one from another boot", async () => {
-    await accelVerdict();
-    const path = verdictCachePath();
-    const data = JSON.parse(readFileSync(path, "utf8"));
-    // Forge a verdict only the cache could produce, to prove it is read.
-    data.verdict = { ...data.verdict, use: "tcg", reason: "from the cache" };
-    writeFileSync(path, JSON.stringify(data));
-    expect((await resolveAccel("auto")).reason).toBe("from the cache");
-    writeFileSync(path, JSON.stringify({ ...data, bootId: "another-boot" }));
-    expect((await resolveAccel("auto")).reason).not.toBe("from the cache");
-    expect(JSON.parse(readFileSync(path, "utf8")).bootId).toBe(bootId);
-    // Same boot, but the host changed since (say /dev/kvm appeared): decided afresh.
-    writeFileSync(path, JSON.stringify({ ...data, facts: "[\"vmx\",[\"kvm\"],true,true,null]" }));
-    expect((await resolveAccel("auto")).reason).not.toBe("from the cache");
-  });
-
-  it("drops kvm from a fallback list when KVM cannot run guests (KVM-PVM fixture)", async () => {
+  it("KVM-PVM fixture: auto picks tcg by measured speed, and a fallback list drops kvm", async () => {
     using fx = makeHostRoot(PVM_HOST);
-    const r = await resolveAccel(["kvm", "tcg"], { root: fx.root });
-    expect(r).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
-    expect(r.reason).toMatch(/kvm dropped.*KVM-PVM/);
-    expect((await resolveAccel("auto", { root: fx.root })).chosen).toBe("tcg");
+    const prober = injectedProber(PVM_SPEEDS);
+    const auto = await resolveAccel("auto", { root: fx.root, prober });
+    expect(auto).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
+    expect(auto.reason).toMatch(/^kvm ran the probe 1040x slower than tcg .*KVM-PVM/);
+    expect(prober.calls).toEqual(["tcg", "kvm"]);
+    const list = await resolveAccel(["kvm", "tcg"], { root: fx.root, prober });
+    expect(list).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
+    expect(list.reason).toMatch(/^kvm dropped from the requested list: kvm ran the probe/);
     expect(existsSync(verdictCachePath())).toBe(false); // fixture verdicts never touch the cache
   });
 
-  it("auto on a VT-x fixture runs the real KVM probe, which fails here without /dev/kvm", async () => {
+  it("VT-x fixture: auto picks kvm, and a list keeps it", async () => {
+    using fx = makeHostRoot(VMX_HOST);
+    const prober = injectedProber(VMX_SPEEDS);
+    expect(await resolveAccel("auto", { root: fx.root, prober })).toMatchObject({ accel: ["kvm"], chosen: "kvm" });
+    expect(await resolveAccel(["tcg", "kvm"], { root: fx.root, prober })).toMatchObject({ accel: ["tcg", "kvm"], chosen: "tcg" });
+  });
+
+  it("a fixture without /dev/kvm is settled by the facts, with no probe", async () => {
+    using fx = makeHostRoot({ ...VMX_HOST, devKvmMode: undefined });
+    const prober = injectedProber(VMX_SPEEDS);
+    const v = await accelVerdict({ root: fx.root, prober });
+    expect(v).toMatchObject({ use: "tcg", reason: expect.stringMatching(/does not exist/) });
+    expect(prober.calls).toEqual([]);
+  });
+
+  it("a fixture root without an injected prober runs no real probe (QEMU would probe this machine)", async () => {
     using fx = makeHostRoot(VMX_HOST);
     const v = await accelVerdict({ root: fx.root });
-    expect(v.probe?.accel).toBe("kvm");
-    if (!existsSync("/dev/kvm")) {
-      expect(v.use).toBe("tcg");
-      expect(v.reason).toMatch(/QEMU could not use KVM: .*kvm/i);
-    }
+    expect(v).toMatchObject({ use: "tcg", reason: "no probe ran" });
+    expect(v.probes).toEqual({});
+  });
+});
+
+describe("the per-boot verdict cache (this machine's facts, injected probes)", () => {
+  it("is written under the boot id, used for the same boot and facts, and ignored otherwise", async () => {
+    const facts = await readHostFacts();
+    const prober = injectedProber(PVM_SPEEDS);
+    const first = await accelVerdict({ prober });
+    const path = verdictCachePath();
+    const data = JSON.parse(readFileSync(path, "utf8"));
+    expect(data).toMatchObject({ version: 3, bootId: facts.bootId, qemu: "qemu-system-x86_64", verdict: { use: first.use } });
+    // Forge a verdict only the cache could produce, to prove it is read.
+    writeFileSync(path, JSON.stringify({ ...data, verdict: { ...data.verdict, reason: "from the cache" } }));
+    expect((await resolveAccel("auto", { prober })).reason).toBe("from the cache");
+    writeFileSync(path, JSON.stringify({ ...data, bootId: "another-boot", verdict: { ...data.verdict, reason: "from the cache" } }));
+    expect((await resolveAccel("auto", { prober })).reason).not.toBe("from the cache");
+    expect(JSON.parse(readFileSync(path, "utf8")).bootId).toBe(facts.bootId);
+    // Same boot, but the host changed since (say /dev/kvm appeared): decided afresh.
+    writeFileSync(path, JSON.stringify({ ...data, facts: "[\"vmx\",[\"kvm\"],true,true,null]", verdict: { reason: "from the cache" } }));
+    expect((await resolveAccel("auto", { prober })).reason).not.toBe("from the cache");
+    expect((await accelVerdict({ prober, cache: false })).reason).not.toBe("from the cache");
   });
 });

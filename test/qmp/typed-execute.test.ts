@@ -1,21 +1,25 @@
-import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import type { QmpCommands, QmpEvents, StatusInfo, RunState, BlockInfo, CpuInfoFast, ShutdownCause, QmpInt } from "@qemu-types/qmp";
 import type { QmpClient } from "../../sdk/qmp/mod.ts";
 
-// Compile-time checks: `npx tsc -p tsconfig.json --noEmit` type-checks this file, so each
-// `@ts-expect-error` fails the typecheck if the line it guards starts compiling.
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function assertType<T extends true>(_?: T): void {}
+import { repoRoot } from "../helpers/cli.ts";
+
+// Compile-time checks: `npx tsc -p tsconfig.json --noEmit` (the first step of `npm test`)
+// type-checks this file, so a failed `expectTypeOf` or an `@ts-expect-error` whose line
+// starts compiling fails the typecheck. The last test proves tsc really rejects a mismatch.
 
 export async function typedUsage(qmp: QmpClient): Promise<void> {
   const status = await qmp.execute("query-status");
-  assertType<Equal<typeof status, StatusInfo>>();
+  expectTypeOf(status).toEqualTypeOf<StatusInfo>();
   const state: RunState = status.status;
   void state;
   const blocks = await qmp.execute("query-block");
-  assertType<Equal<typeof blocks, BlockInfo[]>>();
+  expectTypeOf(blocks).toEqualTypeOf<BlockInfo[]>();
   const cpus = await qmp.execute("query-cpus-fast");
-  assertType<Equal<typeof cpus, CpuInfoFast[]>>();
+  expectTypeOf(cpus).toEqualTypeOf<CpuInfoFast[]>();
   const size: QmpInt = (await qmp.execute("query-named-block-nodes"))[0]!.image["virtual-size"];
   void size;
   await qmp.execute("screendump", { filename: "/tmp/x.png", format: "png" });
@@ -23,8 +27,8 @@ export async function typedUsage(qmp: QmpClient): Promise<void> {
   await qmp.execute("qom-list", { path: "/machine" }, { timeout: 1000 });
 
   const shutdown = await qmp.waitFor("SHUTDOWN");
-  assertType<Equal<typeof shutdown.data.reason, ShutdownCause>>();
-  qmp.on("STOP", (e) => assertType<Equal<typeof e.data, undefined>>());
+  expectTypeOf(shutdown.data.reason).toEqualTypeOf<ShutdownCause>();
+  qmp.on("STOP", (e) => expectTypeOf(e.data).toEqualTypeOf<undefined>());
   const other = await qmp.waitFor("SOME_FUTURE_EVENT");
   void other.data.anything;
 
@@ -49,10 +53,34 @@ export async function typedUsage(qmp: QmpClient): Promise<void> {
 
 describe("generated types", () => {
   it("map commands and events to their types", () => {
-    assertType<Equal<QmpCommands["query-status"]["ret"], StatusInfo>>();
-    assertType<Equal<QmpEvents["SHUTDOWN"]["reason"], ShutdownCause>>();
-    assertType<Equal<QmpEvents["STOP"], undefined>>();
-    const reason: ShutdownCause = "host-qmp-quit";
-    expect(reason).toBe("host-qmp-quit");
+    expectTypeOf<QmpCommands["query-status"]["ret"]>().toEqualTypeOf<StatusInfo>();
+    expectTypeOf<QmpEvents["SHUTDOWN"]["reason"]>().toEqualTypeOf<ShutdownCause>();
+    expectTypeOf<QmpEvents["STOP"]>().toEqualTypeOf<undefined>();
+    expectTypeOf<"host-qmp-quit">().toExtend<ShutdownCause>();
+    expectTypeOf<"no-such-cause">().not.toExtend<ShutdownCause>();
+    expectTypeOf<QmpCommands["query-status"]["ret"]>().not.toEqualTypeOf<BlockInfo>();
+  });
+
+  it("tsc rejects a type assertion that does not hold (these checks can fail)", () => {
+    const dir = mkdtempSync(join(repoRoot, "test/qmp/.typecheck-"));
+    try {
+      const file = join(dir, "wrong.ts");
+      writeFileSync(file, [
+        'import { expectTypeOf } from "vitest";',
+        "type Status = { status: \"running\" | \"paused\" };",
+        "expectTypeOf<Status>().toEqualTypeOf<{ status: string }>();",
+        "",
+      ].join("\n"));
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../../../tsconfig.json", include: ["wrong.ts"] }));
+      let out = "";
+      try {
+        execFileSync(join(repoRoot, "node_modules/.bin/tsc"), ["-p", dir], { encoding: "utf8", stdio: "pipe" });
+      } catch (e) {
+        out = String((e as { stdout?: string }).stdout);
+      }
+      expect(out).toMatch(/wrong\.ts\(3,\d+\): error TS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
