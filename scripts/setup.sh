@@ -25,9 +25,9 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # so it cannot import the table).
 packages=(
   apt bash bsdutils busybox-static coreutils cpio dash debian-archive-keyring
-  debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk gnupg gpgconf gpgv grep grub-common
+  debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk findutils gnupg gpgconf gpgv grep grub-common
   grub-pc-bin isolinux libc-bin libc6 mmdebstrap mount qemu-system-x86 qemu-utils syslinux-common
-  tmux util-linux vncsnapshot xorriso xz-utils zstd
+  tar tmux util-linux vncsnapshot xorriso xz-utils zstd
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

@@ -66,6 +66,10 @@ export const PROGRAMS = {
   printf: { package: "coreutils", usedFor: "tests run small real programs" },
   sleep: { package: "coreutils", usedFor: "tests run small real programs" },
   true: { package: "coreutils", usedFor: "tests run small real programs" },
+  chown: { package: "coreutils", usedFor: "data-safety tests hand a run root to another user" },
+  stat: { package: "coreutils", usedFor: "data-safety tests read owners and modes as the shell does" },
+  tar: { package: "tar", usedFor: "the package test unpacks the packed tarballs" },
+  find: { package: "findutils", usedFor: "the package test looks for .ts files in the installed packages" },
 } as const satisfies Readonly<Record<string, ProgramInfo>>;
 
 /**
