@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Installed packages run the compiled CLI; a source checkout without a build runs the
-// TypeScript sources through tsx, so `npx qemukit` works in both.
+// Installed packages run the compiled CLI (dist/, the only code they ship); a source checkout
+// runs the TypeScript sources through tsx, so `npx qemukit` works in both.
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
@@ -8,8 +8,9 @@ import { dirname, join } from "node:path";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 
-// The REPL has its own fast launcher (an esbuild bundle run by plain node): going through
-// tsx first would cost more than the whole REPL start-up.
+// In a checkout the REPL has its own fast launcher (an esbuild bundle run by plain node):
+// going through tsx first would cost more than the whole REPL start-up. Installed packages
+// have no repl/launch.js and run the compiled REPL through the CLI.
 if (args.length === 1 && args[0] === "repl" && existsSync(join(root, "repl", "launch.js"))) {
   const { launch } = await import(pathToFileURL(join(root, "repl", "launch.js")).href);
   await launch();

@@ -45,7 +45,7 @@ export type { ParsedCommandLine } from "./compile/parse.ts";
 export type { StartOptions } from "./machine/start.ts";
 export type { ShutdownOptions, ShutdownTimeouts, VmSnapshot } from "./machine/running-vm.ts";
 export type { Console, ConsoleMatch, ConsoleRunOptions, ConsoleRunResult, ConsoleWaitOptions } from "./machine/console.ts";
-export type { WaitStrategy } from "./machine/wait.ts";
+export type { WaitFactories, WaitStrategy } from "./machine/wait.ts";
 export type { AttachOptions } from "./machine/attach.ts";
 export type { AccelInfo, VmExit, VmListing, VmState, VmThread, VncInfo } from "./machine/types.ts";
 export type { QmpClient } from "./qmp/client.ts";

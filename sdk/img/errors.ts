@@ -63,7 +63,7 @@ export class ImageError extends QemukitError {
 /**
  * The image is locked by another process: QEMU takes a write lock on every image a
  * running VM uses, and qemu-img refuses to touch it. `holder` names the VM when the
- * machine layer registered a lookup ({@link registerLockHolderLookup}).
+ * machine layer registered a lookup (`registerLockHolderLookup` in `qemukit/img`).
  *
  * @example
  * ```ts

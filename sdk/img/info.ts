@@ -16,7 +16,7 @@ export interface InfoOptions {
   /**
    * The image's format. Give it for any image a guest has written to: it is passed as
    * `-f`, so a raw disk whose content looks like a qcow2 header is still read as raw.
-   * Without it, qemu-img detects the format (like {@link detectFormat}).
+   * Without it, qemu-img detects the format (like `image.detectFormat`).
    */
   readonly format?: ImageFormat;
   /** Also describe every backing file (`backing` is then set, layer by layer). @default false */

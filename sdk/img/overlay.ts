@@ -9,7 +9,7 @@ import type { Size } from "./formats.ts";
 
 /** Options of {@link overlay}. */
 export interface OverlayOptions {
-  /** Format of the base. Give it when you know it: then creating the overlay is exactly one qemu-img call. Default: detected with {@link detectFormat}. */
+  /** Format of the base. Give it when you know it: then creating the overlay is exactly one qemu-img call. Default: detected with `image.detectFormat`. */
   readonly baseFormat?: ImageFormat;
   /** Replace an existing file at the overlay path (never the base or a layer of its chain). @default false */
   readonly overwrite?: boolean;

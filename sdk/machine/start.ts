@@ -27,7 +27,7 @@ import { spawnQemu, type QemuStdio, type SpawnedQemu } from "./spawn.ts";
 import type { AccelInfo, VmMetadata, VmState } from "./types.ts";
 import type { WaitStrategy } from "./wait.ts";
 
-/** Options of {@link startVm}. Every field is optional. */
+/** Options of {@link VmBuilder.start} (`vm()...start(options)`). Every field is optional. */
 export interface StartOptions {
   /** Resolve only when the guest is ready (console pattern, QMP event, TCP port). */
   readonly waitFor?: WaitStrategy;

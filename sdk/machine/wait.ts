@@ -50,19 +50,42 @@ function probePort(host: string, port: number, banner: boolean, probeMs: number)
   });
 }
 
+/** The wait-strategy factories, {@link Wait}. */
+export interface WaitFactories {
+  /**
+   * Ready when the serial console prints `pattern` (consumed like console.waitFor).
+   * @example `Wait.forConsole(/login:/, { timeout: 120_000 })`
+   */
+  forConsole(pattern: string | RegExp, options?: { timeout?: number }): WaitStrategy;
+  /**
+   * Ready when QMP reports `event` (optionally with data matching `match`).
+   * @example `Wait.forEvent("RESUME")`
+   */
+  forEvent(event: string, options?: { timeout?: number; match?: Record<string, unknown> }): WaitStrategy;
+  /**
+   * Ready when a TCP port on the host answers. With QEMU user networking the host side
+   * accepts connections before the guest listens, so by default readiness means the
+   * service sent something first (SSH, SMTP banners); pass `banner: false` when a
+   * successful connect is enough (ports QEMU itself serves, e.g. VNC).
+   * @example `Wait.forPort(2222, { timeout: 120_000 })`
+   */
+  forPort(port: number, options?: { host?: string; timeout?: number; banner?: boolean; interval?: number }): WaitStrategy;
+  /**
+   * Ready when every strategy is; fails as soon as one fails.
+   * @example `Wait.forAll([Wait.forConsole(/\# /), Wait.forPort(8080)])`
+   */
+  forAll(strategies: readonly WaitStrategy[], options?: { timeout?: number }): WaitStrategy;
+}
+
 /**
  * Factories for wait strategies.
  *
  * @example
  * ```ts
- * const m = await startVm(spec, { waitFor: Wait.forAll([Wait.forConsole(/# $/), Wait.forPort(2222)]) });
+ * const m = await vm().memory(512).start({ waitFor: Wait.forAll([Wait.forConsole(/# $/), Wait.forPort(2222)]) });
  * ```
  */
-export const Wait = {
-  /**
-   * Ready when the serial console prints `pattern` (consumed like console.waitFor).
-   * @example `Wait.forConsole(/login:/, { timeout: 120_000 })`
-   */
+export const Wait: WaitFactories = {
   forConsole(pattern: string | RegExp, options: { timeout?: number } = {}): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
     return {
@@ -72,10 +95,6 @@ export const Wait = {
     };
   },
 
-  /**
-   * Ready when QMP reports `event` (optionally with data matching `match`).
-   * @example `Wait.forEvent("RESUME")`
-   */
   forEvent(event: string, options: { timeout?: number; match?: Record<string, unknown> } = {}): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
     return {
@@ -85,13 +104,6 @@ export const Wait = {
     };
   },
 
-  /**
-   * Ready when a TCP port on the host answers. With QEMU user networking the host side
-   * accepts connections before the guest listens, so by default readiness means the
-   * service sent something first (SSH, SMTP banners); pass `banner: false` when a
-   * successful connect is enough (ports QEMU itself serves, e.g. VNC).
-   * @example `Wait.forPort(2222, { timeout: 120_000 })`
-   */
   forPort(port: number, options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {}): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
     const host = options.host ?? "127.0.0.1";
@@ -110,10 +122,6 @@ export const Wait = {
     };
   },
 
-  /**
-   * Ready when every strategy is; fails as soon as one fails.
-   * @example `Wait.forAll([Wait.forConsole(/\# /), Wait.forPort(8080)])`
-   */
   forAll(strategies: readonly WaitStrategy[], options: { timeout?: number } = {}): WaitStrategy {
     const timeout = options.timeout ?? Math.max(WAIT_DEFAULT_TIMEOUT, ...strategies.map((s) => s.timeout));
     const description = strategies.map((s) => s.description).join(" and ");
@@ -123,4 +131,4 @@ export const Wait = {
       wait: (vm) => withTimeout(Promise.all(strategies.map((s) => s.wait(vm))).then(() => {}), timeout, description),
     };
   },
-} as const;
+};

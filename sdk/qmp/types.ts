@@ -25,7 +25,7 @@ export interface QmpGreeting {
 /** Where to connect: a unix socket path, a TCP address, or an already-open duplex stream. */
 export type QmpTarget = string | { readonly host: string; readonly port: number } | import("node:stream").Duplex;
 
-/** Options for {@link QmpClient.connect}. */
+/** Options for `QmpClient.connect`. */
 export interface QmpConnectOptions {
   /** Time allowed for connecting, the greeting and capability negotiation, in ms. @default 10000 */
   readonly timeout?: number;
