@@ -144,61 +144,15 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
       code: "SPEC_PATH", advice: "pass { runDir } (start() makes one under runRoot())",
     });
   }
-  const argv: string[] = [ctx.qemuBinary ?? "qemu-system-x86_64"];
+  const argv: string[] = [ctx.qemuBinary ?? "qemu-system-x86_64", ...machineArgs(spec, ctx)];
   const overlays: OverlayPlan[] = [];
-  // debug-threads names QEMU's threads ("CPU 0/TCG"), which is what a student sees in `ps -efL`.
-  if (spec.name) argv.push("-name", optList(undefined, [["guest", spec.name], ["debug-threads", true]]));
-  if (spec.machine) argv.push("-machine", spec.machine);
-  for (const a of accelList(spec, ctx)) argv.push("-accel", a);
-  if (spec.cpu) argv.push("-cpu", spec.cpu);
-  argv.push("-m", String(spec.memoryMiB));
-  const { cpus, sockets, cores, threads } = spec.smp;
-  argv.push("-smp", optList(String(cpus), [["sockets", sockets], ["cores", cores], ["threads", threads]]));
-  argv.push("-nodefaults");
-  argv.push("-display", spec.display.kind);
-  if (spec.vnc) argv.push("-vnc", vncArg(spec.vnc));
-  if (spec.machine !== "microvm") argv.push("-device", "VGA");
-
-  let qmpSocket: string | undefined;
-  if (spec.qmp) {
-    qmpSocket = socketPath(ctx.runDir, RUN_FILES.qmp);
+  const qmpSocket = spec.qmp ? socketPath(ctx.runDir, RUN_FILES.qmp) : undefined;
+  if (qmpSocket !== undefined) {
     argv.push("-chardev", optList("socket", [["id", "qmp"], ["path", qmpSocket], ["server", true], ["wait", false]]));
     argv.push("-mon", "chardev=qmp,mode=control");
   }
-  let consoleSocket: string | undefined;
-  if (spec.serial.kind !== "none") {
-    if (spec.serial.kind === "socket") {
-      consoleSocket = socketPath(ctx.runDir, RUN_FILES.console);
-      argv.push("-chardev", optList("socket", [["id", "console"], ["path", consoleSocket], ["server", true], ["wait", false]]));
-    } else if (spec.serial.kind === "file") {
-      if ([qmpSocket].includes(spec.serial.path)) {
-        throw new SpecError("two consoles on one socket: the serial log file is the QMP socket", {
-          code: "SPEC_CONFLICT", advice: "write the serial log somewhere else",
-        });
-      }
-      argv.push("-chardev", optList("file", [["id", "console"], ["path", spec.serial.path]]));
-    } else {
-      argv.push("-chardev", "stdio,id=console");
-    }
-    argv.push("-device", "isa-serial,chardev=console");
-  }
-
-  argv.push(...diskArgs(spec, ctx, overlays));
-  if (spec.bootOrder) argv.push("-boot", `order=${spec.bootOrder}`);
-  if (spec.kernel) {
-    argv.push("-kernel", spec.kernel.kernel);
-    if (spec.kernel.initrd !== undefined) argv.push("-initrd", spec.kernel.initrd);
-    if (spec.kernel.append !== undefined) argv.push("-append", spec.kernel.append);
-  }
-  if (spec.network.kind === "user") {
-    argv.push("-netdev", optList("user", [
-      ["id", "net0"],
-      ...spec.network.forwards.map((f) =>
-        ["hostfwd", `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}-:${f.guestPort}`] as const
-      ),
-    ]));
-    argv.push("-device", `${spec.network.model},netdev=net0`);
-  }
+  const serial = serialArgs(spec, ctx, qmpSocket);
+  argv.push(...serial.argv, ...diskArgs(spec, ctx, overlays), ...bootArgs(spec), ...networkArgs(spec));
   if (ctx.startPaused) argv.push("-S");
   let pidfile: string | undefined;
   if (spec.daemonize) {
@@ -215,7 +169,70 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
     argv: Object.freeze(argv),
     overlays: Object.freeze(overlays),
     ...(qmpSocket !== undefined ? { qmpSocket } : {}),
-    ...(consoleSocket !== undefined ? { consoleSocket } : {}),
+    ...(serial.consoleSocket !== undefined ? { consoleSocket: serial.consoleSocket } : {}),
     ...(pidfile !== undefined ? { pidfile } : {}),
   });
+}
+
+/** The machine itself: name, type, accelerators, CPU, memory, SMP, display, VNC, VGA. */
+function machineArgs(spec: VmSpec, ctx: CompileContext): string[] {
+  const argv: string[] = [];
+  // debug-threads names QEMU's threads ("CPU 0/TCG"), which is what a student sees in `ps -efL`.
+  if (spec.name) argv.push("-name", optList(undefined, [["guest", spec.name], ["debug-threads", true]]));
+  if (spec.machine) argv.push("-machine", spec.machine);
+  for (const a of accelList(spec, ctx)) argv.push("-accel", a);
+  if (spec.cpu) argv.push("-cpu", spec.cpu);
+  argv.push("-m", String(spec.memoryMiB));
+  const { cpus, sockets, cores, threads } = spec.smp;
+  argv.push("-smp", optList(String(cpus), [["sockets", sockets], ["cores", cores], ["threads", threads]]));
+  argv.push("-nodefaults");
+  argv.push("-display", spec.display.kind);
+  if (spec.vnc) argv.push("-vnc", vncArg(spec.vnc));
+  if (spec.machine !== "microvm") argv.push("-device", "VGA");
+  return argv;
+}
+
+/** The serial console: a socket in the run directory, a log file, or stdio. */
+function serialArgs(spec: VmSpec, ctx: CompileContext, qmpSocket: string | undefined): { argv: string[]; consoleSocket?: string } {
+  if (spec.serial.kind === "none") return { argv: [] };
+  const device = ["-device", "isa-serial,chardev=console"];
+  if (spec.serial.kind === "socket") {
+    const consoleSocket = socketPath(ctx.runDir, RUN_FILES.console);
+    return { argv: ["-chardev", optList("socket", [["id", "console"], ["path", consoleSocket], ["server", true], ["wait", false]]), ...device], consoleSocket };
+  }
+  if (spec.serial.kind === "file") {
+    if (spec.serial.path === qmpSocket) {
+      throw new SpecError("two consoles on one socket: the serial log file is the QMP socket", {
+        code: "SPEC_CONFLICT", advice: "write the serial log somewhere else",
+      });
+    }
+    return { argv: ["-chardev", optList("file", [["id", "console"], ["path", spec.serial.path]]), ...device] };
+  }
+  return { argv: ["-chardev", "stdio,id=console", ...device] };
+}
+
+/** Boot order and a directly booted kernel. */
+function bootArgs(spec: VmSpec): string[] {
+  const argv: string[] = [];
+  if (spec.bootOrder) argv.push("-boot", `order=${spec.bootOrder}`);
+  if (spec.kernel) {
+    argv.push("-kernel", spec.kernel.kernel);
+    if (spec.kernel.initrd !== undefined) argv.push("-initrd", spec.kernel.initrd);
+    if (spec.kernel.append !== undefined) argv.push("-append", spec.kernel.append);
+  }
+  return argv;
+}
+
+/** User-mode networking with its port forwards, and the NIC. */
+function networkArgs(spec: VmSpec): string[] {
+  if (spec.network.kind !== "user") return [];
+  return [
+    "-netdev", optList("user", [
+      ["id", "net0"],
+      ...spec.network.forwards.map((f) =>
+        ["hostfwd", `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}-:${f.guestPort}`] as const
+      ),
+    ]),
+    "-device", `${spec.network.model},netdev=net0`,
+  ];
 }

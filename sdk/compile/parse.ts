@@ -488,6 +488,18 @@ const DISK_DEVICES: Readonly<Record<string, { interface: DiskSpec["interface"]; 
   "scsi-cd": { interface: "scsi", media: "cdrom" },
 };
 
+/** Finds option values in qemukit's own argv; indexes are into the words given. */
+interface PlumbingScan {
+  readonly words: readonly string[];
+  readonly r: OwnPlumbing;
+  opts(j: number): { head?: string; pairs: [string, string][] };
+  /** Index of the first value of `opt` that `pred` accepts, or -1. */
+  find(opt: string, pred: (head: string | undefined, o: Record<string, string>, n: number) => boolean): number;
+  /** Marks values as accounted for. */
+  eat(...js: number[]): void;
+  readonly offset: number;
+}
+
 /**
  * Recognise what qemukit's own compiler emits (QMP and console chardevs, -blockdev +
  * -device pairs, -netdev + NIC pairs, VGA), so its output (e.g. from `ps`) parses back
@@ -496,18 +508,28 @@ const DISK_DEVICES: Readonly<Record<string, { interface: DiskSpec["interface"]; 
 function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlumbing {
   const r: OwnPlumbing = { consumed: new Set(), disks: new Map(), networks: new Map(), qmp: false };
   const opts = (j: number) => splitOpts(words[j] ?? "");
-  const find = (opt: string, pred: (head: string | undefined, o: Record<string, string>, n: number) => boolean) => {
-    for (let j = 0; j < words.length - 1; j++) {
-      if (words[j] !== opt) continue;
-      const { head, pairs } = opts(j + 1);
-      if (pred(head, Object.fromEntries(pairs), pairs.length)) return j + 1;
-    }
-    return -1;
+  const scan: PlumbingScan = {
+    words, r, opts, offset,
+    find: (opt, pred) => {
+      for (let j = 0; j < words.length - 1; j++) {
+        if (words[j] !== opt) continue;
+        const { head, pairs } = opts(j + 1);
+        if (pred(head, Object.fromEntries(pairs), pairs.length)) return j + 1;
+      }
+      return -1;
+    },
+    eat: (...js) => js.forEach((j) => r.consumed.add(j + offset)),
   };
-  const eat = (...js: number[]) => js.forEach((j) => r.consumed.add(j + offset));
+  recogniseSockets(scan);
+  recogniseDisks(scan);
+  recogniseNetworks(scan);
+  return r;
+}
+
+/** The QMP monitor and serial console chardevs, and the VGA card. */
+function recogniseSockets({ r, opts, find, eat }: PlumbingScan): void {
   const serverSocket = (o: Record<string, string>, id: string, n: number) =>
     o.id === id && o.path !== undefined && o.server === "on" && o.wait === "off" && n === 4;
-
   const qmpDev = find("-chardev", (h, o, n) => h === "socket" && serverSocket(o, "qmp", n));
   const mon = find("-mon", (h, o, n) => h === undefined && o.chardev === "qmp" && o.mode === "control" && n === 2);
   if (qmpDev >= 0 && mon >= 0) {
@@ -526,7 +548,10 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
   }
   const vga = find("-device", (h, _o, n) => h === "VGA" && n === 0);
   if (vga >= 0) eat(vga);
+}
 
+/** `-blockdev` + `-device` pairs (and the SCSI controller they need). */
+function recogniseDisks({ words, r, opts, find, eat, offset }: PlumbingScan): void {
   let scsi = false;
   for (let j = 0; j < words.length - 1; j++) {
     if (words[j] !== "-device") continue;
@@ -559,6 +584,10 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
     const ctl = find("-device", (h, o, n) => h === "virtio-scsi-pci" && o.id === "scsi0" && n === 1);
     if (ctl >= 0) eat(ctl);
   }
+}
+
+/** `-netdev user` + NIC pairs. */
+function recogniseNetworks({ words, r, opts, find, eat, offset }: PlumbingScan): void {
   for (let j = 0; j < words.length - 1; j++) {
     if (words[j] !== "-device") continue;
     const { head, pairs } = opts(j + 1);
@@ -572,7 +601,6 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
     r.networks.set(j + 1 + offset, { user: forwards as PortForward[], model: head });
     eat(j + 1, nd);
   }
-  return r;
 }
 
 function parseDrive(b: VmBuilder, value: string): VmBuilder | undefined {

@@ -15,12 +15,11 @@ import { chmod, mkdir, open, readdir, readFile, rm, symlink, writeFile } from "n
 import { join } from "node:path";
 import { exec } from "../util/exec.ts";
 import { jsonRegExp } from "../util/json.ts";
-import { cachedBuild } from "./cache.ts";
+import { buildCached } from "./build.ts";
 import { writeCpioGz } from "./cpio.ts";
 import { buildTool, cloudKernelPackage, installedVersions } from "./debian-packages.ts";
 import { FileTree } from "./file-tree.ts";
 import { kernelIn, moduleClosure } from "./kernel.ts";
-import { stepReporter } from "./progress.ts";
 import type { BuildOptions, DebianGuest } from "./types.ts";
 
 /** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
@@ -217,14 +216,11 @@ export async function debianRecipe() {
  */
 export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
   const { recipe } = await debianRecipe();
-  const { dir, manifest } = await cachedBuild({
+  const { dir, facts, file } = await buildCached({
     name: "debian",
     recipe,
-    force: options.force,
-    cacheRoot: options.cacheDir,
-    build: async (tmp) => {
-      const progress = stepReporter("debian", [40, 2, 4, 8, 1, 25], options.progress);
-      const started = Date.now();
+    weights: [40, 2, 4, 8, 1, 25],
+    build: async (tmp, progress) => {
       const rootDir = join(tmp, "rootfs");
       progress.step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages + minbase)`);
       await buildTool("debian", [
@@ -277,18 +273,17 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
       await rm(raw, { force: true });
       await rm(core, { force: true });
       await chmod(join(tmp, "debian-12.qcow2"), 0o444);
-      progress.done((Date.now() - started) / 1000);
       return { image: "debian-12.qcow2", kernelRelease: release };
     },
-  });
+  }, options);
   return {
     name: "debian",
-    image: join(dir, manifest.facts.image!),
+    image: file("image"),
     format: "qcow2",
     prompt: DEBIAN_PROMPT,
     memoryMiB: 512,
     dir,
-    kernelRelease: manifest.facts.kernelRelease!,
+    kernelRelease: facts.kernelRelease,
   };
 }
 

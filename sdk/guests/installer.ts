@@ -11,9 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createReadStream } from "node:fs";
 import { exec } from "../util/exec.ts";
-import { cachedBuild } from "./cache.ts";
+import { buildCached } from "./build.ts";
 import { buildTool, installedVersions } from "./debian-packages.ts";
-import { stepReporter } from "./progress.ts";
 import type { BuildOptions, InstallerGuest } from "./types.ts";
 
 /** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
@@ -66,14 +65,11 @@ export async function installerRecipe() {
  */
 export async function installer(options: BuildOptions = {}): Promise<InstallerGuest> {
   const { recipe } = await installerRecipe();
-  const { dir, manifest } = await cachedBuild({
+  const { dir, facts, file } = await buildCached({
     name: "installer",
     recipe,
-    force: options.force,
-    cacheRoot: options.cacheDir,
-    build: async (tmp) => {
-      const progress = stepReporter("installer", [1, 6, 2, 2], options.progress);
-      const started = Date.now();
+    weights: [1, 6, 2, 2],
+    build: async (tmp, progress) => {
       progress.step("lay out the ISO tree (installer kernel + initrd, isolinux)");
       const tree = join(tmp, "iso-tree");
       await mkdir(join(tree, "isolinux"), { recursive: true });
@@ -120,7 +116,6 @@ export async function installer(options: BuildOptions = {}): Promise<InstallerGu
         for (const f of [INSTALLER_ISO_NAME, "SHA512SUMS", "SHA512SUMS.sign", "signing-key.gpg", "FINGERPRINT"]) {
           await chmod(join(tmp, f), 0o444);
         }
-        progress.done((Date.now() - started) / 1000);
         return {
           iso: INSTALLER_ISO_NAME, sha512sums: "SHA512SUMS", signature: "SHA512SUMS.sign",
           publicKey: "signing-key.gpg", fingerprint,
@@ -130,15 +125,14 @@ export async function installer(options: BuildOptions = {}): Promise<InstallerGu
         await rm(gnupgHome, { recursive: true, force: true });
       }
     },
-  });
-  const f = manifest.facts;
+  }, options);
   return {
     name: "installer",
-    iso: join(dir, f.iso!),
-    sha512sums: join(dir, f.sha512sums!),
-    signature: join(dir, f.signature!),
-    publicKey: join(dir, f.publicKey!),
-    fingerprint: f.fingerprint!,
+    iso: file("iso"),
+    sha512sums: file("sha512sums"),
+    signature: file("signature"),
+    publicKey: file("publicKey"),
+    fingerprint: facts.fingerprint,
     memoryMiB: 1024,
     dir,
   };

@@ -6,7 +6,7 @@
  */
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { cachedBuild } from "./cache.ts";
+import { buildCached } from "./build.ts";
 import { writeCpioGz } from "./cpio.ts";
 import { cloudKernelPackage, installedVersions } from "./debian-packages.ts";
 import { FileTree } from "./file-tree.ts";
@@ -14,7 +14,6 @@ import { hostProgramsWithLibs } from "./host-files.ts";
 import { fetchKernel, moduleClosure } from "./kernel.ts";
 import { exec } from "../util/exec.ts";
 import { jsonRegExp } from "../util/json.ts";
-import { stepReporter } from "./progress.ts";
 import type { BuildOptions, TinyGuest } from "./types.ts";
 
 /**
@@ -119,14 +118,11 @@ export async function tinyRecipe() {
  */
 export async function tiny(options: BuildOptions = {}): Promise<TinyGuest> {
   const { recipe, kernelPkg } = await tinyRecipe();
-  const { dir, manifest } = await cachedBuild({
+  const { dir, facts, file } = await buildCached({
     name: "tiny",
     recipe,
-    force: options.force,
-    cacheRoot: options.cacheDir,
-    build: async (tmp) => {
-      const progress = stepReporter("tiny", [5, 1, 1, 3], options.progress);
-      const started = Date.now();
+    weights: [5, 1, 1, 3],
+    build: async (tmp, progress) => {
       const work = join(tmp, "work");
       await mkdir(work);
       progress.step(`download ${kernelPkg.name} ${kernelPkg.version}`);
@@ -166,18 +162,17 @@ export async function tiny(options: BuildOptions = {}): Promise<TinyGuest> {
       await copyFile(kernel.vmlinuz, join(tmp, "vmlinuz"));
       await rm(work, { recursive: true, force: true });
       for (const f of ["initrd.gz", "vmlinuz"]) await chmod(join(tmp, f), 0o444);
-      progress.done((Date.now() - started) / 1000);
       return { kernel: "vmlinuz", initrd: "initrd.gz", kernelRelease: kernel.release, modules: mods.map((m) => m.name).join(" ") };
     },
-  });
+  }, options);
   return {
     name: "tiny",
-    kernel: join(dir, manifest.facts.kernel!),
-    initrd: join(dir, manifest.facts.initrd!),
+    kernel: file("kernel"),
+    initrd: file("initrd"),
     append: TINY_APPEND,
     prompt: TINY_PROMPT,
     memoryMiB: 256,
     dir,
-    kernelRelease: manifest.facts.kernelRelease!,
+    kernelRelease: facts.kernelRelease,
   };
 }

@@ -20,9 +20,13 @@ export const BACKING_FORMATS: readonly ImageFormat[] = ["qcow2", "qed", "vmdk"];
 /** A size accepted by the image API: bytes, or a string with a binary unit ("2G"). */
 export type Size = number | bigint | string;
 
+const TOO_LARGE = "above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles";
+
 function invalidSize(size: unknown, why: string): ImageError {
   return new ImageError("SIZE_INVALID", `invalid size ${typeof size === "string" ? JSON.stringify(size) : String(size)}: ${why}`, {
-    advice: `give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (${SIZE_UNIT_LETTERS}; "GiB" also works)`,
+    advice: why === TOO_LARGE
+      ? "pick a size up to 8P (qcow2 reaches 2 PiB with its default 64 KiB clusters; 8 PiB with 128 KiB)"
+      : `give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (${SIZE_UNIT_LETTERS}; "GiB" also works)`,
     details: { size: typeof size === "bigint" ? size.toString() : size },
   });
 }
@@ -51,7 +55,7 @@ export function parseSignedSize(size: Size): number {
   if (typeof size === "bigint") bytes = size;
   else if (typeof size === "number") {
     if (!Number.isSafeInteger(size)) {
-      throw invalidSize(size, Number.isInteger(size) ? "above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles" : "not a whole number of bytes");
+      throw invalidSize(size, Number.isInteger(size) ? TOO_LARGE : "not a whole number of bytes");
     }
     return size;
   } else if (typeof size === "string") {
@@ -60,7 +64,7 @@ export function parseSignedSize(size: Size): number {
     bytes = parsed.bytes;
   } else throw invalidSize(size, "expected a number, bigint or string");
   if (bytes > BigInt(MAX_EXACT_BYTES) || bytes < -BigInt(MAX_EXACT_BYTES)) {
-    throw invalidSize(size, "above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles");
+    throw invalidSize(size, TOO_LARGE);
   }
   return Number(bytes);
 }

@@ -82,6 +82,15 @@ export async function createSnapshot(path: string, name: string, options: Snapsh
   return find(after, name)!;
 }
 
+/** The snapshot `name` (a name or an id) refers to; SNAPSHOT_NOT_FOUND lists the ones there are. */
+async function existing(path: string, name: string, options: SnapshotOptions) {
+  const { abs, format } = await prepare(path, options);
+  const list = (await info(abs, { format })).snapshots;
+  const s = find(list, name);
+  if (!s) throw notFound(path, name, list);
+  return { abs, format, s };
+}
+
 /**
  * Reverts the disk to a snapshot (by name or id). Everything written since is lost.
  *
@@ -92,10 +101,7 @@ export async function createSnapshot(path: string, name: string, options: Snapsh
  * @throws {ImageError} SNAPSHOT_NOT_FOUND, IMAGE_LOCKED
  */
 export async function applySnapshot(path: string, name: string, options: SnapshotOptions = {}): Promise<void> {
-  const { abs, format } = await prepare(path, options);
-  const list = (await info(abs, { format })).snapshots;
-  const s = find(list, name);
-  if (!s) throw notFound(path, name, list);
+  const { abs, format, s } = await existing(path, name, options);
   await runQemuImg(["snapshot", "-q", "-a", s.id, ...imageOpts(abs, format)], { op: "snapshot", path, format });
 }
 
@@ -109,10 +115,7 @@ export async function applySnapshot(path: string, name: string, options: Snapsho
  * @throws {ImageError} SNAPSHOT_NOT_FOUND, IMAGE_LOCKED
  */
 export async function deleteSnapshot(path: string, name: string, options: SnapshotOptions = {}): Promise<void> {
-  const { abs, format } = await prepare(path, options);
-  const list = (await info(abs, { format })).snapshots;
-  const s = find(list, name);
-  if (!s) throw notFound(path, name, list);
+  const { abs, format, s } = await existing(path, name, options);
   // qemu-img 7.2 deletes by name only (apply accepts ids too)
   await runQemuImg(["snapshot", "-q", "-d", s.name, ...imageOpts(abs, format)], { op: "snapshot", path, format });
 }

@@ -4,13 +4,13 @@
  * @module
  */
 import { SpecError } from "../errors/errors.ts";
-import { parseSizeText, SIZE_UNIT_LETTERS } from "../util/size.ts";
+import { MAX_EXACT_BYTES, parseSizeText, SIZE_UNIT_LETTERS } from "../util/size.ts";
 
 /**
  * Parse a size into bytes. Numbers are taken as bytes; strings may carry a binary unit
  * (`K`, `M`, `G`, `T`, `P`, `E`, optionally followed by `B` or `iB`). A plain digit
- * string is bytes, as for `qemu-img create`. The grammar is shared with the image layer
- * (sdk/util/size.ts); this layer adds the safe-integer range, since it returns a number.
+ * string is bytes, as for `qemu-img create`. The grammar and the range (exact numbers up
+ * to 8 PiB) are sdk/util/size.ts's, shared with the image layer.
  *
  * Throws {@link SpecError} (`SPEC_SIZE`) for negative, fractional-byte, unknown-unit or
  * unsafe (above 2^53) sizes.
@@ -26,7 +26,7 @@ export function parseSize(s: string | number): number {
   if (typeof s === "number") {
     if (!Number.isFinite(s) || s < 0) throw negativeSize(s);
     if (!Number.isInteger(s)) throw fractionalSize(s);
-    if (s > Number.MAX_SAFE_INTEGER) throw tooLarge(s);
+    if (s > MAX_EXACT_BYTES) throw tooLarge(s);
     return s;
   }
   const parsed = parseSizeText(s);
@@ -49,7 +49,7 @@ export function parseSize(s: string | number): number {
     }
   }
   if (parsed.bytes < 0n) throw negativeSize(s);
-  if (parsed.bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw tooLarge(s);
+  if (parsed.bytes > BigInt(MAX_EXACT_BYTES)) throw tooLarge(s);
   return Number(parsed.bytes);
 }
 

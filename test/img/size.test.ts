@@ -24,12 +24,13 @@ describe("parseImageSize", () => {
       }
       expect(err).toBeInstanceOf(ImageError);
       expect((err as ImageError).code).toBe("SIZE_INVALID");
-      expect((err as ImageError).advice).toMatch(/512M/);
+      expect((err as ImageError).advice).toMatch(/512M|up to 8P/);
     },
   );
   it("says why a size above 8 PiB is refused", () => {
     expect(() => parseImageSize("8P")).toThrow('invalid size "8P": above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles');
     expect(() => parseImageSize(2n ** 53n)).toThrow("invalid size 9007199254740992: above 2^53 - 1 bytes (8 PiB)");
+    expect(() => parseImageSize("8E")).toThrow(expect.objectContaining({ advice: expect.stringContaining("pick a size up to 8P") }));
   });
 });
 

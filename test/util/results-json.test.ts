@@ -69,9 +69,12 @@ describe("image.* results", () => {
 });
 
 describe("host, verify, guests, fromCommandLine", () => {
-  it("host.check() and host.facts()", async () => {
+  it("host.check(), host.facts(), host.probe(), host.resolveAccel(), host.verdict()", async () => {
     expectJsonRoundTrip(await host.check());
     expectJsonRoundTrip(await host.facts());
+    expectJsonRoundTrip(await host.probe("tcg"));
+    expectJsonRoundTrip(await host.resolveAccel("auto"));
+    expectJsonRoundTrip(await host.verdict());
   }, 120_000);
 
   it("verify.checksums and verify.signature on the installer guest's files", async () => {
