@@ -182,6 +182,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       baseFormats,
     });
     argv = compiled.argv;
+    if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
     for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
       if (sock && Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
         throw new VmStartError(`socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes`, argv, "", {
