@@ -11,8 +11,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { checkName } from "../spec/validate.ts";
 import { SpecError } from "../errors/errors.ts";
@@ -331,23 +331,37 @@ export function isInside(file: string, dir: string): boolean {
  * alone (a planted `vm.json` cannot name them). Never throws.
  */
 export async function removeRunDir(dir: string, temporaryFiles: readonly string[] = []): Promise<void> {
-  if (!isOurRunDir(dir)) return;
-  for (const f of temporaryFiles) if (isInside(f, dir)) await rm(resolve(dir, f), { force: true }).catch(() => {});
-  await rm(dir, { recursive: true, force: true }).catch(() => {});
+  removeRunDirSync(dir, temporaryFiles);
 }
 
-/** Synchronous variant for exit/signal handlers, where no promise will ever settle. */
+/**
+ * Synchronous variant, also for exit/signal handlers, where no promise will ever settle.
+ * The marker goes last: a file that appears meanwhile (a log stream still opening) makes
+ * the final rmdir fail, and the marker is put back so the next list() still knows the
+ * directory is ours.
+ */
 export function removeRunDirSync(dir: string, temporaryFiles: readonly string[] = []): void {
   if (!isOurRunDir(dir)) return;
+  const marker = readFileSync(join(dir, MARKER_FILE), "utf8");
   for (const f of temporaryFiles) {
     if (!isInside(f, dir)) continue;
     try {
       rmSync(resolve(dir, f), { force: true });
-    } catch { /* best effort while the process dies */ }
+    } catch { /* best effort */ }
   }
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch { /* best effort while the process dies */ }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      for (const e of readdirSync(dir)) if (e !== MARKER_FILE) rmSync(join(dir, e), { recursive: true, force: true });
+      rmSync(join(dir, MARKER_FILE), { force: true });
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY") return;
+      try {
+        writeFileSync(join(dir, MARKER_FILE), marker, { flag: "wx", mode: 0o600 });
+      } catch { /* someone else's claim, or gone */ return; }
+    }
+  }
 }
 
 /** True when the VM described by `meta` is gone (kept for callers that only have metadata). */
