@@ -192,14 +192,16 @@ export function runDirStatus(dir: string, meta: VmMetadata | undefined): RunDirS
 export async function reapStale(dir: string, meta: VmMetadata | undefined): Promise<boolean> {
   const status = runDirStatus(dir, meta);
   if (status.kind !== "stale") return false;
-  if (status.orphanPid !== undefined) {
-    try {
-      process.kill(status.orphanPid, "SIGKILL");
-    } catch { /* gone already */ }
-    for (let i = 0; i < 400 && isAlive(status.orphanPid); i++) await new Promise((r) => setTimeout(r, 5));
-  }
+  if (status.orphanPid !== undefined) await killAndWait(status.orphanPid);
   await removeRunDir(dir, meta?.temporaryFiles ?? []);
   return true;
+}
+
+async function killAndWait(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch { /* gone already */ }
+  for (let i = 0; i < 400 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 /**
@@ -266,7 +268,7 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
         details: { runDir: dir },
       });
     }
-    await removeStaleForReuse(dir, status.marker);
+    await removeStaleForReuse(dir, status);
   }
 }
 
@@ -281,7 +283,10 @@ function isFreshDir(dir: string): boolean {
  * removed it and claimed it afresh since we looked: the directory is first renamed aside,
  * and if the marker it carries is not the stale one we read, it is put back untouched.
  */
-async function removeStaleForReuse(dir: string, stale: RunMarker): Promise<void> {
+async function removeStaleForReuse(dir: string, status: RunDirStatus & { kind: "stale" }): Promise<void> {
+  const stale = status.marker;
+  // An orphaned QEMU names this path in its command line: end it before the path changes.
+  if (status.orphanPid !== undefined) await killAndWait(status.orphanPid);
   const meta = await readMetadata(dir);
   const aside = join(dirname(dir), `.${randomBytes(6).toString("hex")}.reaping`);
   try {
