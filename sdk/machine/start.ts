@@ -207,7 +207,6 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       createdOverlays.push(o.path);
     }
 
-
     q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
     let parentDone = false;
     if (spec.daemonize) {
