@@ -87,7 +87,7 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
       accel: meta.accel ?? { chosen: "tcg", reason: "unknown (attached)" },
       qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
       daemonized: meta.daemonized, keep: meta.keep, temporaryFiles: meta.temporaryFiles,
-      state: status.running ? "running" : "paused",
+      state: status.running ? "running" : status.status === "io-error" ? "io-error" : "paused",
     });
   } catch (e) {
     await serial?.close();

@@ -11,8 +11,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { checkName } from "../spec/validate.ts";
 import { SpecError } from "../errors/errors.ts";
@@ -192,14 +192,16 @@ export function runDirStatus(dir: string, meta: VmMetadata | undefined): RunDirS
 export async function reapStale(dir: string, meta: VmMetadata | undefined): Promise<boolean> {
   const status = runDirStatus(dir, meta);
   if (status.kind !== "stale") return false;
-  if (status.orphanPid !== undefined) {
-    try {
-      process.kill(status.orphanPid, "SIGKILL");
-    } catch { /* gone already */ }
-    for (let i = 0; i < 400 && isAlive(status.orphanPid); i++) await new Promise((r) => setTimeout(r, 5));
-  }
+  if (status.orphanPid !== undefined) await killAndWait(status.orphanPid);
   await removeRunDir(dir, meta?.temporaryFiles ?? []);
   return true;
+}
+
+async function killAndWait(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch { /* gone already */ }
+  for (let i = 0; i < 400 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 /**
@@ -266,7 +268,7 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
         details: { runDir: dir },
       });
     }
-    await removeStaleForReuse(dir, status.marker);
+    await removeStaleForReuse(dir, status);
   }
 }
 
@@ -281,7 +283,10 @@ function isFreshDir(dir: string): boolean {
  * removed it and claimed it afresh since we looked: the directory is first renamed aside,
  * and if the marker it carries is not the stale one we read, it is put back untouched.
  */
-async function removeStaleForReuse(dir: string, stale: RunMarker): Promise<void> {
+async function removeStaleForReuse(dir: string, status: RunDirStatus & { kind: "stale" }): Promise<void> {
+  const stale = status.marker;
+  // An orphaned QEMU names this path in its command line: end it before the path changes.
+  if (status.orphanPid !== undefined) await killAndWait(status.orphanPid);
   const meta = await readMetadata(dir);
   const aside = join(dirname(dir), `.${randomBytes(6).toString("hex")}.reaping`);
   try {
@@ -331,23 +336,37 @@ export function isInside(file: string, dir: string): boolean {
  * alone (a planted `vm.json` cannot name them). Never throws.
  */
 export async function removeRunDir(dir: string, temporaryFiles: readonly string[] = []): Promise<void> {
-  if (!isOurRunDir(dir)) return;
-  for (const f of temporaryFiles) if (isInside(f, dir)) await rm(resolve(dir, f), { force: true }).catch(() => {});
-  await rm(dir, { recursive: true, force: true }).catch(() => {});
+  removeRunDirSync(dir, temporaryFiles);
 }
 
-/** Synchronous variant for exit/signal handlers, where no promise will ever settle. */
+/**
+ * Synchronous variant, also for exit/signal handlers, where no promise will ever settle.
+ * The marker goes last: a file that appears meanwhile (a log stream still opening) makes
+ * the final rmdir fail, and the marker is put back so the next list() still knows the
+ * directory is ours.
+ */
 export function removeRunDirSync(dir: string, temporaryFiles: readonly string[] = []): void {
   if (!isOurRunDir(dir)) return;
+  const marker = readFileSync(join(dir, MARKER_FILE), "utf8");
   for (const f of temporaryFiles) {
     if (!isInside(f, dir)) continue;
     try {
       rmSync(resolve(dir, f), { force: true });
-    } catch { /* best effort while the process dies */ }
+    } catch { /* best effort */ }
   }
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch { /* best effort while the process dies */ }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      for (const e of readdirSync(dir)) if (e !== MARKER_FILE) rmSync(join(dir, e), { recursive: true, force: true });
+      rmSync(join(dir, MARKER_FILE), { force: true });
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY") return;
+      try {
+        writeFileSync(join(dir, MARKER_FILE), marker, { flag: "wx", mode: 0o600 });
+      } catch { /* someone else's claim, or gone */ return; }
+    }
+  }
 }
 
 /** True when the VM described by `meta` is gone (kept for callers that only have metadata). */

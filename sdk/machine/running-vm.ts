@@ -102,6 +102,9 @@ export class RunningVm implements AsyncDisposable {
   #shutdown: Promise<VmExit> | undefined;
   #onExit: (() => void) | undefined;
   #detached = false;
+  #ioError: VmError | undefined;
+  readonly #ioWaiters = new Set<(e: VmError) => void>();
+  #guardedConsole: Console | undefined;
 
   constructor(init: RunningVmInit) {
     this.name = init.name;
@@ -121,20 +124,35 @@ export class RunningVm implements AsyncDisposable {
       this.#shutdownReason = typeof e.data?.reason === "string" ? e.data.reason : "shutdown";
       this.#state = "shutting-down";
     });
+    // QEMU sends BLOCK_IO_ERROR before the STOP that follows it (action "stop").
+    init.qmp.on("BLOCK_IO_ERROR", (e) => { if (e.data?.action === "stop") this.#onIoError(e.data as unknown as Record<string, unknown>); });
     init.qmp.on("STOP", () => { if (this.#state === "running") this.#state = "paused"; });
-    init.qmp.on("RESUME", () => { if (this.#state === "paused") this.#state = "running"; });
+    init.qmp.on("RESUME", () => {
+      if (this.#state === "paused" || this.#state === "io-error") this.#state = "running";
+      this.#ioError = undefined;
+    });
     const raw = init.child && !init.daemonized ? init.child.exit : this.#pollExit();
     this.exited = raw.then((r) => this.#finish(r.code, r.signal));
   }
 
-  /** The serial console. Throws when the VM has none (serial not "socket"). */
+  /**
+   * The serial console. Throws when the VM has none (serial not "socket"). While the VM is
+   * stopped on a host I/O error, `run()` and `waitFor()` reject with VM_IO_ERROR (pending
+   * ones at once, new ones without sending anything) instead of running into their timeout.
+   */
   get console(): Console {
     if (!this.#console) {
       throw new VmError("NO_CONSOLE", `VM "${this.name}" has no serial console connection`, {
         advice: "start it with serial \"socket\" (the default), or read the log file you chose",
       });
     }
-    return this.#console;
+    this.#guardedConsole ??= this.#guardConsole(this.#console);
+    return this.#guardedConsole;
+  }
+
+  /** The host I/O error that stopped the VM (state "io-error"), until it is resumed. */
+  get ioError(): VmError | undefined {
+    return this.#ioError;
   }
 
   /** True when a serial console is connected. */
@@ -147,7 +165,7 @@ export class RunningVm implements AsyncDisposable {
     return this.#vnc;
   }
 
-  /** "running", "paused", "shutting-down" or "exited". */
+  /** "running", "paused", "io-error" (stopped by a host disk error), "shutting-down" or "exited". */
   get state(): VmState {
     return this.#state;
   }
@@ -206,11 +224,15 @@ export class RunningVm implements AsyncDisposable {
     this.#state = "paused";
   }
 
-  /** Resumes the vCPUs (QMP `cont`). @example `await m.resume();` */
+  /**
+   * Resumes the vCPUs (QMP `cont`), also after an I/O error once space was freed (QEMU
+   * retries the failed request). @example `await m.resume();`
+   */
   async resume(): Promise<void> {
     this.#assertRunning("resume");
     await this.qmp.executeRaw("cont");
     this.#state = "running";
+    this.#ioError = undefined;
   }
 
   /** Hard reset, like the reset button (QMP `system_reset`). @example `await m.reset();` */
@@ -360,6 +382,50 @@ export class RunningVm implements AsyncDisposable {
     throw new VmError("VM_STUCK", `QEMU (pid ${this.pid}) did not exit even after SIGKILL`, {
       advice: "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
         `${this.pid}/status`,
+    });
+  }
+
+  #onIoError(data: Record<string, unknown>): void {
+    const device = String(data["device"] || data["node-name"] || "a disk");
+    const reason = typeof data["reason"] === "string" ? data["reason"] : "I/O error";
+    const error = new VmError("VM_IO_ERROR", `VM "${this.name}" stopped: ${data["operation"] ?? "I/O"} on ${device} failed on the host: ${reason}`, {
+      advice: data["nospace"]
+        ? "the host file system holding the disk image is full: free space there, then call resume() (QEMU retries the write)"
+        : "check the host disk holding the image (dmesg), then call resume() to retry, or shut the VM down",
+      details: { ...data },
+    });
+    this.#ioError = error;
+    this.#state = "io-error";
+    for (const w of this.#ioWaiters) w(error);
+    this.#ioWaiters.clear();
+  }
+
+  /**
+   * The console as callers see it: `run`/`waitFor` race the VM's I/O error. A Proxy keeps
+   * Console's own type and every other member; methods are bound to the real object
+   * (its private fields are not reachable through a proxy receiver).
+   */
+  #guardConsole(target: Console): Console {
+    const waits = new Set<PropertyKey>(["run", "waitFor"]);
+    return new Proxy(target, {
+      get: (t, prop) => {
+        const value = Reflect.get(t, prop, t) as unknown;
+        if (typeof value !== "function") return value;
+        const bound = (value as (...a: unknown[]) => unknown).bind(t);
+        if (!waits.has(prop)) return bound;
+        return (...args: unknown[]) => {
+          if (this.#ioError) return Promise.reject(this.#ioError);
+          return this.#raceIoError(bound(...args) as Promise<unknown>);
+        };
+      },
+    });
+  }
+
+  #raceIoError<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (e: VmError) => reject(e);
+      this.#ioWaiters.add(fail);
+      p.then(resolve, reject).finally(() => this.#ioWaiters.delete(fail));
     });
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { withParentDeathSignal } from "../util/pdeathsig.ts";
 import { debianPackageOf } from "../util/programs.ts";
 
@@ -32,13 +32,21 @@ export async function spawnQemu(
 ): Promise<SpawnedQemu> {
   const guarded = await withParentDeathSignal(argv, debianPackageOf(argv[0]!));
   const stdio = options.stdio ?? "log";
+  // Opened now, not by a stream later: a pending asynchronous open would re-create the file
+  // in a run directory that is being removed (a signal during start).
+  let logFd: number | undefined;
+  if (stdio === "log" && options.logFile) {
+    try {
+      logFd = openSync(options.logFile, "a", 0o600);
+    } catch { /* no log file; the in-memory tail still serves error messages */ }
+  }
   const child = spawn(guarded[0]!, guarded.slice(1), {
     stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],
   });
   let tail = "";
   let log: WriteStream | undefined;
-  if (stdio === "log" && options.logFile) {
-    log = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
+  if (logFd !== undefined) {
+    log = createWriteStream("", { fd: logFd });
     log.on("error", () => { log = undefined; });
   }
   const collect = (b: Buffer) => {

@@ -184,6 +184,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       baseFormats,
     });
     argv = compiled.argv;
+    if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
     for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
       if (sock && Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
         throw new VmStartError(`socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes`, argv, "", {
@@ -207,7 +208,6 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       await overlay(o.base, o.path, { baseFormat: o.baseFormat });
       createdOverlays.push(o.path);
     }
-
 
     q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
     let parentDone = false;

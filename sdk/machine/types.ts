@@ -45,8 +45,12 @@ export interface VmThread {
   readonly cpuIndex?: number;
 }
 
-/** Lifecycle state of a handle. */
-export type VmState = "running" | "paused" | "shutting-down" | "exited";
+/**
+ * Lifecycle state of a handle. `io-error`: QEMU stopped the VM because a disk write failed
+ * on the host (a full file system, by QEMU's default `werror=enospc`); free space, then
+ * `resume()`.
+ */
+export type VmState = "running" | "paused" | "io-error" | "shutting-down" | "exited";
 
 /** What qemukit writes to `vm.json` in each run directory; read back by attach() and list(). */
 export interface VmMetadata {

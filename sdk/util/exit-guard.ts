@@ -3,8 +3,10 @@
  * Ctrl-C, SIGTERM, SIGHUP, an uncaught exception or `process.exit()`. The machine layer
  * kills its VMs here, the image layer removes the temp files it is writing.
  *
- * Handlers are installed only while an action is registered, and a signal is re-raised
- * after cleaning up, so the script's default behaviour (exit with 128+n) is unchanged.
+ * The handlers are installed with the first action and stay installed (a signal that
+ * arrived just before the last action was unregistered would otherwise be dropped with the
+ * handler, and the script would not die); after cleaning up, a signal is re-raised with the
+ * default disposition, so the script's behaviour (exit with 128+n) is unchanged.
  * SIGKILL cannot be caught: the parent-death signal and the next run's sweeps cover it.
  * @module
  */
@@ -58,8 +60,5 @@ function uninstall(): void {
 export function onFatalExit(action: () => void): () => void {
   actions.add(action);
   install();
-  return () => {
-    actions.delete(action);
-    if (actions.size === 0) uninstall();
-  };
+  return () => void actions.delete(action);
 }
