@@ -72,7 +72,7 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
     if (options.console !== false && meta.consoleSocket) {
       serial = await Console.connect(meta.consoleSocket, { logFile: join(dir, "console.log") });
     }
-    const status = (await qmp.executeRaw("query-status")) as { running: boolean; status: string };
+    const status = await qmp.execute("query-status");
     const vnc = await queryVnc(qmp);
     return new RunningVm({
       name: meta.name, runDir: meta.runDir, pid: meta.pid!, argv: meta.argv,

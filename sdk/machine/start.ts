@@ -9,13 +9,14 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
-import { QemukitError } from "../errors/errors.ts";
+import { AbortError, QemukitError } from "../errors/errors.ts";
 import { resolveAccel } from "../host/mod.ts";
 import { createOverlay, detectFormat, ImageLockedError } from "../img/mod.ts";
 import { QmpClient } from "../qmp/mod.ts";
 import type { Accel, ImageFormat, VmSpec } from "../spec/types.ts";
 import { Console } from "./console.ts";
-import { VmStartError } from "./errors.ts";
+import { VmError, VmStartError } from "./errors.ts";
+import { onAbort } from "../util/abort.ts";
 import { holdImages, lockHolder } from "./locks.ts";
 import { isAlive } from "./proc.ts";
 import { registerForReaping } from "./reaper.ts";
@@ -29,8 +30,13 @@ import type { WaitStrategy } from "./wait.ts";
 export interface StartOptions {
   /** Resolve only when the guest is ready (console pattern, QMP event, TCP port). */
   readonly waitFor?: WaitStrategy;
-  /** Milliseconds for QEMU itself to come up (QMP greeting, console). @default 30000 */
+  /** Milliseconds for QEMU itself to come up (QMP greeting, console); `waitFor` has its own. @default 30000 */
   readonly timeout?: number;
+  /**
+   * Abort the start: QEMU is killed, the run directory and overlays are removed (unless
+   * kept), and start() rejects with an AbortError (code `ABORTED`).
+   */
+  readonly signal?: AbortSignal;
   /** Use this directory as the run directory instead of `runRoot()/<name>` (created, and removed at exit unless kept). */
   readonly runDir?: string;
   /** QEMU binary. @default "qemu-system-x86_64" */
@@ -135,13 +141,18 @@ function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
  * console.log((await m.console.run("uname -r")).output);
  * ```
  * @throws {VmStartError} (code VM_START) with QEMU's message and argv; nothing is left behind.
+ * @throws {AbortError} (code ABORTED) when `options.signal` aborts; nothing is left behind.
  */
 export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise<RunningVm> {
+  const { signal } = options;
+  const abortError = () => new AbortError(`starting VM "${spec.name ?? "(unnamed)"}"`, { cause: signal?.reason });
+  if (signal?.aborted) throw abortError();
   const started = Date.now();
   const deadline = started + (options.timeout ?? DEFAULT_TIMEOUT);
   const name = spec.name ?? generateName();
   const keep = options.keep ?? spec.keep;
   const { list: accelList, info: accelInfo } = await chooseAccel(spec, options.qemuBinary);
+  if (signal?.aborted) throw abortError();
 
   const runDir = await createRunDir(name, options.runDir ? { dir: options.runDir } : {});
   const createdOverlays: string[] = [];
@@ -153,6 +164,19 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
   let pid: number | undefined;
   let argv: readonly string[] = [];
   let handedOver = false;
+  let aborted = false;
+  // Aborting kills QEMU: whatever start() waits for then fails at once and the catch
+  // blocks below clean up as for any failed start.
+  const unlisten = onAbort(signal, () => {
+    aborted = true;
+    const target = pid ?? q?.child.pid;
+    if (target !== undefined) {
+      try { process.kill(target, "SIGKILL"); } catch { /* gone */ }
+    }
+    void serial?.close();
+    void qmp?.close();
+  });
+  const step = () => { if (aborted) throw abortError(); };
   try {
     // Overlays whose base format is unknown: read it once here, QEMU never probes.
     const baseFormats: Record<string, ImageFormat> = {};
@@ -182,9 +206,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       });
     }
     for (const o of compiled.overlays) {
+      step();
       await createOverlay(o.base, o.path, { baseFormat: o.baseFormat });
       createdOverlays.push(o.path);
     }
+    step();
     const temporaryFiles = compiled.overlays.filter((o) => o.temporary).map((o) => o.path);
     const baseMeta = {
       qemukit: 1 as const, name, runDir, ownerPid: process.pid, argv,
@@ -193,7 +219,9 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     };
     await writeMetadata(runDir, baseMeta);
 
+    step();
     q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
+    if (aborted) q.child.kill("SIGKILL");
     let parentDone = false;
     if (spec.daemonize) {
       // QEMU's parent exits once the daemon is set up (sockets listening), or fails with the reason.
@@ -214,14 +242,17 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       pid = q.child.pid;
       unreap = registerForReaping({ pid, runDir, keep, temporaryFiles });
     }
+    step();
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
+    step();
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
     }
+    step();
     // With more than one -accel QEMU falls back silently; ask which one it really took.
     let accel = accelInfo;
     if (accelList.length > 1) {
-      const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
+      const kvm = await qmp.execute("query-kvm");
       const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
       if (chosen !== accelInfo.chosen) accel = { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
     }
@@ -238,20 +269,27 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     });
     handedOver = true;
     try {
-      const ready = options.waitFor ? options.waitFor.wait(vm) : undefined;
+      step();
+      const ready = options.waitFor ? options.waitFor.wait(vm, signal ? { signal } : {}) : undefined;
       ready?.catch(() => {}); // observed below; avoid an unhandled rejection if cont fails first
       // The metadata write overlaps with `cont`; both must finish before the VM is handed out.
       await Promise.all([metaWritten, options.paused ? undefined : vm.resume()]);
       if (ready) {
         await Promise.race([
           ready,
-          vm.exited.then((e) => { throw new QemukitError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`); }),
+          vm.exited.then((e) => {
+            throw aborted ? abortError() : new VmError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`, {
+              advice: "look at the console transcript and qemu.log (start with { keep: true } to keep the run directory)",
+            });
+          }),
         ]);
       }
+      step();
     } catch (e) {
       const output = q.output();
       await vm.kill();
       if (!keep) await removeRunDir(runDir, createdOverlays);
+      if (aborted) throw abortError();
       const what = options.waitFor ? options.waitFor.description : "the VM";
       throw new VmStartError(`the guest did not become ready (${what}): ${(e as Error).message}`, argv, output, {
         cause: e,
@@ -261,6 +299,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     return vm;
   } catch (e) {
     if (handedOver) throw e;
+    if (spec.daemonize && pid === undefined) {
+      // Aborted or failed while daemonizing: the daemon may exist already.
+      const daemon = Number((await readFile(join(runDir, "qemu.pid"), "utf8").catch(() => "")).trim());
+      if (daemon > 0 && isAlive(daemon)) pid = daemon;
+    }
     serial?.close().catch(() => {});
     await qmp?.close().catch(() => {});
     if (pid !== undefined) {
@@ -276,10 +319,13 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     unreap?.();
     unhold?.();
     if (!keep) await removeRunDir(runDir, createdOverlays);
+    if (aborted) throw abortError();
     if (e instanceof VmStartError) throw explainLock(e);
     if (e instanceof QemukitError) {
       throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });
     }
     throw new VmStartError(`could not start the VM: ${(e as Error).message}`, argv, q?.output() ?? "", { cause: e });
+  } finally {
+    unlisten();
   }
 }

@@ -70,7 +70,7 @@ describe("daemonize, list and attach", () => {
     expect(vm.vnc).toEqual({ display: 44, host: "127.0.0.1", port: 5944, websocketPort: 5744 });
     expect(await vm.console.run("echo back-$((6*7))", { timeout: 30_000 })).toEqual({ output: "back-42\n", exitCode: 0 });
     // The guest powers itself off; exited follows (QMP closes, /proc polled fast).
-    vm.console.send("poweroff -f\n");
+    await vm.console.send("poweroff -f\n");
     const exit = await vm.exited;
     expect(exit.reason).toBe("guest-shutdown");
     expect(existsSync(report.runDir)).toBe(false);

@@ -82,7 +82,7 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
     const qmp = await QmpClient.connect(socket, { retryUntil: Date.now() + 2_000, timeout: 15_000 });
     try {
       const schema = (await qmp.schema()) as unknown as SchemaEntry[];
-      const v = (await qmp.executeRaw("query-version")) as { qemu: { major: number; minor: number; micro: number }; package: string };
+      const v = await qmp.execute("query-version");
       return { schema, qemu: { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`, package: v.package.trim() } };
     } finally {
       await qmp.close();
