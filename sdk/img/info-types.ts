@@ -34,6 +34,8 @@ export interface ImageInfo {
   readonly filename: string;
   /** Format name (qcow2, raw, ...). */
   readonly format: string;
+  /** True when no format was given and qemu-img fell back to `raw` (no image header found). */
+  readonly formatGuessed?: boolean;
   /** Size the guest sees, bytes. */
   readonly virtualSize: bigint;
   /** Bytes allocated on the host, when qemu-img could tell. */

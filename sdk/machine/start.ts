@@ -6,12 +6,15 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
 import { AbortError, QemukitError } from "../errors/errors.ts";
 import { resolveAccel } from "../host/mod.ts";
 import { createOverlay, detectFormat, ImageLockedError } from "../img/mod.ts";
+import { statImage } from "../img/paths.ts";
+import { list } from "./attach.ts";
+import { freeVncDisplay, tcpListener } from "./holders.ts";
 import { QmpClient } from "../qmp/mod.ts";
 import type { Accel, ImageFormat, VmSpec } from "../spec/types.ts";
 import { Console } from "./console.ts";
@@ -122,6 +125,38 @@ function explainLock(err: VmStartError): VmStartError {
   });
 }
 
+/**
+ * Files the spec names must exist before QEMU is started: a missing disk then fails with the
+ * same words and advice as a missing overlay() base, not with QEMU's stderr.
+ */
+async function checkFiles(spec: VmSpec): Promise<void> {
+  for (const d of spec.disks) {
+    const what = d.media === "cdrom" ? "CD-ROM image" : "disk image";
+    if (d.source.kind === "file") await statImage(resolvePath(d.source.path), what);
+    else await statImage(resolvePath(d.source.base), "image");
+  }
+  if (spec.kernel) {
+    await statImage(resolvePath(spec.kernel.kernel), "kernel");
+    if (spec.kernel.initrd) await statImage(resolvePath(spec.kernel.initrd), "initrd");
+  }
+}
+
+/** Names who holds a VNC display QEMU could not bind, and offers a free one. */
+async function explainVnc(err: VmStartError, spec: VmSpec): Promise<VmStartError> {
+  if (!spec.vnc || !/-vnc .*Address already in use/.test(err.qemuMessage)) return err;
+  const display = spec.vnc.display;
+  const port = 5900 + display;
+  const holder = await tcpListener(port).catch(() => undefined);
+  const vm = holder ? (await list().catch(() => [])).find((v) => v.pid === holder.pid) : undefined;
+  const free = await freeVncDisplay(display, spec.vnc.listen).catch(() => undefined);
+  const who = vm ? `the qemukit VM "${vm.name}" (pid ${vm.pid})` : holder ? `process ${holder.pid} (${holder.command})` : "another process";
+  const offer = free !== undefined ? `use a free display such as .vnc(${free}) (port ${5900 + free})` : "choose another display";
+  return new VmStartError(`VNC display :${display} (TCP port ${port}) is already in use by ${who}`, err.argv, err.qemuMessage, {
+    advice: `${offer}, or stop ${vm ? `"${vm.name}"` : "that process"} first`,
+    details: { display, port, holder, vm: vm?.name, freeDisplay: free },
+  });
+}
+
 /** Images a VM opens read-write (for naming lock holders). */
 function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
   const out: string[] = compiled.overlays.map((o) => o.path);
@@ -149,6 +184,12 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
   if (signal?.aborted) throw abortError();
   const started = Date.now();
   const deadline = started + (options.timeout ?? DEFAULT_TIMEOUT);
+  try {
+    await checkFiles(spec);
+  } catch (e) {
+    if (!(e instanceof QemukitError)) throw e;
+    throw new VmStartError(e.summary, [], "", { cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
+  }
   const name = spec.name ?? generateName();
   const keep = options.keep ?? spec.keep;
   const { list: accelList, info: accelInfo } = await chooseAccel(spec, options.qemuBinary);
@@ -320,7 +361,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     unhold?.();
     if (!keep) await removeRunDir(runDir, createdOverlays);
     if (aborted) throw abortError();
-    if (e instanceof VmStartError) throw explainLock(e);
+    if (e instanceof VmStartError) throw await explainVnc(explainLock(e), spec);
     if (e instanceof QemukitError) {
       throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });
     }
