@@ -233,7 +233,7 @@ export class RunningVm implements AsyncDisposable {
    */
   readonly snapshots = {
     /** HMP `savevm TAG`. */
-    save: (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
+    save: async (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
     /** HMP `loadvm TAG`. */
     load: async (tag: string): Promise<void> => {
       const wasRunning = this.#state === "running";
@@ -246,7 +246,7 @@ export class RunningVm implements AsyncDisposable {
       }
     },
     /** HMP `delvm TAG`. */
-    delete: (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
+    delete: async (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
     /** Snapshots of the first writable disk (QMP `query-block`). */
     list: async (): Promise<VmSnapshot[]> => {
       this.#assertRunning("list snapshots");
