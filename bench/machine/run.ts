@@ -129,7 +129,7 @@ async function poweroffToExited() {
     let shutdownAt = 0;
     vm.qmp.on("SHUTDOWN", () => { shutdownAt = performance.now(); });
     const sent = performance.now();
-    vm.console.send("poweroff -f\n");
+    await vm.console.send("poweroff -f\n");
     await vm.exited;
     const done = performance.now();
     samples.push(done - shutdownAt);

@@ -10,8 +10,8 @@ export interface GuestConsole {
 }
 
 /**
- * Runs `command` in the guest and returns its output; throws with the output when the
- * exit status is not 0. Each command is a reported step.
+ * Runs `command` in the guest and returns its output; a non-zero exit status rejects (the
+ * console's GuestCommandError carries status and output). Each command is a reported step.
  *
  * @example
  * ```ts
@@ -20,8 +20,7 @@ export interface GuestConsole {
  */
 export async function guestRun(r: Reporter, console: GuestConsole, command: string, timeout = 120_000): Promise<string> {
   return r.step(`guest# ${command}`, async () => {
-    const { output, exitCode } = await console.run(command, { timeout });
-    if (exitCode !== 0) throw new Error(`'${command}' exited with ${exitCode} in the guest:\n${output.trim()}`);
+    const { output } = await console.run(command, { timeout });
     return output;
   }, (out) => {
     const lines = out.trim().split("\n").filter(Boolean);

@@ -10,6 +10,7 @@ import { QemukitError, type QemukitErrorOptions } from "../errors/errors.ts";
  * `GUEST_BUILD` (anything else; `cause` holds the failing step's error).
  */
 export class GuestBuildError extends QemukitError {
+  declare readonly code: "GUEST_NETWORK" | "GUEST_DISK_FULL" | "GUEST_BUILD";
   /** The guest being built. */
   readonly guest: string;
   constructor(

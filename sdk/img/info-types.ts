@@ -37,6 +37,8 @@ export interface ImageInfo {
   readonly filename: string;
   /** Format name (qcow2, raw, ...). */
   readonly format: string;
+  /** True when no format was given and qemu-img fell back to `raw` (no image header found). */
+  readonly formatGuessed?: boolean;
   /** Size the guest sees, bytes. */
   readonly virtualSize: number;
   /** Bytes allocated on the host, when qemu-img could tell. */

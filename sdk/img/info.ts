@@ -66,10 +66,17 @@ export async function info(path: string, options: InfoOptions = {}): Promise<Ima
   args.push(abs);
   const { stdout } = await runQemuImg(args, { op: "info", path, format });
   const parsed = parseImageJson(stdout, { op: "info", path });
+  let result: ImageInfo;
   if (Array.isArray(parsed)) {
     let acc: ImageInfo | undefined;
     for (const layer of [...(parsed as Obj[])].reverse()) acc = infoFromJson(layer, acc);
-    return acc!;
+    result = acc!;
+  } else result = infoFromJson(parsed as Obj);
+  // "raw" is qemu-img's answer for any file without an image header (a text file, an ISO,
+  // a typo'd path to the wrong file): say that it is a guess.
+  if (format === undefined && result.format === "raw") {
+    const note = `format: raw was guessed (${path} has no disk image header); pass { format: "raw" } if that is right, else check the path`;
+    result = { ...result, formatGuessed: true, summary: `${result.summary}\n${note}` };
   }
-  return infoFromJson(parsed as Obj);
+  return result;
 }

@@ -9,6 +9,7 @@ import { QmpClient } from "../qmp/mod.ts";
 import { runRoot } from "../util/dirs.ts";
 import { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
+import { unixSocketClients, unixSocketInUse } from "./holders.ts";
 import { isOurQemu } from "./proc.ts";
 import { checkRunRoot, checkVmName, readMetadata, reapStale, runDirStatus } from "./run-dir.ts";
 import { queryVnc, RunningVm } from "./running-vm.ts";
@@ -16,7 +17,10 @@ import type { VmListing, VmMetadata } from "./types.ts";
 
 /** Options of {@link attach}. */
 export interface AttachOptions {
-  /** Milliseconds for the QMP greeting (another client holding the monitor blocks it). @default 5000 */
+  /**
+   * Milliseconds for the QMP greeting. A monitor another client holds is detected at once
+   * (VM_BUSY naming the holder); this only bounds a slow or unusual one. @default 5000
+   */
   readonly timeout?: number;
   /** Connect the serial console too. @default true */
   readonly console?: boolean;
@@ -66,6 +70,19 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
       advice: "start it with daemonize() to manage it from other processes",
     });
   }
+  // QEMU serves one QMP client per monitor and leaves others waiting without a greeting:
+  // look for a connected client first, so a busy monitor fails now, naming who holds it.
+  if (meta.qmpSocket && await unixSocketInUse(meta.qmpSocket)) {
+    const holders = await unixSocketClients(meta.qmpSocket);
+    const who = holders.length
+      ? holders.map((h) => `process ${h.pid}${h.pid === process.pid ? " (this process)" : ""} (${h.command})`).join(", ")
+      : "another client (run `ss -xp` to see which process)";
+    throw new VmError("VM_BUSY", `the QMP monitor of "${meta.name}" is held by ${who}`, {
+      advice: "QEMU allows one QMP client at a time: detach() or end that client first" +
+        (holders.some((h) => h.pid === process.pid) ? "; in this process, use the RunningVm you already have" : ""),
+      details: { holders },
+    });
+  }
   let qmp: QmpClient;
   try {
     qmp = await QmpClient.connect(meta.qmpSocket!, { timeout: options.timeout ?? 5000 });
@@ -80,7 +97,7 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
     if (options.console !== false && meta.consoleSocket) {
       serial = await Console.connect(meta.consoleSocket, { logFile: join(dir, "console.log") });
     }
-    const status = (await qmp.executeRaw("query-status")) as { running: boolean; status: string };
+    const status = await qmp.execute("query-status");
     const vnc = await queryVnc(qmp);
     return new RunningVm({
       name: meta.name, runDir: meta.runDir, pid: meta.pid!, argv: meta.argv,

@@ -8,19 +8,34 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import type { Duplex } from "node:stream";
-import { TimeoutError } from "../errors/errors.ts";
-import { VmError } from "./errors.ts";
+import { AbortError, TimeoutError } from "../errors/errors.ts";
+import { onAbort } from "../util/abort.ts";
+import { GuestCommandError, VmError } from "./errors.ts";
 
 /** Options of {@link Console.waitFor}. */
 export interface ConsoleWaitOptions {
   /** Milliseconds before rejecting with a TimeoutError. @default 30000 */
   readonly timeout?: number;
+  /** Reject with an AbortError when this signal aborts. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Console.send}. */
+export interface ConsoleSendOptions {
+  /** Milliseconds for the text to be handed to QEMU's socket. @default 30000 */
+  readonly timeout?: number;
+  /** Reject with an AbortError when this signal aborts first. */
+  readonly signal?: AbortSignal;
 }
 
 /** Options of {@link Console.run}. */
 export interface ConsoleRunOptions {
-  /** Milliseconds for the whole command. @default 30000 */
+  /** Milliseconds for the whole command; then it is interrupted (Ctrl-C) and a TimeoutError thrown. @default 30000 */
   readonly timeout?: number;
+  /** Interrupt the command (Ctrl-C) and reject with an AbortError when this signal aborts. */
+  readonly signal?: AbortSignal;
+  /** Resolve with a non-zero exit status instead of rejecting with a GuestCommandError. @default false */
+  readonly nothrow?: boolean;
 }
 
 /** What {@link Console.waitFor} found. */
@@ -38,6 +53,9 @@ export interface ConsoleRunResult {
   /** The shell's `$?` after the command. */
   readonly exitCode: number;
 }
+
+/** Time a shell gets to show it is back at its prompt after Ctrl-C, in ms. */
+const INTERRUPT_TIMEOUT = 10_000;
 
 /** Output kept for matching; older text is dropped (a match can't span more). */
 const MAX_PENDING = 1 << 20;
@@ -57,6 +75,10 @@ interface Waiter {
   readonly re: RegExp;
   readonly resolve: (m: ConsoleMatch) => void;
   readonly reject: (e: Error) => void;
+}
+
+function abortError(what: string, signal: AbortSignal | undefined): AbortError {
+  return new AbortError(what, { cause: signal?.reason });
 }
 
 /**
@@ -169,46 +191,103 @@ export class Console {
    * ```ts
    * const { match } = await vm.console.waitFor(/Linux version (\S+)/, { timeout: 60_000 });
    * ```
+   * @throws {TimeoutError} after `options.timeout` ms (default 30000).
+   * @throws {AbortError} when `options.signal` aborts (also while queued behind another call).
+   * @throws {VmError} `CONSOLE_CLOSED` when the connection ends first.
    */
   waitFor(pattern: string | RegExp, options: ConsoleWaitOptions = {}): Promise<ConsoleMatch> {
-    return this.#exclusive(() => this.#waitForUnlocked(toRegExp(pattern), options.timeout ?? DEFAULT_TIMEOUT, String(pattern)));
+    const what = `console.waitFor(${String(pattern)})`;
+    return this.#exclusive(
+      () => this.#waitForUnlocked(toRegExp(pattern), options.timeout ?? DEFAULT_TIMEOUT, String(pattern), options.signal),
+      options.signal,
+      what,
+    );
   }
 
   /**
-   * Sends text to the guest as if typed (no newline is added).
+   * Sends text to the guest as if typed (no newline is added); resolves once QEMU's socket
+   * has taken it. Not queued behind `run()`/`waitFor()`: use it to answer a prompt of a
+   * running command.
    *
    * @example
    * ```ts
-   * vm.console.send("root\n");
+   * await vm.console.send("root\n");
    * ```
+   * @throws {VmError} `CONSOLE_CLOSED` when the connection has ended.
+   * @throws {TimeoutError} / {AbortError} when the socket does not take the text in time.
    */
-  send(text: string): void {
-    if (this.#closed) throw new VmError("CONSOLE_CLOSED", this.#closedReason, { advice: "the VM probably exited; check vm.exited" });
-    this.#socket.write(text);
+  send(text: string, options: ConsoleSendOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new VmError("CONSOLE_CLOSED", this.#closedReason, { advice: "the VM probably exited; check vm.exited" }));
+    if (options.signal?.aborted) return Promise.reject(abortError("console.send()", options.signal));
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (e?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        off();
+        if (e) reject(e);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new TimeoutError("console.send() handing text to QEMU", timeout)), timeout);
+      const off = onAbort(options.signal, () => finish(abortError("console.send()", options.signal)));
+      this.#socket.write(text, (e) => finish(e ? new VmError("CONSOLE_CLOSED", `${this.#closedReason}: ${e.message}`, { cause: e }) : undefined));
+    });
   }
 
   /**
    * Runs a one-line shell command at a shell prompt and returns its output and exit
    * status. Works with busybox sh and bash: the command is wrapped between two unique
-   * markers, the second one carrying `$?`.
+   * markers, the second one carrying `$?`. A non-zero status rejects with a
+   * {@link GuestCommandError} (carrying status and output) unless `nothrow` is set. On
+   * timeout or abort the command is interrupted in the guest (Ctrl-C) and the console is
+   * resynchronised with the shell's prompt, so the next `run()` works.
    *
    * @example
    * ```ts
-   * const { output, exitCode } = await vm.console.run("cat /proc/cpuinfo | grep -c processor");
+   * const { output } = await vm.console.run("cat /proc/cpuinfo | grep -c processor");
+   * const { exitCode } = await vm.console.run("test -e /etc/motd", { nothrow: true });
    * ```
+   * @throws {GuestCommandError} `GUEST_COMMAND` on a non-zero exit status (unless `nothrow`).
+   * @throws {TimeoutError} after `options.timeout` ms (default 30000), the command interrupted.
+   * @throws {AbortError} when `options.signal` aborts, the command interrupted.
    */
   run(command: string, options: ConsoleRunOptions = {}): Promise<ConsoleRunResult> {
+    const what = `console.run(${JSON.stringify(command)})`;
     return this.#exclusive(async () => {
       const deadline = Date.now() + (options.timeout ?? DEFAULT_TIMEOUT);
       const id = `${process.pid.toString(36)}${(++markerCounter).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
       // The typed line is echoed back; `""` inside the marker keeps the echo from matching.
       // One line: typed-ahead lines would be echoed by the tty in the middle of the output.
-      this.send(`echo QK""${id}B; ${command}; echo QK""${id}E:$?\n`);
+      await this.send(`echo QK""${id}B; ${command}; echo QK""${id}E:$?\n`);
       const left = () => Math.max(1, deadline - Date.now());
-      await this.#waitForUnlocked(new RegExp(`QK${id}B\\r?\\n`), left(), `the start of "${command}"`);
-      const end = await this.#waitForUnlocked(new RegExp(`QK${id}E:(\\d+)\\r?\\n`), left(), `the end of "${command}"`);
-      return { output: end.before.replace(/\r\n/g, "\n").replace(/\r/g, ""), exitCode: Number(end.match[1]) };
-    });
+      let end: ConsoleMatch;
+      try {
+        await this.#waitForUnlocked(new RegExp(`QK${id}B\\r?\\n`), left(), `the start of "${command}"`, options.signal);
+        end = await this.#waitForUnlocked(new RegExp(`QK${id}E:(\\d+)\\r?\\n`), left(), `the end of "${command}"`, options.signal);
+      } catch (e) {
+        if ((e instanceof TimeoutError || e instanceof AbortError) && !this.#closed) await this.#interrupt(id);
+        throw e;
+      }
+      const result = { output: end.before.replace(/\r\n/g, "\n").replace(/\r/g, ""), exitCode: Number(end.match[1]) };
+      if (result.exitCode !== 0 && !options.nothrow) throw new GuestCommandError(command, result.exitCode, result.output);
+      return result;
+    }, options.signal, what);
+  }
+
+  /**
+   * Ctrl-C for the command that is still running, then a marker echoed by the shell: once
+   * it comes back, the shell is at its prompt again and the output before it is dropped.
+   */
+  async #interrupt(id: string): Promise<void> {
+    try {
+      await this.send("\x03");
+      await this.send(`echo QK""${id}I\n`);
+      await this.#waitForUnlocked(new RegExp(`QK${id}I\\r?\\n`), INTERRUPT_TIMEOUT, "the shell prompt after Ctrl-C");
+    } catch {
+      // The console may be unusable now (a program ignoring SIGINT); the next call will tell.
+    }
   }
 
   /** Closes the connection (the VM keeps running). Idempotent. */
@@ -220,13 +299,28 @@ export class Console {
     await this.closed;
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
+  /**
+   * Runs `fn` after every earlier call finished. A caller whose signal aborts while still
+   * queued is rejected at once and `fn` is skipped; once `fn` runs, it handles the signal.
+   */
+  #exclusive<T>(fn: () => Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(what, signal));
+    let started = false;
+    const start = () => {
+      started = true;
+      if (signal?.aborted) throw abortError(what, signal);
+      return fn();
+    };
+    const run = this.#queue.then(start, start);
     this.#queue = run.catch(() => {});
-    return run;
+    if (!signal) return run;
+    return new Promise<T>((resolve, reject) => {
+      const off = onAbort(signal, () => { if (!started) reject(abortError(what, signal)); });
+      run.then((v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
+    });
   }
 
-  #waitForUnlocked(re: RegExp, timeout: number, what: string): Promise<ConsoleMatch> {
+  #waitForUnlocked(re: RegExp, timeout: number, what: string, signal?: AbortSignal): Promise<ConsoleMatch> {
     const found = this.#consume(re);
     if (found) return Promise.resolve(found);
     if (this.#closed) {
@@ -234,18 +328,29 @@ export class Console {
         details: { pending: this.#pending.slice(-2000) },
       }));
     }
+    if (signal?.aborted) return Promise.reject(abortError(`waiting for ${what}`, signal));
     return new Promise<ConsoleMatch>((resolve, reject) => {
+      const stop = () => {
+        clearTimeout(timer);
+        off();
+        if (this.#waiter === waiter) this.#waiter = undefined;
+      };
       const timer = setTimeout(() => {
-        this.#waiter = undefined;
+        stop();
         reject(new TimeoutError(`console output matching ${what}`, timeout, {
           details: { pending: this.#pending.slice(-2000) },
         }));
       }, timeout);
-      this.#waiter = {
+      const off = onAbort(signal, () => {
+        stop();
+        reject(abortError(`waiting for ${what}`, signal));
+      });
+      const waiter: Waiter = {
         re,
-        resolve: (m) => { clearTimeout(timer); resolve(m); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (m) => { stop(); resolve(m); },
+        reject: (e) => { stop(); reject(e); },
       };
+      this.#waiter = waiter;
     });
   }
 

@@ -21,6 +21,7 @@ import { QemukitError, type QemukitErrorOptions } from "../errors/errors.ts";
  * ```
  */
 export class VmStartError extends QemukitError {
+  declare readonly code: "VM_START";
   /** The argv that was run (program first), or empty when QEMU was never spawned. */
   readonly argv: readonly string[];
   /** What QEMU printed on stderr (trimmed), or "" when it never ran. */
@@ -42,10 +43,22 @@ export class VmStartError extends QemukitError {
   }
 }
 
+/** Stable codes of {@link VmError}. */
+export type VmErrorCode =
+  | "VM_EXITED" // the VM has exited (or exited before it was ready)
+  | "VM_NOT_FOUND" // attach(): no such running VM
+  | "VM_BUSY" // attach(): another process or client holds the VM's monitor
+  | "VM_SNAPSHOT" // an internal snapshot could not be saved, loaded or deleted, or a bad tag
+  | "VM_STUCK" // QEMU did not exit even after SIGKILL
+  | "VM_IO_ERROR" // QEMU stopped the guest on a host I/O error (disk full, ...)
+  | "VM_NAME" // a VM name or attach() argument that would leave the run root
+  | "RUN_ROOT_UNSAFE" // the run root is not a private directory of this user
+  | "NO_CONSOLE" // the VM has no serial console connection
+  | "CONSOLE_CLOSED" // the console connection ended
+  | "CONSOLE_CONNECT"; // the console socket could not be connected
+
 /**
- * An operation on a VM failed. Codes: `VM_EXITED`, `VM_NOT_FOUND`, `VM_BUSY`, `VM_SNAPSHOT`,
- * `VM_STUCK`, `VM_IO_ERROR`, `VM_NAME`, `RUN_ROOT_UNSAFE`, `NO_CONSOLE`, `CONSOLE_CLOSED`,
- * `CONSOLE_CONNECT`.
+ * An operation on a VM failed; `code` says which way (see {@link VmErrorCode}).
  *
  * @example
  * ```ts
@@ -54,8 +67,41 @@ export class VmStartError extends QemukitError {
  * ```
  */
 export class VmError extends QemukitError {
-  constructor(code: string, message: string, options: QemukitErrorOptions = {}) {
+  declare readonly code: VmErrorCode;
+  constructor(code: VmErrorCode, message: string, options: QemukitErrorOptions = {}) {
     super(code, message, options);
+  }
+}
+
+/**
+ * A guest command run with `console.run()` exited with a non-zero status (code
+ * `GUEST_COMMAND`). `exitCode` and `output` are the command's; pass `{ nothrow: true }` to
+ * get them as a result instead.
+ *
+ * @example
+ * ```ts
+ * try { await m.console.run("test -e /etc/nope"); }
+ * catch (e) { if (e instanceof GuestCommandError) console.log(e.exitCode, e.output); }
+ * ```
+ */
+export class GuestCommandError extends QemukitError {
+  declare readonly code: "GUEST_COMMAND";
+  /** The command line as sent. */
+  readonly command: string;
+  /** The shell's `$?`. */
+  readonly exitCode: number;
+  /** What the command printed (stdout and stderr together). */
+  readonly output: string;
+  constructor(command: string, exitCode: number, output: string, options: QemukitErrorOptions = {}) {
+    const tail = output.trim() ? `: ${output.trim().split("\n").slice(-5).join("\n")}` : "";
+    super("GUEST_COMMAND", `guest command ${JSON.stringify(command)} exited with status ${exitCode}${tail}`, {
+      advice: "check the command in the guest, or pass { nothrow: true } to get the status instead of an error",
+      ...options,
+      details: { command, exitCode, output, ...(options.details ?? {}) },
+    });
+    this.command = command;
+    this.exitCode = exitCode;
+    this.output = output;
   }
 }
 

@@ -6,7 +6,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
-import { QemukitError } from "../errors/errors.ts";
 import type { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
 import { isAlive, readThreads } from "./proc.ts";
@@ -61,6 +60,9 @@ export interface RunningVmInit {
   /** Called once after exit (reaper unregistration, lock lookups...). */
   readonly onExit?: () => void;
 }
+
+/** Time allowed for savevm/loadvm/delvm, in ms. */
+const SNAPSHOT_TIMEOUT = 600_000;
 
 const DEFAULTS: Required<ShutdownTimeouts> = { powerdown: 10_000, quit: 5_000, term: 5_000, kill: 5_000 };
 
@@ -188,8 +190,8 @@ export class RunningVm implements AsyncDisposable {
    */
   async threads(): Promise<VmThread[]> {
     this.#assertRunning("list threads");
-    const cpus = (await this.qmp.executeRaw("query-cpus-fast")) as Array<{ "cpu-index": number; "thread-id": number }>;
-    return readThreads(this.pid, new Map(cpus.map((c) => [c["thread-id"], c["cpu-index"]])));
+    const cpus = await this.qmp.execute("query-cpus-fast");
+    return readThreads(this.pid, new Map(cpus.map((c) => [Number(c["thread-id"]), Number(c["cpu-index"])])));
   }
 
   /**
@@ -204,7 +206,7 @@ export class RunningVm implements AsyncDisposable {
     this.#assertRunning("take a screenshot");
     // QEMU resolves relative paths against its own cwd ("/" once daemonized).
     const abs = resolvePath(path);
-    await this.qmp.executeRaw("screendump", { filename: abs, format: "png" });
+    await this.qmp.execute("screendump", { filename: abs, format: "png" });
     return abs;
   }
 
@@ -220,7 +222,7 @@ export class RunningVm implements AsyncDisposable {
   /** Pauses the vCPUs (QMP `stop`). @example `await m.pause();` */
   async pause(): Promise<void> {
     this.#assertRunning("pause");
-    await this.qmp.executeRaw("stop");
+    await this.qmp.execute("stop");
     this.#state = "paused";
   }
 
@@ -230,7 +232,7 @@ export class RunningVm implements AsyncDisposable {
    */
   async resume(): Promise<void> {
     this.#assertRunning("resume");
-    await this.qmp.executeRaw("cont");
+    await this.qmp.execute("cont");
     this.#state = "running";
     this.#ioError = undefined;
   }
@@ -238,7 +240,7 @@ export class RunningVm implements AsyncDisposable {
   /** Hard reset, like the reset button (QMP `system_reset`). @example `await m.reset();` */
   async reset(): Promise<void> {
     this.#assertRunning("reset");
-    await this.qmp.executeRaw("system_reset");
+    await this.qmp.execute("system_reset");
   }
 
   /**
@@ -253,7 +255,7 @@ export class RunningVm implements AsyncDisposable {
    */
   readonly snapshots = {
     /** HMP `savevm TAG`. */
-    save: (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
+    save: async (tag: string): Promise<void> => this.#hmpChecked(`savevm ${checkTag(tag)}`, "save snapshot"),
     /** HMP `loadvm TAG`. */
     load: async (tag: string): Promise<void> => {
       const wasRunning = this.#state === "running";
@@ -261,22 +263,20 @@ export class RunningVm implements AsyncDisposable {
         await this.#hmpChecked(`loadvm ${checkTag(tag)}`, "load snapshot");
       } catch (e) {
         // HMP loadvm stops the VM first and leaves it stopped when loading fails.
-        if (wasRunning && !this.#exit) await this.qmp.executeRaw("cont").catch(() => {});
+        if (wasRunning && !this.#exit) await this.qmp.execute("cont").catch(() => {});
         throw e;
       }
     },
     /** HMP `delvm TAG`. */
-    delete: (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
+    delete: async (tag: string): Promise<void> => this.#hmpChecked(`delvm ${checkTag(tag)}`, "delete snapshot"),
     /** Snapshots of the first writable disk (QMP `query-block`). */
     list: async (): Promise<VmSnapshot[]> => {
       this.#assertRunning("list snapshots");
-      const blocks = (await this.qmp.executeRaw("query-block")) as Array<{
-        inserted?: { ro: boolean; image: { snapshots?: Array<Record<string, number | string>> } };
-      }>;
+      const blocks = await this.qmp.execute("query-block");
       const disk = blocks.find((b) => b.inserted && !b.inserted.ro);
       return (disk?.inserted?.image.snapshots ?? []).map((s) => ({
-        id: String(s["id"]),
-        tag: String(s["name"]),
+        id: s.id,
+        tag: s.name,
         vmStateSize: Number(s["vm-state-size"]),
         date: new Date(Number(s["date-sec"]) * 1000 + Math.floor(Number(s["date-nsec"]) / 1e6)),
         vmClockSeconds: Number(s["vm-clock-sec"]) + Number(s["vm-clock-nsec"]) / 1e9,
@@ -366,11 +366,11 @@ export class RunningVm implements AsyncDisposable {
     };
     const ignore = () => {};
     if (t.powerdown > 0) {
-      await this.qmp.executeRaw("system_powerdown", undefined, { timeout: t.powerdown }).catch(ignore);
+      await this.qmp.execute("system_powerdown", undefined, { timeout: t.powerdown }).catch(ignore);
       if (await within(t.powerdown)) return this.exited;
     }
     if (t.quit > 0) {
-      await this.qmp.executeRaw("quit", undefined, { timeout: t.quit }).catch(ignore);
+      await this.qmp.execute("quit", undefined, { timeout: t.quit }).catch(ignore);
       if (await within(t.quit)) return this.exited;
     }
     if (t.term > 0) {
@@ -447,7 +447,8 @@ export class RunningVm implements AsyncDisposable {
 
   async #hmpChecked(command: string, what: string): Promise<void> {
     this.#assertRunning(what);
-    const out = (await this.qmp.hmp(command)).trim();
+    // Saving or loading RAM of a large guest takes a while under TCG.
+    const out = (await this.qmp.hmp(command, { timeout: SNAPSHOT_TIMEOUT })).trim();
     // HMP reports failures as text on success-status replies.
     if (out) {
       throw new VmError("VM_SNAPSHOT", `could not ${what} (${command}): ${out}`, {
@@ -494,7 +495,7 @@ export class RunningVm implements AsyncDisposable {
 
 function checkTag(tag: string): string {
   if (!/^[\w.:-]+$/.test(tag)) {
-    throw new QemukitError("VM_SNAPSHOT", `invalid snapshot tag ${JSON.stringify(tag)}`, {
+    throw new VmError("VM_SNAPSHOT", `invalid snapshot tag ${JSON.stringify(tag)}`, {
       advice: "use letters, digits, '_', '-', '.', ':'",
     });
   }
@@ -503,15 +504,11 @@ function checkTag(tag: string): string {
 
 /** Reads VNC display/port/websocket port from QMP; undefined when VNC is off. */
 export async function queryVnc(qmp: QmpClient): Promise<VncInfo | undefined> {
-  const info = (await qmp.executeRaw("query-vnc").catch(() => undefined)) as
-    | { enabled: boolean; host?: string; service?: string }
-    | undefined;
+  const info = await qmp.execute("query-vnc").catch(() => undefined);
   if (!info?.enabled || !info.service) return undefined;
   const port = Number(info.service);
   let websocketPort: number | undefined;
-  const servers = (await qmp.executeRaw("query-vnc-servers").catch(() => [])) as Array<{
-    server: Array<{ service: string; websocket: boolean }>;
-  }>;
+  const servers = await qmp.execute("query-vnc-servers").catch(() => []);
   for (const s of servers) {
     for (const l of s.server) if (l.websocket) websocketPort = Number(l.service);
   }

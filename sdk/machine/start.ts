@@ -6,18 +6,22 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
-import { QemukitError } from "../errors/errors.ts";
+import { AbortError, QemukitError } from "../errors/errors.ts";
 import { resolveAccel } from "../host/accel.ts";
 import { detectFormat } from "../img/detect.ts";
 import { ImageLockedError } from "../img/errors.ts";
 import { overlay } from "../img/overlay.ts";
+import { statImage } from "../img/paths.ts";
+import { list } from "./attach.ts";
+import { freeVncDisplay, tcpListener } from "./holders.ts";
 import { QmpClient } from "../qmp/mod.ts";
 import type { Accel, ImageFormat, VmSpec } from "../spec/types.ts";
 import { Console } from "./console.ts";
-import { VmStartError } from "./errors.ts";
+import { VmError, VmStartError } from "./errors.ts";
+import { onAbort } from "../util/abort.ts";
 import { holdImages, lockHolder } from "./locks.ts";
 import { isAlive } from "./proc.ts";
 import { registerForReaping, type ReapTarget } from "./reaper.ts";
@@ -31,8 +35,13 @@ import type { WaitStrategy } from "./wait.ts";
 export interface StartOptions {
   /** Resolve only when the guest is ready (console pattern, QMP event, TCP port). */
   readonly waitFor?: WaitStrategy;
-  /** Milliseconds for QEMU itself to come up (QMP greeting, console). @default 30000 */
+  /** Milliseconds for QEMU itself to come up (QMP greeting, console); `waitFor` has its own. @default 30000 */
   readonly timeout?: number;
+  /**
+   * Abort the start: QEMU is killed, the run directory and overlays are removed (unless
+   * kept), and start() rejects with an AbortError (code `ABORTED`).
+   */
+  readonly signal?: AbortSignal;
   /** Use this directory as the run directory instead of `runRoot()/<name>` (created, and removed at exit unless kept). */
   readonly runDir?: string;
   /** QEMU binary. @default "qemu-system-x86_64" */
@@ -128,6 +137,38 @@ async function discard(runDir: string, createdOverlays: readonly string[]): Prom
   await removeRunDir(runDir);
 }
 
+/**
+ * Files the spec names must exist before QEMU is started: a missing disk then fails with the
+ * same words and advice as a missing overlay() base, not with QEMU's stderr.
+ */
+async function checkFiles(spec: VmSpec): Promise<void> {
+  for (const d of spec.disks) {
+    const what = d.media === "cdrom" ? "CD-ROM image" : "disk image";
+    if (d.source.kind === "file") await statImage(resolvePath(d.source.path), what);
+    else await statImage(resolvePath(d.source.base), "image");
+  }
+  if (spec.kernel) {
+    await statImage(resolvePath(spec.kernel.kernel), "kernel");
+    if (spec.kernel.initrd) await statImage(resolvePath(spec.kernel.initrd), "initrd");
+  }
+}
+
+/** Names who holds a VNC display QEMU could not bind, and offers a free one. */
+async function explainVnc(err: VmStartError, spec: VmSpec): Promise<VmStartError> {
+  if (!spec.vnc || !/-vnc .*Address already in use/.test(err.qemuMessage)) return err;
+  const display = spec.vnc.display;
+  const port = 5900 + display;
+  const holder = await tcpListener(port).catch(() => undefined);
+  const vm = holder ? (await list().catch(() => [])).find((v) => v.pid === holder.pid) : undefined;
+  const free = await freeVncDisplay(display, spec.vnc.listen).catch(() => undefined);
+  const who = vm ? `the qemukit VM "${vm.name}" (pid ${vm.pid})` : holder ? `process ${holder.pid} (${holder.command})` : "another process";
+  const offer = free !== undefined ? `use a free display such as .vnc(${free}) (port ${5900 + free})` : "choose another display";
+  return new VmStartError(`VNC display :${display} (TCP port ${port}) is already in use by ${who}`, err.argv, err.qemuMessage, {
+    advice: `${offer}, or stop ${vm ? `"${vm.name}"` : "that process"} first`,
+    details: { display, port, holder, vm: vm?.name, freeDisplay: free },
+  });
+}
+
 /** Images a VM opens read-write (for naming lock holders). */
 function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
   const out: string[] = compiled.overlays.map((o) => o.path);
@@ -147,13 +188,24 @@ function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
  * console.log((await m.console.run("uname -r")).output);
  * ```
  * @throws {VmStartError} (code VM_START) with QEMU's message and argv; nothing is left behind.
+ * @throws {AbortError} (code ABORTED) when `options.signal` aborts; nothing is left behind.
  */
 export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise<RunningVm> {
+  const { signal } = options;
+  const abortError = () => new AbortError(`starting VM "${spec.name ?? "(unnamed)"}"`, { cause: signal?.reason });
+  if (signal?.aborted) throw abortError();
   const started = Date.now();
   const deadline = started + (options.timeout ?? DEFAULT_TIMEOUT);
+  try {
+    await checkFiles(spec);
+  } catch (e) {
+    if (!(e instanceof QemukitError)) throw e;
+    throw new VmStartError(e.summary, [], "", { cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
+  }
   const name = spec.name ?? generateName();
   const keep = options.keep ?? spec.keep;
   const { list: accelList, info: accelInfo } = await chooseAccel(spec, options.qemuBinary);
+  if (signal?.aborted) throw abortError();
 
   // The claim writes the marker first; from here on an interrupted start is cleaned up by the
   // reaper (signals, exit), or found by its marker and removed by the next list().
@@ -168,6 +220,19 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
   let pid: number | undefined;
   let argv: readonly string[] = [];
   let handedOver = false;
+  let aborted = false;
+  // Aborting kills QEMU: whatever start() waits for then fails at once and the catch
+  // blocks below clean up as for any failed start.
+  const unlisten = onAbort(signal, () => {
+    aborted = true;
+    const target = pid ?? q?.child.pid;
+    if (target !== undefined) {
+      try { process.kill(target, "SIGKILL"); } catch { /* gone */ }
+    }
+    void serial?.close();
+    void qmp?.close();
+  });
+  const step = () => { if (aborted) throw abortError(); };
   try {
     // Overlays whose base format is unknown: read it once here, QEMU never probes.
     const baseFormats: Record<string, ImageFormat> = {};
@@ -205,11 +270,14 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     };
     await writeMetadata(runDir, baseMeta);
     for (const o of compiled.overlays) {
+      step();
       await overlay(o.base, o.path, { baseFormat: o.baseFormat });
       createdOverlays.push(o.path);
     }
 
+    step();
     q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
+    if (aborted) q.child.kill("SIGKILL");
     let parentDone = false;
     if (spec.daemonize) {
       // QEMU's parent exits once the daemon is set up (sockets listening), or fails with the reason.
@@ -233,14 +301,17 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     // The pid is on disk before any wait on QEMU: an interrupted start is then listed, or
     // its paused QEMU killed, by the next list().
     await writeMetadata(runDir, { ...baseMeta, pid });
+    step();
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
+    step();
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
     }
+    step();
     // With more than one -accel QEMU falls back silently; ask which one it really took.
     let accel = accelInfo;
     if (accelList.length > 1) {
-      const kvm = (await qmp.executeRaw("query-kvm")) as { enabled: boolean };
+      const kvm = await qmp.execute("query-kvm");
       const chosen: Accel = kvm.enabled ? "kvm" : "tcg";
       if (chosen !== accelInfo.chosen) accel = { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
     }
@@ -262,20 +333,27 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     });
     handedOver = true;
     try {
-      const ready = options.waitFor ? options.waitFor.wait(vm) : undefined;
+      step();
+      const ready = options.waitFor ? options.waitFor.wait(vm, signal ? { signal } : {}) : undefined;
       ready?.catch(() => {}); // observed below; avoid an unhandled rejection if cont fails first
       // The metadata write overlaps with `cont`; both must finish before the VM is handed out.
       await Promise.all([metaWritten, options.paused ? undefined : vm.resume()]);
       if (ready) {
         await Promise.race([
           ready,
-          vm.exited.then((e) => { throw new QemukitError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`); }),
+          vm.exited.then((e) => {
+            throw aborted ? abortError() : new VmError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`, {
+              advice: "look at the console transcript and qemu.log (start with { keep: true } to keep the run directory)",
+            });
+          }),
         ]);
       }
+      step();
     } catch (e) {
       const output = q.output();
       await vm.kill();
       if (!keep) await discard(runDir, createdOverlays);
+      if (aborted) throw abortError();
       const what = options.waitFor ? options.waitFor.description : "the VM";
       throw new VmStartError(`the guest did not become ready (${what}): ${(e as Error).message}`, argv, output, {
         cause: e,
@@ -285,6 +363,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     return vm;
   } catch (e) {
     if (handedOver) throw e;
+    if (spec.daemonize && pid === undefined) {
+      // Aborted or failed while daemonizing: the daemon may exist already.
+      const daemon = Number((await readFile(join(runDir, "qemu.pid"), "utf8").catch(() => "")).trim());
+      if (daemon > 0 && isAlive(daemon)) pid = daemon;
+    }
     serial?.close().catch(() => {});
     await qmp?.close().catch(() => {});
     if (pid !== undefined) {
@@ -300,10 +383,13 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     unreap?.();
     unhold?.();
     if (!keep) await discard(runDir, createdOverlays);
-    if (e instanceof VmStartError) throw explainLock(e);
+    if (aborted) throw abortError();
+    if (e instanceof VmStartError) throw await explainVnc(explainLock(e), spec);
     if (e instanceof QemukitError) {
       throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });
     }
     throw new VmStartError(`could not start the VM: ${(e as Error).message}`, argv, q?.output() ?? "", { cause: e });
+  } finally {
+    unlisten();
   }
 }

@@ -4,8 +4,15 @@
  * @module
  */
 import { connect } from "node:net";
-import { TimeoutError } from "../errors/errors.ts";
+import { AbortError, TimeoutError } from "../errors/errors.ts";
+import { onAbort } from "../util/abort.ts";
 import type { RunningVm } from "./running-vm.ts";
+
+/** Options `start()` passes to {@link WaitStrategy.wait}. */
+export interface WaitRunOptions {
+  /** Aborts the wait (start() passes its own signal). */
+  readonly signal?: AbortSignal;
+}
 
 /** A readiness check. `wait()` is called before the vCPUs start, so nothing is missed. */
 export interface WaitStrategy {
@@ -13,21 +20,27 @@ export interface WaitStrategy {
   readonly description: string;
   /** Milliseconds before the start fails. */
   readonly timeout: number;
-  /** Resolves when ready; rejects on timeout. */
-  wait(vm: RunningVm): Promise<void>;
+  /** Resolves when ready; rejects with TimeoutError on timeout, AbortError when `options.signal` aborts. */
+  wait(vm: RunningVm, options?: WaitRunOptions): Promise<void>;
 }
 
 /** Default timeouts (ms); TCG boots are slow. */
 export const WAIT_DEFAULT_TIMEOUT = 60_000;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or a TimeoutError after `ms`, or an AbortError when `signal` aborts; `stop` ends the work behind `p`. */
+function bounded<T>(p: Promise<T>, ms: number, what: string, signal: AbortSignal | undefined, stop?: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let off = () => {};
   return Promise.race([
-    p.finally(() => clearTimeout(timer)),
+    p,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+      timer = setTimeout(() => { stop?.(); reject(new TimeoutError(what, ms)); }, ms);
+      off = onAbort(signal, (reason) => { stop?.(); reject(new AbortError(`waiting for ${what}`, { cause: reason })); });
     }),
-  ]);
+  ]).finally(() => {
+    clearTimeout(timer);
+    off();
+  });
 }
 
 /** Tries one TCP connection; resolves true when it counts as ready. */
@@ -91,7 +104,7 @@ export const Wait: WaitFactories = {
     return {
       description: `console output matching ${String(pattern)}`,
       timeout,
-      wait: async (vm) => { await vm.console.waitFor(pattern, { timeout }); },
+      wait: async (vm, o = {}) => { await vm.console.waitFor(pattern, { timeout, ...(o.signal ? { signal: o.signal } : {}) }); },
     };
   },
 
@@ -100,7 +113,9 @@ export const Wait: WaitFactories = {
     return {
       description: `QMP event ${event}`,
       timeout,
-      wait: async (vm) => { await vm.qmp.waitFor(event, { timeout, ...(options.match ? { match: options.match } : {}) }); },
+      wait: async (vm, o = {}) => {
+        await vm.qmp.waitFor(event, { timeout, ...(options.match ? { match: options.match } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      },
     };
   },
 
@@ -113,12 +128,15 @@ export const Wait: WaitFactories = {
     return {
       description,
       timeout,
-      wait: (vm) => withTimeout((async () => {
-        while (vm.state !== "exited") {
-          if (await probePort(host, port, banner, 2000)) return;
-          await new Promise((r) => setTimeout(r, interval));
-        }
-      })(), timeout, description),
+      wait: (vm, o = {}) => {
+        let stopped = false;
+        return bounded((async () => {
+          while (vm.state !== "exited" && !stopped) {
+            if (await probePort(host, port, banner, 2000)) return;
+            await new Promise((r) => setTimeout(r, interval));
+          }
+        })(), timeout, description, o.signal, () => { stopped = true; });
+      },
     };
   },
 
@@ -128,7 +146,13 @@ export const Wait: WaitFactories = {
     return {
       description,
       timeout,
-      wait: (vm) => withTimeout(Promise.all(strategies.map((s) => s.wait(vm))).then(() => {}), timeout, description),
+      wait: (vm, o = {}) => {
+        // One controller for the parts: when one fails or the whole times out, the rest stop.
+        const ac = new AbortController();
+        const off = onAbort(o.signal, (reason) => ac.abort(reason));
+        const all = Promise.all(strategies.map((s) => s.wait(vm, { signal: ac.signal }).catch((e) => { ac.abort(e); throw e; })));
+        return bounded(all.then(() => {}), timeout, description, o.signal, () => ac.abort()).finally(off);
+      },
     };
   },
 };

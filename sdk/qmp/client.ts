@@ -648,7 +648,13 @@ export class QmpClient implements AsyncDisposable {
       this.#notFound(p.command, msg.error.desc).then(p.resolve, p.reject);
       return;
     }
-    this.#settle(p, new QmpCommandError(p.command, String(msg.error.class), String(msg.error.desc), { details: { qemu: this.qemuVersion } }));
+    const desc = String(msg.error.desc);
+    this.#settle(p, new QmpCommandError(p.command, String(msg.error.class), desc, {
+      ...(p.oob && /OOB/.test(desc)
+        ? { advice: `only commands that allow out-of-band execution take { oob: true } (see "allow-oob" in qmp.schema()); send ${p.command} in-band` }
+        : {}),
+      details: { qemu: this.qemuVersion },
+    }));
   }
 
   #onGarbage(g: GarbageFrame): void {

@@ -44,7 +44,7 @@ describe("Console buffer logic", () => {
   it("run() types one line with split markers and parses the status", async () => {
     const l = line();
     const c = new Console(l.stream);
-    const r = c.run("ls /x");
+    const r = c.run("ls /x", { nothrow: true });
     await new Promise((res) => setImmediate(res));
     const sent = l.typed.join("");
     expect(sent.split("\n").filter(Boolean)).toHaveLength(1);
@@ -56,13 +56,29 @@ describe("Console buffer logic", () => {
     await c.close();
   });
 
+  it("a failing command rejects with its status and output; abort while queued skips it", async () => {
+    const l = line();
+    const c = new Console(l.stream);
+    const r = c.run("false").catch((e: unknown) => e);
+    const ac = new AbortController();
+    const queued = c.run("never-typed", { signal: ac.signal }).catch((e: unknown) => e);
+    ac.abort();
+    expect(await queued).toMatchObject({ code: "ABORTED" });
+    await new Promise((res) => setImmediate(res));
+    const id = /QK""(\w+)B/.exec(l.typed.join(""))![1];
+    l.print(`QK${id}B\r\noops\r\nQK${id}E:1\r\n# `);
+    expect(await r).toMatchObject({ code: "GUEST_COMMAND", exitCode: 1, output: "oops\n", command: "false" });
+    expect(l.typed.join("")).not.toContain("never-typed");
+    await c.close();
+  });
+
   it("rejects a pending waiter when the line closes, and send() afterwards", async () => {
     const l = line();
     const c = new Console(l.stream);
     const w = c.waitFor("never", { timeout: 5000 });
     l.stream.destroy();
     await expect(w).rejects.toMatchObject({ code: "CONSOLE_CLOSED" });
-    expect(() => c.send("x")).toThrow(/closed/);
+    await expect(c.send("x")).rejects.toMatchObject({ code: "CONSOLE_CLOSED" });
   });
 
   it("times out with the pending output in the error details", async () => {

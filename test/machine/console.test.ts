@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../sdk/util/exec.ts";
-import { startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
+import { GuestCommandError, startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
+import { AbortError } from "../../sdk/errors/errors.ts";
 import { isAlive } from "../../sdk/machine/proc.ts";
 import { tinySpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
 
@@ -37,15 +38,48 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
     expect(vm.console.transcript).toMatch(prompt);
   });
 
-  it("run() returns output and exit status", async () => {
+  it("run() returns output and exit status; a non-zero status rejects unless nothrow", async () => {
     expect(await vm.console.run("echo hello")).toEqual({ output: "hello\n", exitCode: 0 });
-    expect(await vm.console.run("false")).toEqual({ output: "", exitCode: 1 });
-    expect((await vm.console.run("(exit 7)")).exitCode).toBe(7);
-    const missing = await vm.console.run("ls /nonexistent");
-    expect(missing.exitCode).not.toBe(0);
-    expect(missing.output).toMatch(/No such file or directory/);
+    expect(await vm.console.run("false", { nothrow: true })).toEqual({ output: "", exitCode: 1 });
+    expect((await vm.console.run("(exit 7)", { nothrow: true })).exitCode).toBe(7);
+    const missing = await vm.console.run("ls /nonexistent").then(() => undefined, (e: unknown) => e);
+    expect(missing).toBeInstanceOf(GuestCommandError);
+    expect(missing).toMatchObject({ code: "GUEST_COMMAND", command: "ls /nonexistent" });
+    expect((missing as GuestCommandError).exitCode).not.toBe(0);
+    expect((missing as GuestCommandError).output).toMatch(/No such file or directory/);
+    expect((missing as GuestCommandError).message).toMatch(/exited with status \d+: .*No such file/);
     const multi = await vm.console.run("printf 'a\\nb\\n'; echo c");
     expect(multi.output).toBe("a\nb\nc\n");
+  });
+
+  it("aborting run() interrupts the command in the guest (Ctrl-C) and leaves the console usable", async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const sleeping = vm.console.run("sleep 300; echo not-$((40+2))-interrupted", { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+    // Queued behind it: waits its turn, then works.
+    const next = vm.console.run("echo after-abort");
+    await vm.console.send("");
+    setTimeout(() => ac.abort(new Error("enough")), 1000);
+    const err = await sleeping;
+    expect(err).toBeInstanceOf(AbortError);
+    expect((err as AbortError).code).toBe("ABORTED");
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect((await next).output).toBe("after-abort\n");
+    // The sleep is gone from the guest, and nothing of it leaks into later output.
+    expect((await vm.console.run("ps | grep -c '[s]leep 300' || true")).output.trim()).toBe("0");
+    expect(vm.console.transcript).not.toContain("not-42-interrupted");
+  });
+
+  it("a run() that times out is interrupted too; an aborted waitFor or send rejects at once", async () => {
+    const err = await vm.console.run("sleep 300", { timeout: 1500 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "TIMEOUT" });
+    expect((await vm.console.run("echo still-here")).output).toBe("still-here\n");
+    const ac = new AbortController();
+    const w = vm.console.waitFor(/never-printed/, { signal: ac.signal, timeout: 60_000 });
+    ac.abort();
+    await expect(w).rejects.toBeInstanceOf(AbortError);
+    await expect(vm.console.send("x", { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    expect((await vm.console.run("echo fine")).output).toBe("fine\n");
   });
 
   it("sees the overlay disk, created over the raw base with the format given", async () => {
@@ -56,7 +90,7 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
   });
 
   it("waitFor matches output that arrived before the call (rolling buffer), then consumes it", async () => {
-    vm.console.send("echo ready-$((40+2))\n");
+    await vm.console.send("echo ready-$((40+2))\n");
     await new Promise((r) => setTimeout(r, 1500));
     const m = await vm.console.waitFor(/ready-(\d+)/, { timeout: 1000 });
     expect(m.match[1]).toBe("42");
@@ -105,7 +139,7 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
       // thread (and the guest RAM mapping) is torn down, when /proc/PID/task empties.
       poll = setInterval(() => { if (!goneAt && !isAlive(vm.pid) && tasks(vm.pid) <= 1) goneAt = performance.now(); }, 1);
     });
-    vm.console.send("poweroff -f\n");
+    await vm.console.send("poweroff -f\n");
     const exit = await Promise.race([
       vm.exited,
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no exit; console: ${vm.console.transcript.slice(-300)}`)), 30_000)),

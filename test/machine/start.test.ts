@@ -92,6 +92,11 @@ describe("a bare QEMU through startVm", () => {
   it("fails clearly when VNC's port is taken, leaving nothing behind", async () => {
     const e = await expectStartError2(startVm(bareSpec({ vnc: { display: 41, listen: "127.0.0.1", websocket: false, password: false } })), vm.runDir);
     expect(e.qemuMessage).toMatch(/Address already in use/);
+    // Names the VM holding it and offers a display that is free.
+    expect(e.message).toContain(`VNC display :41 (TCP port 5941) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`);
+    const free = e.details.freeDisplay as number;
+    expect(free).toBeGreaterThan(41);
+    expect(e.advice).toContain(`.vnc(${free})`);
   });
 });
 
@@ -148,8 +153,10 @@ describe("start failures", () => {
     const e = await expectStartError(startVm(bareSpec({
       disks: [{ source: { kind: "file", path: missing, format: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
     })));
-    expect(e.qemuMessage).toMatch(/No such file or directory/);
-    expect(e.qemuMessage).toContain(missing);
+    // Caught before QEMU starts, in the words overlay() uses for a missing base.
+    expect(e.argv).toEqual([]);
+    expect(e.message).toContain(`disk image ${missing} does not exist`);
+    expect(e.advice).toMatch(/check the path \(relative paths are relative to the current directory/);
   });
 
   it("a missing overlay base leaves no overlay and no run dir", async () => {

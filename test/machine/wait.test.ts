@@ -1,7 +1,22 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { startVm, Wait, VmStartError } from "../../sdk/machine/mod.ts";
-import { bareSpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
+import { AbortError } from "../../sdk/errors/errors.ts";
+import { bareSpec, tinySpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
+
+/** Processes whose command line mentions `text` (QEMU's argv names its run directory). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
+      const state = readFileSync(`/proc/${e}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmd.includes(text) && cmd.includes("qemu-system") && state !== "Z") out.push(Number(e));
+    } catch { /* gone */ }
+  }
+  return out;
+}
 
 const run = useTempRunRoot();
 afterAll(() => run.cleanup());
@@ -48,5 +63,59 @@ describe("wait strategies", () => {
     await vm.resume();
     expect(vm.state).toBe("running");
     await vm.kill();
+  });
+
+  it("forPort and forAll stop when their signal aborts", async () => {
+    const vm = await startVm(bareSpec());
+    try {
+      const ac = new AbortController();
+      // Nothing listens on port 1 of this machine's loopback.
+      const port = Wait.forPort(1, { timeout: 60_000 }).wait(vm, { signal: ac.signal });
+      const all = Wait.forAll([Wait.forEvent("NEVER", { timeout: 60_000 }), Wait.forPort(1, { timeout: 60_000 })]).wait(vm, { signal: ac.signal });
+      setTimeout(() => ac.abort(), 200);
+      await expect(port).rejects.toBeInstanceOf(AbortError);
+      await expect(all).rejects.toBeInstanceOf(AbortError);
+    } finally {
+      await vm.kill();
+    }
+  });
+});
+
+describe("aborting start()", () => {
+  it("with a signal aborted already: nothing is created", async () => {
+    const err = await startVm(bareSpec({ name: "abort-early" }), { signal: AbortSignal.abort() }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(readdirSync(run.root)).toEqual([]);
+  });
+
+  it("while the tiny guest boots: QEMU is killed, the run directory and overlay are gone", async () => {
+    const t = await tinySpec({ name: "abort-boot" });
+    const ac = new AbortController();
+    const starting = startVm(t.spec, { waitFor: Wait.forConsole(/never-printed-by-the-guest/, { timeout: 120_000 }), signal: ac.signal });
+    // Abort once QEMU runs (its run directory has vm.json with a pid).
+    for (let i = 0; i < 600; i++) {
+      const meta = (() => { try { return JSON.parse(readFileSync(`${run.root}/abort-boot/vm.json`, "utf8")); } catch { return undefined; } })();
+      if (meta?.pid) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(processesMentioning(`${run.root}/abort-boot/`).length).toBe(1);
+    const t0 = Date.now();
+    ac.abort(new Error("user pressed Ctrl-C"));
+    const err = await starting.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect((err as AbortError).code).toBe("ABORTED");
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(processesMentioning(`${run.root}/abort-boot/`)).toEqual([]);
+    expect(readdirSync(run.root)).toEqual([]);
+  }, 180_000);
+
+  it("right after the call (before QEMU is up): same result", async () => {
+    const ac = new AbortController();
+    const starting = startVm(bareSpec({ name: "abort-spawn" }), { signal: ac.signal });
+    queueMicrotask(() => ac.abort());
+    const err = await starting.then((vm) => vm, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(processesMentioning(`${run.root}/abort-spawn/`)).toEqual([]);
+    expect(readdirSync(run.root)).toEqual([]);
   });
 });

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { QemukitError, ToolNotFoundError } from "../../errors/errors.ts";
+import { TimeoutError, ToolNotFoundError } from "../../errors/errors.ts";
+import { QmpConnectionError } from "../errors.ts";
 import { QmpClient } from "../client.ts";
 import { renderTypes, type GeneratedFiles, type QemuIdentity } from "./render.ts";
 import type { SchemaEntry } from "./schema.ts";
@@ -68,13 +69,13 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
         throw new ToolNotFoundError(qemuBinary, "qemu-system-x86");
       }
       if (result !== undefined) {
-        throw new QemukitError("QEMU_EXITED", `${qemuBinary} exited (${String(result)}) before its QMP socket was ready: ${stderr.trim()}`, {
+        throw new QmpConnectionError("QMP_CONNECT", `${qemuBinary} exited (${String(result)}) before its QMP socket was ready: ${stderr.trim()}`, {
           advice: "run the same QEMU by hand with -machine none -display none -qmp stdio to see why",
         });
       }
       if (existsSync(socket)) break;
       if (Date.now() > deadline) {
-        throw new QemukitError("QEMU_START_TIMEOUT", `${qemuBinary} did not create its QMP socket within 15 s`, {
+        throw new TimeoutError(`${qemuBinary} creating its QMP socket`, 15_000, {
           advice: "the machine may be overloaded; try again",
         });
       }
@@ -82,7 +83,7 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
     const qmp = await QmpClient.connect(socket, { retryUntil: Date.now() + 2_000, timeout: 15_000 });
     try {
       const schema = (await qmp.schema()) as unknown as SchemaEntry[];
-      const v = (await qmp.executeRaw("query-version")) as { qemu: { major: number; minor: number; micro: number }; package: string };
+      const v = await qmp.execute("query-version");
       return { schema, qemu: { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`, package: v.package.trim() } };
     } finally {
       await qmp.close();
