@@ -69,7 +69,12 @@ async function readCached(bootId: string, qemu: string, facts: string): Promise<
 
 /**
  * Stores a verdict for this boot, so `accel("auto")` follows it without probing again
- * (`host.check()` on the real host refreshes it).
+ * (`host.check()` on the real host refreshes it). Verdicts for fixture roots are not stored.
+ *
+ * @example
+ * ```ts
+ * await cacheVerdict(facts, "qemu-system-x86_64", verdictFromProbes(facts, { tcg, kvm }));
+ * ```
  */
 export async function cacheVerdict(facts: HostFacts, qemu: string, verdict: AccelVerdict): Promise<void> {
   if (facts.root !== "/" || !facts.bootId) return;

@@ -14,10 +14,12 @@ describe("automatic ports in the spec", () => {
   it('forward("auto", port) is hostfwd port 0, one per forward, never a duplicate', () => {
     const b = vm().forward("auto", 22).forward("auto", 22).forward("auto", 53, { protocol: "udp" });
     const netdev = b.toArgv()[b.toArgv().indexOf("-netdev") + 1];
-    expect(netdev).toBe("user,id=net0,hostfwd=tcp:127.0.0.1:0-:22,hostfwd=tcp:127.0.0.1:0-:22,hostfwd=udp:127.0.0.1:0-:53");
+    expect(netdev).toBe(
+      "user,id=net0,hostfwd=tcp:127.0.0.1:0-:22,hostfwd=tcp:127.0.0.1:0-:22,hostfwd=udp:127.0.0.1:0-:53",
+    );
   });
 
-  it("a number is still checked: 0 must be spelled \"auto\", and an empty display range is refused", () => {
+  it('a number is still checked: 0 must be spelled "auto", and an empty display range is refused', () => {
     expect(() => vm().forward(0, 22)).toThrow(expect.objectContaining({ code: "SPEC_PORT" }));
     expect(() => vm().forward(2222, 22).forward(2222, 23)).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
     const spec = vm().vnc("auto").spec;
