@@ -29,7 +29,7 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
 
 /** Quotes argv for `script -c`, which hands its command to a shell. */
 function shellJoin(argv: readonly string[]): string {
-  return argv.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
 }
 
 /**
@@ -44,7 +44,11 @@ function shellJoin(argv: readonly string[]): string {
 export function timeToPrompt(argv: readonly string[], options: PtyOptions): Promise<PtyTiming> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn("script", ["-qfec", shellJoin(argv), "/dev/null"], { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("script", ["-qfec", shellJoin(argv), "/dev/null"], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     let prompt: number | undefined;
     let answerFrom = 0;
@@ -73,7 +77,15 @@ export function timeToPrompt(argv: readonly string[], options: PtyOptions): Prom
         else resolve(r);
       });
     };
-    const timer = setTimeout(() => finish(new Error(`no prompt from ${argv.join(" ")} within ${options.timeout ?? 15000} ms:\n${out.replace(ANSI, "")}`)), options.timeout ?? 15000);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new Error(
+            `no prompt from ${argv.join(" ")} within ${options.timeout ?? 15000} ms:\n${out.replace(ANSI, "")}`,
+          ),
+        ),
+      options.timeout ?? 15000,
+    );
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const plain = out.replace(ANSI, "");
@@ -82,7 +94,7 @@ export function timeToPrompt(argv: readonly string[], options: PtyOptions): Prom
         if (!options.input) return finish({ prompt });
         answerFrom = plain.length;
         child.stdin.write(`${options.input.line}\r`);
-      } else if (prompt !== undefined && options.input && options.input.answer.test(plain.slice(answerFrom))) {
+      } else if (prompt !== undefined && options.input?.answer.test(plain.slice(answerFrom))) {
         finish({ prompt, answer: performance.now() - t0 });
       }
     });

@@ -36,18 +36,31 @@ interface Contender {
   readonly input?: { readonly line: string; readonly answer: RegExp };
 }
 const contenders: Contender[] = [
-  { label: "qemukit (node repl/launch.js)", argv: [process.execPath, "repl/launch.js"], prompt: /qemukit> $/, input: typeofZx },
+  {
+    label: "qemukit (node repl/launch.js)",
+    argv: [process.execPath, "repl/launch.js"],
+    prompt: /qemukit> $/,
+    input: typeofZx,
+  },
   { label: "tsx (empty REPL)", argv: [join(root, "node_modules/.bin/tsx")], prompt: /> $/ },
   { label: "qemukit (bin/qemukit.js repl)", argv: [process.execPath, "bin/qemukit.js", "repl"], prompt: /qemukit> $/ },
 ];
 
 try {
-  execFileSync(process.execPath, ["repl/launch.js", "--build-only"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, ["repl/launch.js", "--build-only"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const results = new Map<string, PtyTiming[]>(contenders.map((c) => [c.label, []]));
   // One warm-up round (disk cache), then interleaved rounds so load changes hit all alike.
   for (let i = 0; i <= runs; i++) {
     for (const c of contenders) {
-      const t = await timeToPrompt(c.argv, { cwd: root, env, prompt: c.prompt, ...(c.input ? { input: c.input } : {}) });
+      const t = await timeToPrompt(c.argv, {
+        cwd: root,
+        env,
+        prompt: c.prompt,
+        ...(c.input ? { input: c.input } : {}),
+      });
       if (i > 0) results.get(c.label)!.push(t);
     }
   }
@@ -57,7 +70,7 @@ try {
   for (const c of contenders) {
     const ts = results.get(c.label)!;
     const p = median(ts.map((t) => t.prompt));
-    const answers = ts.flatMap((t) => t.answer === undefined ? [] : [t.answer]);
+    const answers = ts.flatMap((t) => (t.answer === undefined ? [] : [t.answer]));
     const extra = answers.length ? `   first answer ${ms(median(answers))}` : "";
     console.log(`  ${c.label.padEnd(32)} ${ms(p)}   ratio vs tsx ${(p / tsx).toFixed(2)}${extra}`);
   }

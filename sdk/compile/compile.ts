@@ -51,6 +51,7 @@ function accelList(spec: VmSpec, ctx: CompileContext): readonly Accel[] {
 function vncArg(vnc: NonNullable<VmSpec["vnc"]>): string {
   const host = vnc.listen.includes(":") ? `[${vnc.listen}]` : vnc.listen;
   return optList(`${host}:${vnc.display}`, [
+    ["to", vnc.to],
     ["websocket", vnc.websocket ? true : undefined],
     ["password", vnc.password ? true : undefined],
   ]);

@@ -41,7 +41,13 @@ const CACHE_VERSION = 3;
  */
 function factsKey(facts: HostFacts): string {
   const d = facts.devKvm;
-  return JSON.stringify([facts.cpu.virtFlag ?? null, facts.modules.map((m) => m.name), d.exists, d.openable ?? null, d.mode ?? null]);
+  return JSON.stringify([
+    facts.cpu.virtFlag ?? null,
+    facts.modules.map((m) => m.name),
+    d.exists,
+    d.openable ?? null,
+    d.mode ?? null,
+  ]);
 }
 
 /** Path of the per-boot verdict cache. */
@@ -55,13 +61,20 @@ async function readCached(bootId: string, qemu: string, facts: string): Promise<
     if (data.version === CACHE_VERSION && data.bootId === bootId && data.qemu === qemu && data.facts === facts) {
       return data.verdict;
     }
-  } catch { /* absent or unreadable: decide afresh */ }
+  } catch {
+    /* absent or unreadable: decide afresh */
+  }
   return undefined;
 }
 
 /**
  * Stores a verdict for this boot, so `accel("auto")` follows it without probing again
- * (`host.check()` on the real host refreshes it).
+ * (`host.check()` on the real host refreshes it). Verdicts for fixture roots are not stored.
+ *
+ * @example
+ * ```ts
+ * await cacheVerdict(facts, "qemu-system-x86_64", verdictFromProbes(facts, { tcg, kvm }));
+ * ```
  */
 export async function cacheVerdict(facts: HostFacts, qemu: string, verdict: AccelVerdict): Promise<void> {
   if (facts.root !== "/" || !facts.bootId) return;
@@ -76,7 +89,9 @@ async function writeCached(bootId: string, qemu: string, facts: string, verdict:
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, bootId, qemu, facts, verdict }, null, 2));
     await rename(tmp, path);
-  } catch { /* a read-only cache only costs a re-probe next time */ }
+  } catch {
+    /* a read-only cache only costs a re-probe next time */
+  }
 }
 
 const inFlight = new Map<string, Promise<AccelVerdict>>();
@@ -121,9 +136,10 @@ async function decide(root: string, qemu: string, useCache: boolean, options: Ac
       ...(options.prober ? { prober: options.prober } : {}),
       ...(options.probeTimeout ? { kvmTimeout: options.probeTimeout } : {}),
     });
-    verdict = binary || options.prober
-      ? verdictFromProbes(facts, probes)
-      : { ...verdictFromProbes(facts, {}), reason: `${qemu} was not found, so nothing could be probed` };
+    verdict =
+      binary || options.prober
+        ? verdictFromProbes(facts, probes)
+        : { ...verdictFromProbes(facts, {}), reason: `${qemu} was not found, so nothing could be probed` };
   }
   if (useCache && facts.bootId) await writeCached(facts.bootId, qemu, factsKey(facts), verdict);
   return verdict;
@@ -153,9 +169,11 @@ export async function resolveAccel(choice: AccelChoice, options: AccelOptions = 
   const list = [...new Set(choice)];
   if (list.length === 0) return resolveAccel("auto", options);
   if (list.length === 1) return resolveAccel(list[0]!, options);
-  if (!list.includes("kvm")) return { accel: list, chosen: list[0]!, reason: `${list.join(", ")} requested explicitly` };
+  if (!list.includes("kvm"))
+    return { accel: list, chosen: list[0]!, reason: `${list.join(", ")} requested explicitly` };
   const v = await accelVerdict(options);
-  if (v.use === "kvm") return { accel: list, chosen: list[0]!, reason: `${list[0]} first in the requested list; ${v.reason}` };
+  if (v.use === "kvm")
+    return { accel: list, chosen: list[0]!, reason: `${list[0]} first in the requested list; ${v.reason}` };
   const rest = list.filter((a) => a !== "kvm");
   return { accel: rest, chosen: rest[0]!, reason: `kvm dropped from the requested list: ${v.reason}` };
 }

@@ -76,7 +76,7 @@ function modulesItems(f: HostFacts): HostCheckItem[] {
       detail: paravirt.some((n) => /pvm/.test(n))
         ? "kvm_pvm (KVM-PVM) is built for PVM guest kernels; ordinary guest code runs under it, but slowly (the probes measure how slowly)"
         : `paravirtual KVM variant(s): ${paravirt.join(", ")}`,
-      fix: "let the probes decide (accel(\"auto\")), or boot a PVM-enabled guest kernel to use KVM",
+      fix: 'let the probes decide (accel("auto")), or boot a PVM-enabled guest kernel to use KVM',
     });
   } else if (vendor.length === 0) {
     items.push({
@@ -95,10 +95,18 @@ function modulesItems(f: HostFacts): HostCheckItem[] {
       id: "nested",
       status: "info",
       summary: `nested virtualization ${on ? "enabled" : "disabled"} (${nested.map((m) => `${m.name}.nested=${m.nested}`).join(", ")})`,
-      ...(on ? {} : { fix: `only needed for VMs inside VMs: echo "options ${nested[0]!.name} nested=1" | sudo tee /etc/modprobe.d/nested.conf, then reload the module` }),
+      ...(on
+        ? {}
+        : {
+            fix: `only needed for VMs inside VMs: echo "options ${nested[0]!.name} nested=1" | sudo tee /etc/modprobe.d/nested.conf, then reload the module`,
+          }),
     });
   } else {
-    items.push({ id: "nested", status: "info", summary: "nested virtualization: not applicable (no kvm_intel/kvm_amd nested parameter)" });
+    items.push({
+      id: "nested",
+      status: "info",
+      summary: "nested virtualization: not applicable (no kvm_intel/kvm_amd nested parameter)",
+    });
   }
   return items;
 }
@@ -106,25 +114,33 @@ function modulesItems(f: HostFacts): HostCheckItem[] {
 function devKvmItems(f: HostFacts): HostCheckItem[] {
   const d = f.devKvm;
   if (!d.exists) {
-    return [{
-      id: "dev-kvm",
-      status: "fail",
-      summary: `${d.path} does not exist`,
-      detail: f.modules.length > 0
-        ? "kvm modules are loaded, so the device node is missing from this environment (a container without the device?)"
-        : "no kvm module is loaded",
-      fix: f.modules.length > 0
-        ? "pass the device in (docker run --device /dev/kvm) or create it: sudo mknod /dev/kvm c 10 232"
-        : "load the kvm module (needs vmx/svm)",
-    }];
+    return [
+      {
+        id: "dev-kvm",
+        status: "fail",
+        summary: `${d.path} does not exist`,
+        detail:
+          f.modules.length > 0
+            ? "kvm modules are loaded, so the device node is missing from this environment (a container without the device?)"
+            : "no kvm module is loaded",
+        fix:
+          f.modules.length > 0
+            ? "pass the device in (docker run --device /dev/kvm) or create it: sudo mknod /dev/kvm c 10 232"
+            : "load the kvm module (needs vmx/svm)",
+      },
+    ];
   }
   const owner = `${d.owner ?? d.uid}:${d.group ?? d.gid} ${d.mode}`;
-  const items: HostCheckItem[] = [{
-    id: "dev-kvm",
-    status: d.isCharDevice ? "pass" : "warn",
-    summary: `${d.path} present, ${owner}`,
-    ...(d.isCharDevice ? {} : { detail: "not a character device", fix: "sudo rm /dev/kvm && sudo mknod /dev/kvm c 10 232" }),
-  }];
+  const items: HostCheckItem[] = [
+    {
+      id: "dev-kvm",
+      status: d.isCharDevice ? "pass" : "warn",
+      summary: `${d.path} present, ${owner}`,
+      ...(d.isCharDevice
+        ? {}
+        : { detail: "not a character device", fix: "sudo rm /dev/kvm && sudo mknod /dev/kvm c 10 232" }),
+    },
+  ];
   if (d.openable) {
     items.push({ id: "dev-kvm-access", status: "pass", summary: `${d.path} opens read-write for this user` });
   } else {
@@ -133,7 +149,9 @@ function devKvmItems(f: HostFacts): HostCheckItem[] {
       id: "dev-kvm-access",
       status: "fail",
       summary: `${d.path} cannot be opened read-write (${d.openError})`,
-      detail: d.userInGroup ? `you are in group ${group}, but the mode ${d.mode} does not allow it` : `you are not in group ${group}`,
+      detail: d.userInGroup
+        ? `you are in group ${group}, but the mode ${d.mode} does not allow it`
+        : `you are not in group ${group}`,
       fix: d.userInGroup
         ? `sudo chmod 660 ${d.path}`
         : `sudo usermod -aG ${group} "$USER" and log in again (or run: newgrp ${group})`,
@@ -146,23 +164,27 @@ function toolItems(tools: readonly HostQemuTool[], wanted: string, qemu: HostQem
   const found = tools.filter((t) => t.name !== "qemu-img" && t.path);
   const img = tools.find((t) => t.name === "qemu-img");
   const items: HostCheckItem[] = [];
-  items.push(qemu
-    ? {
-      id: "qemu-system",
-      status: "pass",
-      summary: found.map((t) => `${t.name} ${t.version ?? "(version unknown)"}`).join(", "),
-      detail: `using ${qemu.path}`,
-    }
-    : {
-      id: "qemu-system",
-      status: "fail",
-      summary: `${wanted} not found`,
-      ...(found.length ? { detail: `also on PATH: ${found.map((t) => t.path).join(", ")}` } : {}),
-      fix: "sudo apt-get install qemu-system-x86   (or run: npm run setup)",
-    });
-  items.push(img?.path
-    ? { id: "qemu-img", status: "pass", summary: `qemu-img ${img.version ?? "(version unknown)"}`, detail: img.path }
-    : { id: "qemu-img", status: "warn", summary: "qemu-img not on PATH", fix: "sudo apt-get install qemu-utils" });
+  items.push(
+    qemu
+      ? {
+          id: "qemu-system",
+          status: "pass",
+          summary: found.map((t) => `${t.name} ${t.version ?? "(version unknown)"}`).join(", "),
+          detail: `using ${qemu.path}`,
+        }
+      : {
+          id: "qemu-system",
+          status: "fail",
+          summary: `${wanted} not found`,
+          ...(found.length ? { detail: `also on PATH: ${found.map((t) => t.path).join(", ")}` } : {}),
+          fix: "sudo apt-get install qemu-system-x86   (or run: npm run setup)",
+        },
+  );
+  items.push(
+    img?.path
+      ? { id: "qemu-img", status: "pass", summary: `qemu-img ${img.version ?? "(version unknown)"}`, detail: img.path }
+      : { id: "qemu-img", status: "warn", summary: "qemu-img not on PATH", fix: "sudo apt-get install qemu-utils" },
+  );
   return items;
 }
 
@@ -171,7 +193,12 @@ function probeItem(accel: Accel, p: AccelProbeResult | undefined, skipped: strin
   if (!p) return { id, status: "info", summary: `${accel} probe not run: ${skipped}` };
   const steps = `${p.steps.toLocaleString("en-US")} loop steps`;
   if (p.ran) {
-    return { id, status: "pass", summary: `${accel} ran the probe (${steps}) in ${p.runMs} ms`, detail: `${p.ms} ms with QEMU's start and exit` };
+    return {
+      id,
+      status: "pass",
+      summary: `${accel} ran the probe (${steps}) in ${p.runMs} ms`,
+      detail: `${p.ms} ms with QEMU's start and exit`,
+    };
   }
   if (p.timedOut && p.timedOutIn === "run") {
     return { id, status: "warn", summary: `${accel} did not finish the probe (${steps}) within ${p.runMs} ms` };
@@ -179,7 +206,9 @@ function probeItem(accel: Accel, p: AccelProbeResult | undefined, skipped: strin
   return {
     id,
     status: "fail",
-    summary: p.timedOut ? `${accel}: QEMU did not start the guest within ${p.ms} ms` : `${accel} could not run the probe`,
+    summary: p.timedOut
+      ? `${accel}: QEMU did not start the guest within ${p.ms} ms`
+      : `${accel} could not run the probe`,
     ...(p.error ? { detail: p.error } : {}),
   };
 }
@@ -198,31 +227,36 @@ function probeItem(accel: Accel, p: AccelProbeResult | undefined, skipped: strin
 export async function check(options: HostCheckOptions = {}): Promise<HostReport> {
   const root = options.root ?? "/";
   const qemuName = options.qemu ?? "qemu-system-x86_64";
-  const timeout = options.probeTimeout ?? 1000;
   const programs = QEMU_PROGRAMS.includes(qemuName as never) ? [...QEMU_PROGRAMS] : [qemuName, ...QEMU_PROGRAMS];
   const [facts, tools] = await Promise.all([readHostFacts(root), Promise.all(programs.map(findQemuTool))]);
   // An explicitly named binary is used or reported missing, never silently replaced.
-  const qemu = tools.find((t) => t.name === qemuName && t.path) ??
+  const qemu =
+    tools.find((t) => t.name === qemuName && t.path) ??
     (options.qemu ? undefined : tools.find((t) => t.path && t.name === "qemu-kvm"));
-  const items: HostCheckItem[] = [cpuItem(facts), ...modulesItems(facts), ...devKvmItems(facts), ...toolItems(tools, qemuName, qemu)];
+  const items: HostCheckItem[] = [
+    cpuItem(facts),
+    ...modulesItems(facts),
+    ...devKvmItems(facts),
+    ...toolItems(tools, qemuName, qemu),
+  ];
 
   const probing = options.probe ?? true;
   const fromFacts = verdictFromFacts(facts);
   const probes = probing
     ? await runProbes(facts, {
-      qemu: qemu?.path,
-      ...(options.prober ? { prober: options.prober } : {}),
-      ...(options.probeTimeout ? { kvmTimeout: options.probeTimeout } : {}),
-    })
+        qemu: qemu?.path,
+        ...(options.prober ? { prober: options.prober } : {}),
+        ...(options.probeTimeout ? { kvmTimeout: options.probeTimeout } : {}),
+      })
     : {};
   const verdict: AccelVerdict = fromFacts ? { ...fromFacts, probes } : verdictFromProbes(facts, probes);
   const notRun = !probing
     ? "probing is off"
     : !qemu?.path
-    ? "no qemu-system binary"
-    : root !== "/" && !options.prober
-    ? "the facts come from a fixture root"
-    : "";
+      ? "no qemu-system binary"
+      : root !== "/" && !options.prober
+        ? "the facts come from a fixture root"
+        : "";
   items.push(probeItem("tcg", probes.tcg, notRun));
   items.push(probeItem("kvm", probes.kvm, notRun || "/dev/kvm is not usable"));
   if (probes.tcg && qemu?.path) await cacheVerdict(facts, qemu.name, verdict);
@@ -231,11 +265,15 @@ export async function check(options: HostCheckOptions = {}): Promise<HostReport>
   items.push({
     id: "verdict",
     status: canRunVm ? (verdict.use === "kvm" ? "pass" : "warn") : "fail",
-    summary: canRunVm ? `use ${verdict.use}: ${verdict.reason}` : `no VM can run here: ${qemu?.path ? "TCG failed too" : "no qemu-system binary"}`,
+    summary: canRunVm
+      ? `use ${verdict.use}: ${verdict.reason}`
+      : `no VM can run here: ${qemu?.path ? "TCG failed too" : "no qemu-system binary"}`,
     ...(canRunVm && verdict.use === "tcg" && !verdict.probes?.kvm
       ? { detail: "TCG emulates the CPU in software; a usable hardware KVM runs guests many times faster" }
       : {}),
-    ...(isPvmHost(facts) ? { fix: "none needed: on KVM-PVM hosts ordinary guests run faster under TCG, and accel(\"auto\") picks it" } : {}),
+    ...(isPvmHost(facts)
+      ? { fix: 'none needed: on KVM-PVM hosts ordinary guests run faster under TCG, and accel("auto") picks it' }
+      : {}),
   });
   return { items, verdict, canRunVm, facts, qemu: tools };
 }

@@ -61,7 +61,7 @@ function groupMembers(table: string | undefined, gid: number): string[] {
 /** Stats /dev/kvm under `root` and tries to open it read-write as the current user. */
 export async function readDevKvm(root: string): Promise<DevKvmFacts> {
   const path = join(root, "dev/kvm");
-  let st;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(path);
   } catch {
@@ -81,8 +81,8 @@ export async function readDevKvm(root: string): Promise<DevKvmFacts> {
   const uid = process.getuid?.() ?? -1;
   const groups = process.getgroups?.() ?? [];
   const user = nameFor(passwd, uid);
-  const userInGroup = uid === 0 || groups.includes(st.gid) ||
-    (user !== undefined && groupMembers(group, st.gid).includes(user));
+  const userInGroup =
+    uid === 0 || groups.includes(st.gid) || (user !== undefined && groupMembers(group, st.gid).includes(user));
   return {
     path,
     exists: true,

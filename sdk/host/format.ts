@@ -5,7 +5,12 @@
 import type { HostCheckStatus, HostReport } from "./types.ts";
 
 const MARK: Record<HostCheckStatus, string> = { pass: "PASS", warn: "WARN", fail: "FAIL", info: "INFO" };
-const COLOR: Record<HostCheckStatus, string> = { pass: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m", info: "\x1b[36m" };
+const COLOR: Record<HostCheckStatus, string> = {
+  pass: "\x1b[32m",
+  warn: "\x1b[33m",
+  fail: "\x1b[31m",
+  info: "\x1b[36m",
+};
 
 /** Soft-wraps `text` to `width` columns. */
 function wrap(text: string, width: number): string[] {
@@ -41,9 +46,13 @@ export function formatHostReport(report: HostReport, options: { color?: boolean;
     lines.push(`${mark}  ${item.id.padEnd(idWidth)}  ${first ?? ""}`);
     for (const l of rest) lines.push(" ".repeat(indent) + l);
     if (item.detail) for (const l of wrap(item.detail, textWidth - 2)) lines.push(" ".repeat(indent) + "  " + l);
-    if (item.fix) wrap(`fix: ${item.fix}`, textWidth - 2).forEach((l) => lines.push(" ".repeat(indent) + "  " + l));
+    if (item.fix) for (const l of wrap(`fix: ${item.fix}`, textWidth - 2)) lines.push(" ".repeat(indent) + "  " + l);
   }
   lines.push("");
-  lines.push(report.canRunVm ? `Verdict: use ${report.verdict.use}. ${report.verdict.reason}.` : "Verdict: no VM can run on this host.");
+  lines.push(
+    report.canRunVm
+      ? `Verdict: use ${report.verdict.use}. ${report.verdict.reason}.`
+      : "Verdict: no VM can run on this host.",
+  );
   return lines.join("\n") + "\n";
 }

@@ -61,7 +61,8 @@ const hi = (v: number) => (v >> 8) & 0xff;
  * ```
  */
 export function probeFirmware(payload: "checksum" | "spin" = "checksum", rounds = 2): Uint8Array {
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 0xffff) throw new RangeError(`rounds must be 1..65535, not ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 0xffff)
+    throw new RangeError(`rounds must be 1..65535, not ${rounds}`);
   const c: number[] = [];
   const rel8 = (target: number) => lo(target - (c.length + 2)); // relative to the end of a 2-byte jump
   c.push(0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0); // cli; xor ax,ax; mov ds,ax; mov es,ax
@@ -138,10 +139,26 @@ export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Prom
     const firmware = join(dir, "probe.rom");
     await writeFile(firmware, probeFirmware(payload, rounds));
     const qemuArgv = [
-      qemu, "-nodefaults", "-display", "none", "-no-reboot", "-m", "16", "-machine", "pc",
-      "-accel", accel, ...(accel === "kvm" ? ["-cpu", "qemu64"] : []), "-bios", firmware,
-      "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
-      "-serial", "stdio", "-monitor", "none",
+      qemu,
+      "-nodefaults",
+      "-display",
+      "none",
+      "-no-reboot",
+      "-m",
+      "16",
+      "-machine",
+      "pc",
+      "-accel",
+      accel,
+      ...(accel === "kvm" ? ["-cpu", "qemu64"] : []),
+      "-bios",
+      firmware,
+      "-device",
+      `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
+      "-serial",
+      "stdio",
+      "-monitor",
+      "none",
     ];
     // A probe must not outlive a crashed caller: tie QEMU to our life where possible.
     const setpriv = await which("setpriv");
@@ -200,12 +217,17 @@ function runProbe(accel: Accel, argv: string[], plan: RunPlan): Promise<AccelPro
       clearTimeout(timer);
       const answer = /S([0-9A-F]{4})\n/.exec(out)?.[1];
       const ran = !timedOut && code === EXPECTED_STATUS && answer !== undefined && answer === plan.expected;
-      const complaint = stderr.trim().split("\n").filter((l) => l && !/warning: host doesn't support/.test(l)).join("; ");
+      const complaint = stderr
+        .trim()
+        .split("\n")
+        .filter((l) => l && !/warning: host doesn't support/.test(l))
+        .join("; ");
       let error = spawnError;
       if (!error && !ran && !timedOut) {
-        error = answer !== undefined && answer !== plan.expected
-          ? `the guest computed ${answer}, expected ${plan.expected}: the accelerator ran the code wrongly`
-          : complaint || `QEMU exited with status ${code} before the guest reported`;
+        error =
+          answer !== undefined && answer !== plan.expected
+            ? `the guest computed ${answer}, expected ${plan.expected}: the accelerator ran the code wrongly`
+            : complaint || `QEMU exited with status ${code} before the guest reported`;
       }
       const end = doneAt ?? performance.now();
       resolve({

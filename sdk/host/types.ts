@@ -44,7 +44,7 @@ export interface DevKvmFacts {
   readonly path: string;
   readonly exists: boolean;
   readonly isCharDevice?: boolean;
-  readonly mode?: string;          // "crw-rw----"
+  readonly mode?: string; // "crw-rw----"
   readonly uid?: number;
   readonly gid?: number;
   readonly owner?: string;

@@ -38,14 +38,18 @@ export function verdictFromFacts(facts: HostFacts, now = new Date()): AccelVerdi
     const why = b.pvm
       ? "; this host's KVM is KVM-PVM besides (kvm_pvm loaded, no vmx/svm CPU flag)"
       : facts.cpu.virtFlag === undefined
-      ? "; the CPU has no vmx/svm flag"
-      : facts.modules.length === 0
-      ? "; no kvm kernel module is loaded"
-      : "";
+        ? "; the CPU has no vmx/svm flag"
+        : facts.modules.length === 0
+          ? "; no kvm kernel module is loaded"
+          : "";
     return { use: "tcg", reason: `${dev.path} does not exist, so KVM is unavailable${why}`, ...b };
   }
   if (!dev.openable) {
-    return { use: "tcg", reason: `${dev.path} cannot be opened read-write by this user (${dev.openError ?? "error"})`, ...b };
+    return {
+      use: "tcg",
+      reason: `${dev.path} cannot be opened read-write by this user (${dev.openError ?? "error"})`,
+      ...b,
+    };
   }
   return undefined;
 }
@@ -84,7 +88,11 @@ export function verdictFromProbes(
   const { tcg, kvm } = probes;
   const pvmNote = b.pvm ? ": KVM-PVM (kvm_pvm loaded, no vmx/svm CPU flag)" : "";
   if (!kvm) {
-    return { use: "tcg", reason: tcg ? "KVM was not probed, and only a probe proves it runs guests faster" : "no probe ran", ...b };
+    return {
+      use: "tcg",
+      reason: tcg ? "KVM was not probed, and only a probe proves it runs guests faster" : "no probe ran",
+      ...b,
+    };
   }
   const tcgRan = tcg?.ran === true && tcg.runMs !== undefined;
   // Time per step, with a floor of 0.1 ms (the clock's resolution) so a ratio stays finite.
@@ -92,18 +100,38 @@ export function verdictFromProbes(
   const ratio = (k: AccelProbeResult, t: AccelProbeResult) => Math.round((perStep(k) / perStep(t)) * 1000) / 1000;
   if (kvm.ran && kvm.runMs !== undefined) {
     if (!tcgRan) {
-      return { use: "kvm", reason: `kvm ran the probe (${steps(kvm)}); tcg did not (${tcg?.error ?? "not run"})`, ...b };
+      return {
+        use: "kvm",
+        reason: `kvm ran the probe (${steps(kvm)}); tcg did not (${tcg?.error ?? "not run"})`,
+        ...b,
+      };
     }
     const r = ratio(kvm, tcg!);
     const figures = `(kvm ${steps(kvm)}, tcg ${steps(tcg!)})`;
-    if (r <= 1) return { use: "kvm", reason: `kvm ran the probe ${formatRatio(1 / r)} faster than tcg ${figures}`, kvmToTcg: r, ...b };
-    return { use: "tcg", reason: `kvm ran the probe ${formatRatio(r)} slower than tcg ${figures}${pvmNote}`, kvmToTcg: r, ...b };
+    if (r <= 1)
+      return {
+        use: "kvm",
+        reason: `kvm ran the probe ${formatRatio(1 / r)} faster than tcg ${figures}`,
+        kvmToTcg: r,
+        ...b,
+      };
+    return {
+      use: "tcg",
+      reason: `kvm ran the probe ${formatRatio(r)} slower than tcg ${figures}${pvmNote}`,
+      kvmToTcg: r,
+      ...b,
+    };
   }
   if (kvm.timedOut && kvm.timedOutIn === "run" && kvm.runMs !== undefined) {
     const within = `kvm did not finish the probe (${kvm.steps.toLocaleString("en-US")} steps) within ${kvm.runMs} ms`;
     if (!tcgRan) return { use: "tcg", reason: `${within}${pvmNote}`, ...b };
     const r = ratio(kvm, tcg!);
-    return { use: "tcg", reason: `${within}, over ${formatRatio(r)} slower than tcg (${steps(tcg!)})${pvmNote}`, kvmToTcg: r, ...b };
+    return {
+      use: "tcg",
+      reason: `${within}, over ${formatRatio(r)} slower than tcg (${steps(tcg!)})${pvmNote}`,
+      kvmToTcg: r,
+      ...b,
+    };
   }
   if (kvm.timedOut) return { use: "tcg", reason: `QEMU with kvm did not start the guest within ${kvm.ms} ms`, ...b };
   return { use: "tcg", reason: `QEMU could not use kvm: ${kvm.error ?? "unknown error"}`, ...b };

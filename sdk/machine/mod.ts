@@ -21,4 +21,5 @@ export { attach, list } from "./attach.ts";
 export type { AttachOptions } from "./attach.ts";
 export { GuestCommandError, VmError, VmStartError, type VmErrorCode } from "./errors.ts";
 export type { AccelInfo, VmExit, VmListing, VmMetadata, VmState, VmThread, VncInfo } from "./types.ts";
+export type { BoundForward } from "./usernet.ts";
 export type { QemuStdio } from "./spawn.ts";

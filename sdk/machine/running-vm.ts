@@ -12,6 +12,7 @@ import { isAlive, readThreads } from "./proc.ts";
 import { removeRunDirSync } from "./run-dir.ts";
 import type { SpawnedQemu } from "./spawn.ts";
 import type { AccelInfo, VmExit, VmState, VmThread, VncInfo } from "./types.ts";
+import { type BoundForward, parseUsernet } from "./usernet.ts";
 
 /** Timeouts of the shutdown ladder, in ms. A step with 0 is skipped. */
 export interface ShutdownTimeouts {
@@ -217,6 +218,33 @@ export class RunningVm implements AsyncDisposable {
   async refreshVnc(): Promise<VncInfo | undefined> {
     this.#vnc = await queryVnc(this.qmp);
     return this.#vnc;
+  }
+
+  /**
+   * The host ports forwarded into the guest, as QEMU bound them (HMP `info usernet`): the
+   * real port of a `forward("auto", ...)`.
+   * @example `for (const f of await m.forwards()) console.log(f.protocol, f.hostPort, "->", f.guestPort);`
+   */
+  async forwards(): Promise<BoundForward[]> {
+    this.#assertRunning("read its port forwards");
+    const text = await this.qmp.executeRaw("human-monitor-command", { "command-line": "info usernet" });
+    return parseUsernet(String(text));
+  }
+
+  /**
+   * The host port that reaches `guestPort` (the first such forward), e.g. after
+   * `forward("auto", 22)`.
+   * @example `const port = await m.hostPort(22); // ssh -p ${port} localhost`
+   * @throws {VmError} `VM_NO_FORWARD` when no forward reaches that guest port.
+   */
+  async hostPort(guestPort: number, protocol: "tcp" | "udp" = "tcp"): Promise<number> {
+    const found = (await this.forwards()).find((f) => f.guestPort === guestPort && f.protocol === protocol);
+    if (!found) {
+      throw new VmError("VM_NO_FORWARD", `${this.name} forwards no host ${protocol} port to guest port ${guestPort}`, {
+        advice: `add one when building the VM: vm().forward("auto", ${guestPort}${protocol === "udp" ? ', { protocol: "udp" }' : ""})`,
+      });
+    }
+    return found.hostPort;
   }
 
   /** Pauses the vCPUs (QMP `stop`). @example `await m.pause();` */

@@ -49,6 +49,9 @@ export interface DiskOptions {
 /** Options of the legacy slots {@link VmBuilder.hda}..{@link VmBuilder.hdd}. */
 export type LegacyDiskOptions = Pick<DiskOptions, "path" | "source" | "format" | "readOnly" | "cache" | "aio">;
 
+/** The displays `vnc("auto")` tries, first and last (TCP 5900-5999). */
+export const AUTO_VNC_DISPLAYS = [0, 99] as const;
+
 /** Options of {@link VmBuilder.vnc}. */
 export interface VncOptions {
   /** Address to listen on. @default "127.0.0.1" (loopback; say "0.0.0.0" to expose it) */
@@ -388,23 +391,31 @@ export class VmBuilder {
   }
 
   /**
-   * A VNC server on display N (TCP 5900+N), on loopback unless `listen` says otherwise.
+   * A VNC server on display N (TCP 5900+N), on loopback unless `listen` says otherwise;
+   * `"auto"` takes the first free display from 0 to 99 (QEMU tries them in turn), and the
+   * started VM says which (`m.vnc.port`): no fixed port to collide with another VM.
    * @example
    * ```ts
    * vm().vnc(1);                                         // -vnc 127.0.0.1:1 -> port 5901
    * vm().vnc(1, { listen: "0.0.0.0", websocket: true }); // also ws://host:5701 for noVNC
+   * vm().vnc("auto");                                    // -vnc 127.0.0.1:0,to=99
    * ```
    */
-  vnc(display: number, options: VncOptions = {}): VmBuilder {
+  vnc(display: number | "auto", options: VncOptions = {}): VmBuilder {
     const websocket = options.websocket ?? false;
-    checkVncDisplay(display, websocket);
+    const auto = display === "auto";
+    if (auto) display = AUTO_VNC_DISPLAYS[0];
+    checkVncDisplay(display as number, websocket);
     const listen = options.listen ?? "127.0.0.1";
     if (typeof listen !== "string" || !/^[A-Za-z0-9.:_-]*$/.test(listen)) {
       throw new SpecError(`invalid VNC listen address ${JSON.stringify(listen)}`, {
         code: "SPEC_VALUE", advice: 'give an IP address or host name, e.g. "127.0.0.1", "0.0.0.0" or "::1"',
       });
     }
-    return this.with({ vnc: { display, listen, websocket, password: options.password ?? false } });
+    const password = options.password ?? false;
+    return this.with({
+      vnc: { display: display as number, ...(auto ? { to: AUTO_VNC_DISPLAYS[1] } : {}), listen, websocket, password },
+    });
   }
 
   /**
@@ -461,14 +472,17 @@ export class VmBuilder {
 
   /**
    * Forward a host port (on loopback by default) to a guest port; turns on user-mode
-   * networking if it was off.
+   * networking if it was off. `"auto"` lets the host pick a free port (hostfwd port 0);
+   * the started VM reports it (`await m.hostPort(22)`).
    * @example
    * ```ts
    * vm().forward(2222, 22);   // ssh -p 2222 localhost reaches the guest's sshd
+   * vm().forward("auto", 22); // a free host port; await m.hostPort(22) says which
    * ```
    */
-  forward(hostPort: number, guestPort: number, options: ForwardOptions = {}): VmBuilder {
-    checkPort(hostPort, "host port");
+  forward(hostPort: number | "auto", guestPort: number, options: ForwardOptions = {}): VmBuilder {
+    if (hostPort === "auto") hostPort = 0;
+    else checkPort(hostPort, "host port");
     checkPort(guestPort, "guest port");
     const protocol = oneOf("protocol", options.protocol, ["tcp", "udp"]) ?? "tcp";
     const hostAddress = options.hostAddress ?? "127.0.0.1";

@@ -50,7 +50,10 @@ export interface DiskSpec {
 export interface PortForward {
   readonly protocol: "tcp" | "udp";
   readonly hostAddress?: string;
-  /** 0 = let the host pick? No: QEMU needs a concrete port; 0 is rejected by validation. */
+  /**
+   * The host port; 0 lets the host pick a free one (`forward("auto", guestPort)`), which the
+   * running VM reports (`m.forwards()`, `m.hostPort(guestPort)`).
+   */
   readonly hostPort: number;
   readonly guestPort: number;
 }
@@ -64,6 +67,11 @@ export type DisplaySpec =
 export interface VncSpec {
   /** Display number N: TCP port 5900+N. */
   readonly display: number;
+  /**
+   * Last display to try when `display` is taken (QEMU's `to=`): `vnc("auto")` asks for the
+   * first free one from 0 to 99; the running VM reports the one it got (`m.vnc.port`).
+   */
+  readonly to?: number;
   /** Address to listen on; loopback unless the user says otherwise. */
   readonly listen: string;
   /** Also serve a websocket (port 5700+N) for noVNC. */

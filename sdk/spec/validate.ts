@@ -252,14 +252,22 @@ export function validateSpec(spec: VmSpec): VmSpec {
       throw new SpecError("kernel command line contains a NUL byte", { code: "SPEC_VALUE", advice: "remove the NUL byte" });
     }
   }
-  if (spec.vnc) checkVncDisplay(spec.vnc.display, spec.vnc.websocket);
+  if (spec.vnc) {
+    checkVncDisplay(spec.vnc.display, spec.vnc.websocket);
+    if (spec.vnc.to !== undefined && checkVncDisplay(spec.vnc.to, spec.vnc.websocket) < spec.vnc.display) {
+      throw new SpecError(`VNC display range ${spec.vnc.display}..${spec.vnc.to} is empty`, {
+        code: "SPEC_VNC_DISPLAY", advice: "give `to` at or above `display`, or use vnc(\"auto\")", details: { vnc: spec.vnc },
+      });
+    }
+  }
   if (spec.network.kind === "user") {
     for (const f of spec.network.forwards) {
-      checkPort(f.hostPort, "host port");
+      if (f.hostPort !== 0) checkPort(f.hostPort, "host port"); // 0: the host picks (forward("auto", ...))
       checkPort(f.guestPort, "guest port");
     }
     const seen = new Set<string>();
     for (const f of spec.network.forwards) {
+      if (f.hostPort === 0) continue; // each "auto" forward gets its own free port
       const key = `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}`;
       if (seen.has(key)) {
         throw new SpecError(`host ${f.protocol} port ${f.hostPort} is forwarded twice`, {

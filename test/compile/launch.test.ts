@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIXTURES } from "../helpers/spec-fixtures.ts";
+import { AUTO_PORTS, FIXTURES } from "../helpers/spec-fixtures.ts";
 import { createFixtureFiles, launchCompiled } from "../helpers/spec-launch.ts";
 
 // Short on purpose: unix socket paths are limited to 108 bytes.
@@ -15,7 +15,8 @@ describe("QEMU accepts every compiled fixture (-S, TCG)", () => {
     const runDir = join(dir, "run");
     mkdirSync(runDir, { recursive: true });
     await createFixtureFiles(dir, f.files);
-    const compiled = f.build(dir).compile({ runDir, accel: ["tcg"], startPaused: true });
+    // Ports from QEMU (vnc "auto", hostfwd port 0): nothing fixed to collide with.
+    const compiled = f.build(dir, AUTO_PORTS).compile({ runDir, accel: ["tcg"], startPaused: true });
     const vm = await launchCompiled(compiled);
     try {
       if (compiled.qmpSocket) expect(vm.status).toBe("prelaunch");

@@ -15,7 +15,7 @@ export interface ProgramUse {
   readonly line: number;
 }
 
-const NAME = String.raw`([A-Za-z0-9_/][A-Za-z0-9_./+-]*)`;
+const NAME = "([A-Za-z0-9_/][A-Za-z0-9_./+-]*)";
 const Q = String.raw`["'\x60]`;
 const FORMS: readonly RegExp[] = [
   // spawn("qemu-img", ...), execFileSync("gpg", ...), which("setpriv")

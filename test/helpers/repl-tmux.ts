@@ -69,6 +69,11 @@ export class TmuxTerminal {
     return this.#tmux("capture-pane", "-p", "-J", "-S", "-5000", "-t", "t").replace(/\s+$/, "");
   }
 
+  /** Where the cursor is: column, row and scrolled-off lines, e.g. "12,3,0" (moves when text is inserted). */
+  cursor(): string {
+    return this.#tmux("display-message", "-p", "-t", "t", "#{cursor_x},#{cursor_y},#{history_size}").trim();
+  }
+
   /** True once the program in the pane has exited. */
   exited(): boolean {
     return this.#tmux("display-message", "-p", "-t", "t", "#{pane_dead}").trim() === "1";

@@ -12,8 +12,27 @@ export interface SpecFixture {
   readonly files: Readonly<Record<string, "qcow2" | "raw" | "iso" | "kernel">>;
   /** Needs an X display (gtk/sdl): compiled and schema-checked, not launched here. */
   readonly needsWindow?: boolean;
-  build(dir: string): VmBuilder;
+  build(dir: string, ports?: FixturePorts): VmBuilder;
 }
+
+/**
+ * The host ports fixtures listen on. The golden, schema and round-trip tests compile with
+ * fixed numbers (nothing binds them); the launch test passes "auto" everywhere, so QEMU
+ * takes free ports and no fixed port can collide with another VM on the host.
+ */
+export interface FixturePorts {
+  readonly vnc: number | "auto";
+  readonly daemonVnc: number | "auto";
+  readonly ssh: number | "auto";
+  readonly tcp: number | "auto";
+  readonly udp: number | "auto";
+}
+
+/** Fixed numbers for compile-only tests. */
+export const GOLDEN_PORTS: FixturePorts = { vnc: 5123, daemonVnc: 5124, ssh: 22222, tcp: 22223, udp: 22224 };
+
+/** Every port chosen by QEMU at start: for tests that launch the fixtures. */
+export const AUTO_PORTS: FixturePorts = { vnc: "auto", daemonVnc: "auto", ssh: "auto", tcp: "auto", udp: "auto" };
 
 /** Awkward but legal file names: commas, spaces, quotes, non-ASCII. */
 export const NASTY = "a,b c'q\"ü—日本.qcow2";
@@ -56,14 +75,16 @@ export const FIXTURES: readonly SpecFixture[] = [
   },
   {
     name: "vnc-websocket-password", files: {},
-    build: () => vm().vnc(5123, { websocket: true, password: true }).network({ user: { 22222: 22 }, model: "virtio-net-pci" }),
+    build: (_d, p = GOLDEN_PORTS) =>
+      vm().vnc(p.vnc, { websocket: true, password: true }).network({ model: "virtio-net-pci" }).forward(p.ssh, 22),
   },
   {
     name: "network-forwards", files: {},
-    build: () => vm().forward(22223, 22).forward(22224, 53, { protocol: "udp", hostAddress: "0.0.0.0" }).qmp(true),
+    build: (_d, p = GOLDEN_PORTS) =>
+      vm().forward(p.tcp, 22).forward(p.udp, 53, { protocol: "udp", hostAddress: "0.0.0.0" }).qmp(true),
   },
   { name: "no-network-no-qmp-no-serial", files: {}, build: () => vm().network("none").serial("none").qmp(false).display("none") },
-  { name: "daemonized", files: { "d.qcow2": "qcow2" }, build: (d) => vm().hda(join(d, "d.qcow2")).vnc(5124).daemonize().keep() },
+  { name: "daemonized", files: { "d.qcow2": "qcow2" }, build: (d, p = GOLDEN_PORTS) => vm().hda(join(d, "d.qcow2")).vnc(p.daemonVnc).daemonize().keep() },
   { name: "raw-args", files: {}, build: () => vm().args("-device", "virtio-rng-pci", "-no-reboot") },
   { name: "window-gtk", files: {}, needsWindow: true, build: () => vm().display("gtk") },
   { name: "window-sdl", files: {}, needsWindow: true, build: () => vm().display("sdl") },

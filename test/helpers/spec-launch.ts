@@ -3,11 +3,12 @@
  * `query-status`, or the process stays alive), and kill exactly that process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { exec } from "../../sdk/util/exec.ts";
 import type { CompiledVm } from "../../sdk/compile/types.ts";
+import { until } from "./until.ts";
 
 const KERNEL = "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/linux";
 
@@ -54,6 +55,15 @@ export async function qmpOnce(socket: string, execute: string, timeoutMs = 10_00
       }
     });
   });
+}
+
+/** Threads of a live process (0 once it is gone). */
+function threadCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Poll until `fn` resolves, or rethrow its last error after `ms`. */
@@ -125,7 +135,9 @@ export async function launchCompiled(c: CompiledVm): Promise<Launched> {
       ]);
       status = r.status;
     } else {
-      await new Promise((r) => setTimeout(r, 1500));
+      // No monitor to ask: QEMU is up once machine init made its vCPU thread (threads are
+      // main, call_rcu and one per vCPU without QMP), or it has exited with an error.
+      await until(() => !isAlive(pid) || child.exitCode !== null || threadCount(pid) >= 3, 15_000, `QEMU ${pid} to create its vCPU thread`);
       if (!isAlive(pid) || child.exitCode !== null) throw new Error(`QEMU exited: ${err}`);
     }
     return { pid, status, stderr: () => err, kill: killAll };

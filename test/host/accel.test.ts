@@ -24,7 +24,11 @@ afterEach(() => {
 describe("resolveAccel", () => {
   it("honours explicit choices without probing", async () => {
     const prober = injectedProber({});
-    expect(await resolveAccel("tcg", { prober })).toEqual({ accel: ["tcg"], chosen: "tcg", reason: "tcg requested explicitly" });
+    expect(await resolveAccel("tcg", { prober })).toEqual({
+      accel: ["tcg"],
+      chosen: "tcg",
+      reason: "tcg requested explicitly",
+    });
     expect(await resolveAccel("kvm", { prober })).toMatchObject({ accel: ["kvm"], chosen: "kvm" });
     expect(await resolveAccel(["tcg"], { prober })).toMatchObject({ accel: ["tcg"], chosen: "tcg" });
     expect(prober.calls).toEqual([]);
@@ -48,7 +52,10 @@ describe("resolveAccel", () => {
     using fx = makeHostRoot(VMX_HOST);
     const prober = injectedProber(VMX_SPEEDS);
     expect(await resolveAccel("auto", { root: fx.root, prober })).toMatchObject({ accel: ["kvm"], chosen: "kvm" });
-    expect(await resolveAccel(["tcg", "kvm"], { root: fx.root, prober })).toMatchObject({ accel: ["tcg", "kvm"], chosen: "tcg" });
+    expect(await resolveAccel(["tcg", "kvm"], { root: fx.root, prober })).toMatchObject({
+      accel: ["tcg", "kvm"],
+      chosen: "tcg",
+    });
   });
 
   it("a fixture without /dev/kvm is settled by the facts, with no probe", async () => {
@@ -74,15 +81,26 @@ describe("the per-boot verdict cache (this machine's facts, injected probes)", (
     const first = await accelVerdict({ prober });
     const path = verdictCachePath();
     const data = JSON.parse(readFileSync(path, "utf8"));
-    expect(data).toMatchObject({ version: 3, bootId: facts.bootId, qemu: "qemu-system-x86_64", verdict: { use: first.use } });
+    expect(data).toMatchObject({
+      version: 3,
+      bootId: facts.bootId,
+      qemu: "qemu-system-x86_64",
+      verdict: { use: first.use },
+    });
     // Forge a verdict only the cache could produce, to prove it is read.
     writeFileSync(path, JSON.stringify({ ...data, verdict: { ...data.verdict, reason: "from the cache" } }));
     expect((await resolveAccel("auto", { prober })).reason).toBe("from the cache");
-    writeFileSync(path, JSON.stringify({ ...data, bootId: "another-boot", verdict: { ...data.verdict, reason: "from the cache" } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ ...data, bootId: "another-boot", verdict: { ...data.verdict, reason: "from the cache" } }),
+    );
     expect((await resolveAccel("auto", { prober })).reason).not.toBe("from the cache");
     expect(JSON.parse(readFileSync(path, "utf8")).bootId).toBe(facts.bootId);
     // Same boot, but the host changed since (say /dev/kvm appeared): decided afresh.
-    writeFileSync(path, JSON.stringify({ ...data, facts: "[\"vmx\",[\"kvm\"],true,true,null]", verdict: { reason: "from the cache" } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ ...data, facts: '["vmx",["kvm"],true,true,null]', verdict: { reason: "from the cache" } }),
+    );
     expect((await resolveAccel("auto", { prober })).reason).not.toBe("from the cache");
     expect((await accelVerdict({ prober, cache: false })).reason).not.toBe("from the cache");
   });

@@ -17,8 +17,14 @@ describe("host.check on fixture roots", () => {
     expect(item(r, "kvm-modules")).toMatchObject({ status: "warn", detail: expect.stringMatching(/kvm_pvm/) });
     expect(item(r, "dev-kvm")?.summary).toMatch(/present, root:root/);
     expect(item(r, "dev-kvm-access")?.status).toBe("pass");
-    expect(item(r, "tcg-probe")).toMatchObject({ status: "pass", summary: "tcg ran the probe (2,097,152 loop steps) in 40 ms" });
-    expect(item(r, "kvm-probe")).toMatchObject({ status: "pass", summary: "kvm ran the probe (65,536 loop steps) in 1300 ms" });
+    expect(item(r, "tcg-probe")).toMatchObject({
+      status: "pass",
+      summary: "tcg ran the probe (2,097,152 loop steps) in 40 ms",
+    });
+    expect(item(r, "kvm-probe")).toMatchObject({
+      status: "pass",
+      summary: "kvm ran the probe (65,536 loop steps) in 1300 ms",
+    });
     expect(r.verdict).toMatchObject({ use: "tcg", pvm: true, kvmToTcg: 1040 });
     expect(item(r, "verdict")?.summary).toMatch(/^use tcg: kvm ran the probe 1040x slower than tcg .*: KVM-PVM/);
     expect(r.canRunVm).toBe(true);
@@ -27,26 +33,41 @@ describe("host.check on fixture roots", () => {
 
   it("KVM-PVM host whose kvm probe times out: a lower bound, still tcg", async () => {
     using fx = makeHostRoot(PVM_HOST);
-    const prober = injectedProber({ tcg: { runMs: 40 }, kvm: { ran: false, timedOut: true, timedOutIn: "run", runMs: 3000 } });
+    const prober = injectedProber({
+      tcg: { runMs: 40 },
+      kvm: { ran: false, timedOut: true, timedOutIn: "run", runMs: 3000 },
+    });
     const r = await check({ root: fx.root, prober });
-    expect(item(r, "kvm-probe")).toMatchObject({ status: "warn", summary: "kvm did not finish the probe (65,536 loop steps) within 3000 ms" });
+    expect(item(r, "kvm-probe")).toMatchObject({
+      status: "warn",
+      summary: "kvm did not finish the probe (65,536 loop steps) within 3000 ms",
+    });
     expect(r.verdict.reason).toMatch(/over 2400x slower than tcg/);
   });
 
   it("VT-x host: kvm wins, the verdict passes, and the nested setting shows", async () => {
     using fx = makeHostRoot(VMX_HOST);
     const r = await check({ root: fx.root, prober: injectedProber(VMX_SPEEDS) });
-    expect(item(r, "cpu-virt-flag")).toMatchObject({ status: "pass", summary: expect.stringMatching(/vmx \(Intel VT-x\)/) });
+    expect(item(r, "cpu-virt-flag")).toMatchObject({
+      status: "pass",
+      summary: expect.stringMatching(/vmx \(Intel VT-x\)/),
+    });
     expect(item(r, "kvm-modules")).toMatchObject({ status: "pass", summary: "loaded: kvm, kvm_intel" });
     expect(item(r, "nested")?.summary).toMatch(/enabled \(kvm_intel\.nested=Y\)/);
     expect(r.verdict.use).toBe("kvm");
-    expect(item(r, "verdict")).toMatchObject({ status: "pass", summary: expect.stringMatching(/^use kvm: kvm ran the probe 6\.3x faster than tcg/) });
+    expect(item(r, "verdict")).toMatchObject({
+      status: "pass",
+      summary: expect.stringMatching(/^use kvm: kvm ran the probe 6\.3x faster than tcg/),
+    });
   });
 
   it("without an injected prober a fixture root gets no probe, and says so", async () => {
     using fx = makeHostRoot(VMX_HOST);
     const r = await check({ root: fx.root });
-    expect(item(r, "tcg-probe")).toMatchObject({ status: "info", summary: "tcg probe not run: the facts come from a fixture root" });
+    expect(item(r, "tcg-probe")).toMatchObject({
+      status: "info",
+      summary: "tcg probe not run: the facts come from a fixture root",
+    });
     expect(item(r, "kvm-probe")?.status).toBe("info");
     expect(r.verdict.probes).toEqual({});
   });
@@ -58,7 +79,10 @@ describe("host.check on fixture roots", () => {
     expect(prober.calls).toEqual(["tcg"]);
     expect(item(r, "kvm-modules")?.status).toBe("fail");
     expect(item(r, "dev-kvm")).toMatchObject({ status: "fail", detail: "no kvm module is loaded" });
-    expect(item(r, "kvm-probe")).toMatchObject({ status: "info", summary: "kvm probe not run: /dev/kvm is not usable" });
+    expect(item(r, "kvm-probe")).toMatchObject({
+      status: "info",
+      summary: "kvm probe not run: /dev/kvm is not usable",
+    });
     expect(item(r, "cpu-virt-flag")?.fix).toMatch(/firmware setup/);
     expect(r.verdict.use).toBe("tcg");
   });

@@ -22,7 +22,9 @@ function expectConsistent(v: AccelVerdict, devKvmUsable: boolean) {
   if (kvm!.ran) {
     expect(v.kvmToTcg).toBeGreaterThan(0);
     expect(v.use).toBe(v.kvmToTcg! <= 1 ? "kvm" : "tcg");
-    expect(v.reason).toMatch(/^kvm ran the probe [\d.]+x (faster|slower) than tcg \(kvm [\d.]+ ms for 65,536 steps, tcg [\d.]+ ms/);
+    expect(v.reason).toMatch(
+      /^kvm ran the probe [\d.]+x (faster|slower) than tcg \(kvm [\d.]+ ms for 65,536 steps, tcg [\d.]+ ms/,
+    );
   } else {
     expect(v.use).toBe("tcg");
   }
@@ -32,12 +34,26 @@ describe("host.check on this machine", () => {
   it("reports every item, measures tcg (and kvm when /dev/kvm opens), and follows the measurements", async () => {
     const r = await check();
     expect(r.items.map((i) => i.id)).toEqual([
-      "cpu-virt-flag", "kvm-modules", "nested", "dev-kvm", ...(r.facts.devKvm.exists ? ["dev-kvm-access"] : []),
-      "qemu-system", "qemu-img", "tcg-probe", "kvm-probe", "verdict",
+      "cpu-virt-flag",
+      "kvm-modules",
+      "nested",
+      "dev-kvm",
+      ...(r.facts.devKvm.exists ? ["dev-kvm-access"] : []),
+      "qemu-system",
+      "qemu-img",
+      "tcg-probe",
+      "kvm-probe",
+      "verdict",
     ]);
-    expect(item(r, "qemu-system")).toMatchObject({ status: "pass", summary: expect.stringMatching(/qemu-system-x86_64 \d+\.\d+/) });
+    expect(item(r, "qemu-system")).toMatchObject({
+      status: "pass",
+      summary: expect.stringMatching(/qemu-system-x86_64 \d+\.\d+/),
+    });
     expect(item(r, "qemu-img")?.summary).toMatch(/qemu-img \d+\.\d+/);
-    expect(item(r, "tcg-probe")).toMatchObject({ status: "pass", summary: expect.stringMatching(/^tcg ran the probe \(2,097,152 loop steps\) in [\d.]+ ms$/) });
+    expect(item(r, "tcg-probe")).toMatchObject({
+      status: "pass",
+      summary: expect.stringMatching(/^tcg ran the probe \(2,097,152 loop steps\) in [\d.]+ ms$/),
+    });
     expect(r.canRunVm).toBe(true);
     expectConsistent(r.verdict, r.facts.devKvm.exists && r.facts.devKvm.openable === true);
     expect(item(r, "verdict")?.summary).toBe(`use ${r.verdict.use}: ${r.verdict.reason}`);
@@ -46,7 +62,10 @@ describe("host.check on this machine", () => {
 
   it("with no usable qemu-system binary, nothing is probed and no VM can run", async () => {
     const r = await check({ qemu: "/nonexistent/qemu-system-x86_64" });
-    expect(item(r, "qemu-system")).toMatchObject({ status: "fail", summary: "/nonexistent/qemu-system-x86_64 not found" });
+    expect(item(r, "qemu-system")).toMatchObject({
+      status: "fail",
+      summary: "/nonexistent/qemu-system-x86_64 not found",
+    });
     expect(item(r, "tcg-probe")?.summary).toBe("tcg probe not run: no qemu-system binary");
     expect(r.canRunVm).toBe(false);
     expect(item(r, "verdict")?.status).toBe("fail");

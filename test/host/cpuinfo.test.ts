@@ -6,7 +6,13 @@ describe("parseCpuinfo", () => {
     expect(parseCpuinfo("vendor_id\t: GenuineIntel\nflags\t\t: fpu vmx sse\n").virtFlag).toBe("vmx");
     expect(parseCpuinfo("vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm sse\n").virtFlag).toBe("svm");
     const pvm = parseCpuinfo("vendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fpu hypervisor\n");
-    expect(pvm).toEqual({ vendor: "AuthenticAMD", modelName: "AMD EPYC", virtFlag: undefined, underHypervisor: true, readable: true });
+    expect(pvm).toEqual({
+      vendor: "AuthenticAMD",
+      modelName: "AMD EPYC",
+      virtFlag: undefined,
+      underHypervisor: true,
+      readable: true,
+    });
   });
 
   it("matches whole flags only (svm_lock is not svm)", () => {

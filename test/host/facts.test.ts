@@ -18,7 +18,11 @@ describe("readHostFacts on this machine", () => {
     };
     expect(facts.cpu.virtFlag !== undefined).toBe(grep("vmx|svm"));
     expect(facts.cpu.underHypervisor).toBe(grep("hypervisor"));
-    expect(facts.modules.map((m) => m.name)).toEqual(readdirSync("/sys/module").filter((n) => /^kvm(_|$)/.test(n)).sort());
+    expect(facts.modules.map((m) => m.name)).toEqual(
+      readdirSync("/sys/module")
+        .filter((n) => /^kvm(_|$)/.test(n))
+        .sort(),
+    );
     expect(facts.devKvm.exists).toBe(existsSync("/dev/kvm"));
     expect(facts.bootId).toBe(readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
   });
@@ -31,7 +35,13 @@ describe("readHostFacts on fixture roots", () => {
     expect(facts.cpu.virtFlag).toBeUndefined();
     expect(facts.cpu.underHypervisor).toBe(true);
     expect(facts.modules).toEqual([{ name: "kvm" }, { name: "kvm_pvm" }]);
-    expect(facts.devKvm).toMatchObject({ exists: true, openable: true, mode: "-rw-rw----", owner: "root", group: "root" });
+    expect(facts.devKvm).toMatchObject({
+      exists: true,
+      openable: true,
+      mode: "-rw-rw----",
+      owner: "root",
+      group: "root",
+    });
   });
 
   it("reads vmx, kvm_intel and its nested parameter", async () => {
@@ -50,13 +60,26 @@ describe("readHostFacts on fixture roots", () => {
     using fx = makeHostRoot({ ...PVM_HOST, devKvmMode: 0o660 });
     chmodSync(fx.root, 0o755); // mkdtemp makes it 0700; the other user must be able to look inside
     const script = join(fx.root, "facts.mts");
-    writeFileSync(script, `import { readHostFacts } from ${JSON.stringify(join(repoRoot, "sdk/host/facts.ts"))};\n` +
-      `console.log(JSON.stringify((await readHostFacts(${JSON.stringify(fx.root)})).devKvm));\n`);
+    writeFileSync(
+      script,
+      `import { readHostFacts } from ${JSON.stringify(join(repoRoot, "sdk/host/facts.ts"))};\n` +
+        `console.log(JSON.stringify((await readHostFacts(${JSON.stringify(fx.root)})).devKvm));\n`,
+    );
     // A real unprivileged process: root can open anything, so the denial must come from another user.
-    const out = execFileSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", script], {
-      cwd: repoRoot,
-      encoding: "utf8",
+    const out = execFileSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", script],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+      },
+    );
+    expect(JSON.parse(out)).toMatchObject({
+      exists: true,
+      openable: false,
+      openError: "EACCES",
+      userInGroup: false,
+      group: "root",
     });
-    expect(JSON.parse(out)).toMatchObject({ exists: true, openable: false, openError: "EACCES", userInGroup: false, group: "root" });
   });
 });

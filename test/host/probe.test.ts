@@ -14,7 +14,13 @@ const alive = (pid: number) => {
 describe("probeAccel (real QEMU)", () => {
   it("TCG runs the loop, prints the checksum the host computes, and is timed", async () => {
     const r = await probeAccel("tcg");
-    expect(r).toMatchObject({ accel: "tcg", ran: true, timedOut: false, steps: 2_097_152, checksum: probeChecksum(64) });
+    expect(r).toMatchObject({
+      accel: "tcg",
+      ran: true,
+      timedOut: false,
+      steps: 2_097_152,
+      checksum: probeChecksum(64),
+    });
     expect(r.runMs).toBeGreaterThanOrEqual(0);
     expect(r.runMs!).toBeLessThan(r.ms);
     expect(r.error).toBeUndefined();
@@ -42,7 +48,8 @@ describe("probeAccel (real QEMU)", () => {
     const r = await probeAccel("kvm");
     if (r.ran) expect(r.checksum).toBe(probeChecksum(2));
     else expect(Boolean(r.error) || r.timedOut).toBe(true);
-    if (!facts.devKvm.exists) expect(r).toMatchObject({ ran: false, timedOut: false, error: expect.stringMatching(/kvm/i) });
+    if (!facts.devKvm.exists)
+      expect(r).toMatchObject({ ran: false, timedOut: false, error: expect.stringMatching(/kvm/i) });
     expect(alive(r.pid!)).toBe(false);
   });
 

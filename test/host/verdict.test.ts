@@ -68,7 +68,10 @@ describe("verdictFromProbes (measured results injected)", () => {
 
   it("a kvm run below the clock's resolution counts as 0.1 ms, not as infinitely fast", async () => {
     using fx = makeHostRoot(VMX_HOST);
-    const v = verdictFromProbes(await readHostFacts(fx.root), { tcg: probe("tcg", { runMs: 40 }), kvm: probe("kvm", { runMs: 0 }) });
+    const v = verdictFromProbes(await readHostFacts(fx.root), {
+      tcg: probe("tcg", { runMs: 40 }),
+      kvm: probe("kvm", { runMs: 0 }),
+    });
     expect(v.use).toBe("kvm");
     expect(v.kvmToTcg).toBe(0.08);
     expect(v.reason).toMatch(/ 13x faster/);
@@ -80,7 +83,9 @@ describe("verdictFromProbes (measured results injected)", () => {
     const kvm = probe("kvm", { ran: false, timedOut: true, timedOutIn: "run", runMs: 3000 });
     const v = verdictFromProbes(facts, { tcg: probe("tcg", { runMs: 40 }), kvm });
     expect(v.use).toBe("tcg");
-    expect(v.reason).toMatch(/^kvm did not finish the probe \(65,536 steps\) within 3000 ms, over 2400x slower than tcg .*KVM-PVM/);
+    expect(v.reason).toMatch(
+      /^kvm did not finish the probe \(65,536 steps\) within 3000 ms, over 2400x slower than tcg .*KVM-PVM/,
+    );
   });
 
   it("kvm that cannot start, tcg that fails, nothing probed", async () => {
@@ -103,6 +108,11 @@ describe("verdictFromProbes (measured results injected)", () => {
   });
 
   it("formats ratios for people", () => {
-    expect([formatRatio(31.4), formatRatio(2.46), formatRatio(1), formatRatio(1040)]).toEqual(["31x", "2.5x", "1.0x", "1040x"]);
+    expect([formatRatio(31.4), formatRatio(2.46), formatRatio(1), formatRatio(1040)]).toEqual([
+      "31x",
+      "2.5x",
+      "1.0x",
+      "1040x",
+    ]);
   });
 });

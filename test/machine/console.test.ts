@@ -6,6 +6,7 @@ import { GuestCommandError, startVm, Wait, type RunningVm } from "../../sdk/mach
 import { AbortError } from "../../sdk/errors/errors.ts";
 import { isAlive } from "../../sdk/machine/proc.ts";
 import { tinySpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
+import { until } from "../helpers/until.ts";
 
 const run = useTempRunRoot();
 const tasks = (pid: number) => { try { return readdirSync(`/proc/${pid}/task`).length; } catch { return 0; } };
@@ -91,7 +92,8 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
 
   it("waitFor matches output that arrived before the call (rolling buffer), then consumes it", async () => {
     await vm.console.send("echo ready-$((40+2))\n");
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let the output arrive before asking for it: the transcript shows it first.
+    await until(() => vm.console.transcript.includes("ready-42"), 30_000, "ready-42 in the transcript");
     const m = await vm.console.waitFor(/ready-(\d+)/, { timeout: 1000 });
     expect(m.match[1]).toBe("42");
     await vm.console.waitFor(prompt, { timeout: 5000 });
@@ -102,8 +104,10 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
   it("keeps a transcript in memory and in console.log", async () => {
     await vm.console.run("echo transcript-marker");
     expect(vm.console.transcript).toContain("transcript-marker");
-    await new Promise((r) => setTimeout(r, 100));
-    expect(readFileSync(join(vm.runDir, "console.log"), "utf8")).toContain("transcript-marker");
+    // The log is written behind the transcript: wait for it, then look.
+    const log = () => readFileSync(join(vm.runDir, "console.log"), "utf8");
+    await until(() => log().includes("transcript-marker"), 10_000, "the marker in console.log");
+    expect(log()).toContain("transcript-marker");
   });
 
   it("finds one vCPU thread per vCPU, matching what the guest sees", async () => {

@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { QmpClient, type QmpEvent } from "../../sdk/qmp/mod.ts";
 import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
+import { until } from "../helpers/until.ts";
 
+// Each test gets its own paused PC (no guest), so none depends on what another left behind
+// and they pass alone, in any order.
 describe("QMP events and screendump on a paused PC (no guest)", () => {
   let qemu: TestQemu;
   let qmp: QmpClient;
-  beforeAll(async () => {
+  beforeEach(async () => {
     qemu = startTestQemu({ machine: "pc" });
     qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await qmp?.close();
     await qemu?.stop();
   });
@@ -39,12 +42,19 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
   });
 
   it("filters history with since and matches partial data", async () => {
+    // An old STOP in the history, then a clock tick so `since` is strictly after it.
+    await qmp.executeRaw("cont");
+    await qmp.executeRaw("stop");
+    await qmp.waitFor("STOP", { timeout: 10_000 });
+    const seenBy = Date.now();
+    await until(() => Date.now() > seenBy, 1000, "the next millisecond");
     const since = Date.now();
     const later = qmp.waitFor("STOP", { since, timeout: 10_000 });
     let settled = false;
     void later.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(settled).toBe(false); // the STOP from the previous test is older than `since`
+    // A full round trip: had the history matched, `later` would have settled by now.
+    await qmp.executeRaw("query-status");
+    expect(settled).toBe(false); // the old STOP is older than `since`
     await qmp.executeRaw("cont");
     await qmp.executeRaw("stop");
     await later;

@@ -37,11 +37,17 @@ async function enter(t: TmuxTerminal, line: string, expected: RegExp, timeout = 
   return output(screen)!;
 }
 
-/** Presses Tab on its own (a Tab in the same chunk as other keys is a pasted tab character). */
-async function tab(t: TmuxTerminal): Promise<void> {
-  await new Promise((r) => setTimeout(r, 150));
+/**
+ * Presses Tab on its own (a Tab in the same chunk as other keys is a pasted tab character):
+ * after the echo of what was typed, and returns once the terminal shows the Tab's effect.
+ */
+async function tab(t: TmuxTerminal, typed: string): Promise<void> {
+  await t.waitFor(() => currentLine(t).includes(typed));
+  // Node previews a completion in grey (captured as text), so the screen alone may not
+  // change: the cursor moves when the completion is inserted or a list is printed.
+  const before = t.cursor();
   t.keys("Tab");
-  await new Promise((r) => setTimeout(r, 150));
+  await t.waitFor(() => t.cursor() !== before);
 }
 
 /** The line the cursor is on (the last non-empty line of the screen). */
@@ -89,24 +95,24 @@ describe("qemukit REPL on a pty", () => {
     // captures as text) cannot pass for an inserted completion.
     // SDK names come from node's own completer over the preloaded scope.
     t.type("fromComm");
-    await tab(t);
+    await tab(t, "fromComm");
     t.type("(");
     await t.waitFor(() => currentLine(t).includes("qemukit> fromCommandLine("));
     t.keys("C-u");
     t.type("guests.ti");
-    await tab(t);
+    await tab(t, "guests.ti");
     t.type("(");
     await t.waitFor(() => currentLine(t).includes("qemukit> guests.tiny("));
     t.keys("C-u");
     // Builder methods on a vm() chain (node itself will not evaluate calls).
     t.type("vm().memory(512).sm");
-    await tab(t);
+    await tab(t, "vm().memory(512).sm");
     t.type("(");
     await t.waitFor(() => currentLine(t).includes("qemukit> vm().memory(512).smp("));
     t.keys("C-u");
     // QMP names without a VM: the @qemu-types/qmp baseline (or the last live list).
     t.type(`nothing.execute("query-statu`);
-    await tab(t);
+    await tab(t, `nothing.execute("query-statu`);
     t.type(`"`);
     await t.waitFor(() => currentLine(t).includes(`execute("query-status"`));
     t.keys("C-u");
@@ -116,10 +122,11 @@ describe("qemukit REPL on a pty", () => {
     expect(err).toMatch(/→ .*memory\(512\)/);
 
     // Ctrl-C gives the prompt back from an await that never ends.
-    t.type("await new Promise(() => {})");
-    await new Promise((r) => setTimeout(r, 150));
+    // It says when it is waiting, so Ctrl-C is pressed while the await runs, not before.
+    t.type(`await (console.log("waiting-" + "forever"), new Promise(() => {}))`);
+    await t.waitFor(() => currentLine(t).includes("new Promise(() => {}))"));
     t.keys("Enter");
-    await new Promise((r) => setTimeout(r, 500));
+    await t.waitFor(/^waiting-forever$/m);
     t.keys("C-c");
     await t.waitFor(/interrupted by `SIGINT`/);
     expect(await enter(t, "6 * 7", /^42$/m)).toMatch(/^42$/m);
@@ -168,16 +175,16 @@ describe("qemukit REPL on a pty", () => {
       expect(await enter(t, `await m.qmp.execute("query-status")`, /status: '\w+'/)).toMatch(/running: (true|false)/);
 
       t.type(`await m.qmp.execute("query-sta`);
-      await tab(t);
+      await tab(t, `await m.qmp.execute("query-sta`);
       await t.waitFor(() => currentLine(t).includes(`execute("query-stat`));
-      await tab(t);
+      await tab(t, `execute("query-stat`);
       // Several live names share the prefix: readline lists them.
       await t.waitFor(/query-stats-schemas[\s\S]*query-status|query-status[\s\S]*query-stats-schemas/);
       t.type("u");
-      await tab(t);
+      await tab(t, `execute("query-statu`);
       await t.waitFor(() => currentLine(t).includes(`execute("query-status`));
       t.type(`")`);
-      await new Promise((r) => setTimeout(r, 150));
+      await t.waitFor(() => currentLine(t).includes(`execute("query-status")`));
       t.keys("Enter");
       await t.waitFor((s) => (s.match(/singlestep/g) ?? []).length >= 2);
 
@@ -211,7 +218,7 @@ describe("qemukit REPL on a pty", () => {
     await t.waitFor(/in Deno's REPL: \d+ names in scope \(vm, overlay, image, guests/, 60_000);
     await t.waitFor(/^> ?$/m, 30_000);
     t.type(`vm().memory(256).toArgv().join(" ").includes("-m 256") && typeof $`);
-    await new Promise((r) => setTimeout(r, 200));
+    await t.waitFor(() => currentLine(t).includes("&& typeof $"));
     t.keys("Enter");
     await t.waitFor(/"function"/, 20_000);
     t.keys("C-d");

@@ -15,8 +15,9 @@ const known = (program: string) => Object.hasOwn(PROGRAMS, program) || Object.ha
 
 describe("the programs table", () => {
   it("names every program the SDK, recipes, REPL, tests and benchmarks run", () => {
-    const uses = scanTree(repoRoot, ["sdk", "recipes", "repl", "test", "bench", "bin"])
-      .filter((u) => u.file !== join("test", "helpers", "program-scan.ts"));
+    const uses = scanTree(repoRoot, ["sdk", "recipes", "repl", "test", "bench", "bin"]).filter(
+      (u) => u.file !== join("test", "helpers", "program-scan.ts"),
+    );
     // The scan must see the tree, or an empty result would pass.
     expect(uses.length).toBeGreaterThan(50);
     const unknown = uses.filter((u) => !known(u.program) && !DELIBERATELY_MISSING.test(u.program));
@@ -64,8 +65,21 @@ describe("the program scan", () => {
       "// zx's `$` and the recipes",
       "const init = '#!/bin/sh\\necho hi\\n';",
     ].join("\n");
-    expect(scanSource(source).map((u) => `${u.line}:${u.program}`).sort()).toEqual(
-      ["1:qemu-system-x86_64", "2:gpg", "3:setpriv", "4:qemu-img", "5:mmdebstrap", "7:vncsnapshot", "8:xorriso", "9:prlimit"].sort(),
+    expect(
+      scanSource(source)
+        .map((u) => `${u.line}:${u.program}`)
+        .sort(),
+    ).toEqual(
+      [
+        "1:qemu-system-x86_64",
+        "2:gpg",
+        "3:setpriv",
+        "4:qemu-img",
+        "5:mmdebstrap",
+        "7:vncsnapshot",
+        "8:xorriso",
+        "9:prlimit",
+      ].sort(),
     );
   });
 });
