@@ -50,6 +50,7 @@ export type VmErrorCode =
   | "VM_BUSY" // attach(): another process or client holds the VM's monitor
   | "VM_SNAPSHOT" // an internal snapshot could not be saved, loaded or deleted, or a bad tag
   | "VM_STUCK" // QEMU did not exit even after SIGKILL
+  | "VM_NO_FORWARD" // forwardedPort(): the VM has no forward to that guest port
   | "VM_IO_ERROR" // QEMU stopped the guest on a host I/O error (disk full, ...)
   | "VM_NAME" // a VM name or attach() argument that would leave the run root
   | "RUN_ROOT_UNSAFE" // the run root is not a private directory of this user
