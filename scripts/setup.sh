@@ -26,7 +26,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 packages=(
   apt bash bsdutils busybox-static coreutils cpio dash debian-archive-keyring
   debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk findutils gnupg gpgconf gpgv grep grub-common
-  grub-pc-bin isolinux libc-bin libc6 mmdebstrap mount qemu-system-x86 qemu-utils syslinux-common
+  grub-pc-bin iproute2 isolinux libc-bin libc6 mmdebstrap mount qemu-system-x86 qemu-utils syslinux-common
   tar tmux util-linux vncsnapshot xorriso xz-utils zstd
 )
 

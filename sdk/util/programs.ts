@@ -68,6 +68,7 @@ export const PROGRAMS = {
   true: { package: "coreutils", usedFor: "tests run small real programs" },
   chown: { package: "coreutils", usedFor: "data-safety tests hand a run root to another user" },
   stat: { package: "coreutils", usedFor: "data-safety tests read owners and modes as the shell does" },
+  ss: { package: "iproute2", usedFor: "naming the process that holds a VNC port already in use" },
   tar: { package: "tar", usedFor: "the package test unpacks the packed tarballs" },
   find: { package: "findutils", usedFor: "the package test looks for .ts files in the installed packages" },
 } as const satisfies Readonly<Record<string, ProgramInfo>>;
