@@ -138,27 +138,12 @@ export async function probeAccel(accel: Accel, options: ProbeOptions = {}): Prom
   try {
     const firmware = join(dir, "probe.rom");
     await writeFile(firmware, probeFirmware(payload, rounds));
+    // biome-ignore format: flag and value pairs read best together
     const qemuArgv = [
-      qemu,
-      "-nodefaults",
-      "-display",
-      "none",
-      "-no-reboot",
-      "-m",
-      "16",
-      "-machine",
-      "pc",
-      "-accel",
-      accel,
-      ...(accel === "kvm" ? ["-cpu", "qemu64"] : []),
-      "-bios",
-      firmware,
-      "-device",
-      `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
-      "-serial",
-      "stdio",
-      "-monitor",
-      "none",
+      qemu, "-nodefaults", "-display", "none", "-no-reboot", "-m", "16", "-machine", "pc",
+      "-accel", accel, ...(accel === "kvm" ? ["-cpu", "qemu64"] : []), "-bios", firmware,
+      "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
+      "-serial", "stdio", "-monitor", "none",
     ];
     // A probe must not outlive a crashed caller: tie QEMU to our life where possible.
     const setpriv = await which("setpriv");

@@ -80,9 +80,10 @@ export interface WaitFactories {
    * accepts connections before the guest listens, so by default readiness means the
    * service sent something first (SSH, SMTP banners); pass `banner: false` when a
    * successful connect is enough (ports QEMU itself serves, e.g. VNC).
-   * @example `Wait.forPort(2222, { timeout: 120_000 })`
+   * The port may come from the started VM, for ports QEMU picked (`vnc("auto")`, `forward("auto", ...)`).
+   * @example `Wait.forPort(2222, { timeout: 120_000 })` or `Wait.forPort((m) => m.hostPort(22))`
    */
-  forPort(port: number, options?: { host?: string; timeout?: number; banner?: boolean; interval?: number }): WaitStrategy;
+  forPort(port: number | ((vm: RunningVm) => number | Promise<number>), options?: { host?: string; timeout?: number; banner?: boolean; interval?: number }): WaitStrategy;
   /**
    * Ready when every strategy is; fails as soon as one fails.
    * @example `Wait.forAll([Wait.forConsole(/\# /), Wait.forPort(8080)])`
@@ -119,20 +120,22 @@ export const Wait: WaitFactories = {
     };
   },
 
-  forPort(port: number, options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {}): WaitStrategy {
+  forPort(port: number | ((vm: RunningVm) => number | Promise<number>), options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {}): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
     const host = options.host ?? "127.0.0.1";
     const banner = options.banner ?? true;
     const interval = options.interval ?? 100;
-    const description = `TCP ${host}:${port}${banner ? " sending a banner" : " accepting connections"}`;
+    const shown = typeof port === "number" ? String(port) : "<port from the VM>";
+    const description = `TCP ${host}:${shown}${banner ? " sending a banner" : " accepting connections"}`;
     return {
       description,
       timeout,
       wait: (vm, o = {}) => {
         let stopped = false;
         return bounded((async () => {
+          const p = typeof port === "number" ? port : await port(vm);
           while (vm.state !== "exited" && !stopped) {
-            if (await probePort(host, port, banner, 2000)) return;
+            if (await probePort(host, p, banner, 2000)) return;
             await new Promise((r) => setTimeout(r, interval));
           }
         })(), timeout, description, o.signal, () => { stopped = true; });

@@ -29,7 +29,7 @@ async function expectStartError(p: Promise<RunningVm>): Promise<VmStartError> {
 describe("a bare QEMU through startVm", () => {
   let vm: RunningVm;
   beforeAll(async () => {
-    vm = await startVm(bareSpec({ name: "bare1", smp: { cpus: 2 }, vnc: { display: 41, listen: "127.0.0.1", websocket: true, password: false } }));
+    vm = await startVm(bareSpec({ name: "bare1", smp: { cpus: 2 }, vnc: { display: 0, to: 99, listen: "127.0.0.1", websocket: true, password: false } }));
   });
   afterAll(async () => { await vm?.kill(); });
 
@@ -46,8 +46,10 @@ describe("a bare QEMU through startVm", () => {
     expect(readFileSync(`/proc/${vm.pid}/cmdline`, "utf8")).toContain("qemu-system-x86_64");
   });
 
-  it("reads VNC display, port and websocket port back from QMP", () => {
-    expect(vm.vnc).toEqual({ display: 41, host: "127.0.0.1", port: 5941, websocketPort: 5741 });
+  it("reads VNC display, port and websocket port back from QMP (vnc auto: whichever display was free)", () => {
+    const d = vm.vnc!.display;
+    expect(d).toBeLessThanOrEqual(99);
+    expect(vm.vnc).toEqual({ display: d, host: "127.0.0.1", port: 5900 + d, websocketPort: 5700 + d });
   });
 
   it("lists threads with the vCPU threads identified", async () => {
@@ -79,7 +81,7 @@ describe("a bare QEMU through startVm", () => {
     expect(text).toContain("bare1");
     expect(text).toContain("running");
     expect(text).toContain(String(vm.pid));
-    expect(text).toContain("5941");
+    expect(text).toContain(`vnc: ${vm.vnc!.port}`);
   });
 
   it("refuses a second VM with the same name", async () => {
@@ -90,7 +92,7 @@ describe("a bare QEMU through startVm", () => {
   });
 
   it("fails clearly when VNC's port is taken, leaving nothing behind", async () => {
-    const e = await expectStartError2(startVm(bareSpec({ vnc: { display: 41, listen: "127.0.0.1", websocket: false, password: false } })), vm.runDir);
+    const e = await expectStartError2(startVm(bareSpec({ vnc: { display: vm.vnc!.display, listen: "127.0.0.1", websocket: false, password: false } })), vm.runDir);
     expect(e.qemuMessage).toMatch(/Address already in use/);
     // Names the VM holding it and offers a display that is free.
     expect(e.message).toContain(`VNC display :41 (TCP port 5941) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`);

@@ -21,7 +21,8 @@ function processesMentioning(text: string): number[] {
 const run = useTempRunRoot();
 afterAll(() => run.cleanup());
 
-const vnc = (display: number) => ({ display, listen: "127.0.0.1", websocket: false, password: false });
+/** vnc("auto"): the first free display from 0 to 99, read back on the handle. */
+const autoVnc = { display: 0, to: 99, listen: "127.0.0.1", websocket: false, password: false };
 
 describe("wait strategies", () => {
   it("have default timeouts and descriptions", () => {
@@ -38,9 +39,10 @@ describe("wait strategies", () => {
   });
 
   it("forPort with a banner: QEMU's VNC server greets with RFB", async () => {
-    const vm = await startVm(bareSpec({ vnc: vnc(43) }), {
-      waitFor: Wait.forAll([Wait.forPort(5943, { timeout: 5000 }), Wait.forEvent("RESUME", { timeout: 5000 })]),
+    const vm = await startVm(bareSpec({ vnc: autoVnc }), {
+      waitFor: Wait.forAll([Wait.forPort((m) => m.vnc!.port, { timeout: 5000 }), Wait.forEvent("RESUME", { timeout: 5000 })]),
     });
+    expect(vm.vnc!.port).toBeGreaterThanOrEqual(5900);
     await vm.kill();
   });
 
