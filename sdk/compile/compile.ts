@@ -16,7 +16,10 @@ import type { CompileContext, CompiledVm, OverlayPlan } from "./types.ts";
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** File names qemukit uses inside a run directory. */
-export const RUN_FILES = Object.freeze({ qmp: "qmp.sock", console: "console.sock", pidfile: "qemu.pid" });
+export const RUN_FILES = Object.freeze({ qmp: "qmp.sock", console: "console.sock", agent: "qga.sock", pidfile: "qemu.pid" });
+
+/** The virtio-serial port name QEMU's guest agent (`qemu-ga`) opens by default. */
+export const GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
 
 function socketPath(runDir: string, file: string): string {
   const p = posix.join(runDir, file);
@@ -154,6 +157,8 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
   }
   const serial = serialArgs(spec, ctx, qmpSocket);
   argv.push(...serial.argv, ...diskArgs(spec, ctx, overlays), ...bootArgs(spec), ...networkArgs(spec));
+  const agentSocket = spec.agent ? socketPath(ctx.runDir, RUN_FILES.agent) : undefined;
+  if (agentSocket !== undefined) argv.push(...agentArgs(agentSocket));
   if (ctx.startPaused) argv.push("-S");
   let pidfile: string | undefined;
   if (spec.daemonize) {
@@ -171,6 +176,7 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
     overlays: Object.freeze(overlays),
     ...(qmpSocket !== undefined ? { qmpSocket } : {}),
     ...(serial.consoleSocket !== undefined ? { consoleSocket: serial.consoleSocket } : {}),
+    ...(agentSocket !== undefined ? { agentSocket } : {}),
     ...(pidfile !== undefined ? { pidfile } : {}),
   });
 }
@@ -210,6 +216,18 @@ function serialArgs(spec: VmSpec, ctx: CompileContext, qmpSocket: string | undef
     return { argv: ["-chardev", optList("file", [["id", "console"], ["path", spec.serial.path]]), ...device] };
   }
   return { argv: ["-chardev", "stdio,id=console", ...device] };
+}
+
+/**
+ * The guest agent channel: a socket chardev (server, no wait, so QEMU starts without a
+ * client) behind a virtio-serial port with the name qemu-ga opens.
+ */
+function agentArgs(socket: string): string[] {
+  return [
+    "-chardev", optList("socket", [["id", "qga"], ["path", socket], ["server", true], ["wait", false]]),
+    "-device", "virtio-serial-pci,id=qga0",
+    "-device", optList("virtserialport", [["bus", "qga0.0"], ["chardev", "qga"], ["name", GUEST_AGENT_PORT]]),
+  ];
 }
 
 /** Boot order and a directly booted kernel. */

@@ -42,6 +42,8 @@ export interface CompiledVm {
   readonly qmpSocket?: string;
   /** Serial console unix socket path (server), when `serial` is `socket`. */
   readonly consoleSocket?: string;
+  /** Guest agent unix socket path (server), when the spec has `agent`. */
+  readonly agentSocket?: string;
   /** Pidfile path (always set when daemonized). */
   readonly pidfile?: string;
 }

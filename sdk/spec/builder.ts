@@ -448,6 +448,22 @@ export class VmBuilder {
   }
 
   /**
+   * Add a QEMU guest agent channel (on by `agent()`, off by `agent(false)`; off by default):
+   * a virtio-serial port named `org.qemu.guest_agent.0` (the name `qemu-ga` looks for) whose
+   * host end is `qga.sock` in the run directory. With it, `m.$` and file copies go through the
+   * agent; without it, through the serial console. The built-in Debian guest runs `qemu-ga`.
+   * @example
+   * ```ts
+   * vm().disk(overlay(debian.image)).agent().toArgv();
+   * // [..., "-chardev", "socket,id=qga,path=/tmp/qemukit/vm/qga.sock,server=on,wait=off",
+   * //  "-device", "virtio-serial-pci,id=qga0", "-device", "virtserialport,bus=qga0.0,chardev=qga,name=org.qemu.guest_agent.0"]
+   * ```
+   */
+  agent(enabled = true): VmBuilder {
+    return this.with({ agent: enabled });
+  }
+
+  /**
    * Guest network: `"none"`, or user-mode networking (`"user"`, the default) with optional
    * host port forwards and NIC model.
    * @example

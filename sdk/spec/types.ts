@@ -124,6 +124,12 @@ export interface VmSpec {
   readonly serial: SerialSpec;
   /** qemukit always has a QMP monitor on a unix socket in the run directory, unless false. */
   readonly qmp: boolean;
+  /**
+   * A QEMU guest agent channel: a virtio-serial port named `org.qemu.guest_agent.0` whose
+   * host end is a unix socket in the run directory (what `m.$` and file copies use).
+   * Absent or false: none.
+   */
+  readonly agent?: boolean;
   readonly network: NetworkSpec;
   /** Leave QEMU running after the script ends (`-daemonize`). */
   readonly daemonize: boolean;

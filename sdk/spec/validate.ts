@@ -219,7 +219,7 @@ function checkDisk(d: DiskSpec): void {
   }
 }
 
-const MANAGED_IDS = ["qmp", "console"];
+const MANAGED_IDS = ["qmp", "console", "qga"];
 
 /**
  * Check a whole spec, including how values combine. Returns the spec unchanged; throws
@@ -295,9 +295,12 @@ export function validateSpec(spec: VmSpec): VmSpec {
     const val = raw[i + 1] ?? "";
     if (opt === "-chardev" || opt === "-mon") {
       const id = /(?:^|,)(?:id|chardev)=([^,]*)/.exec(val)?.[1];
-      if (id && MANAGED_IDS.includes(id) && (id === "qmp" ? spec.qmp : spec.serial.kind !== "none")) {
-        throw conflict(`raw argument ${opt} ${val} reuses the id "${id}" that qemukit gives its ${id === "qmp" ? "QMP monitor" : "serial console"}`,
-          `choose another id, or turn qemukit's off (${id === "qmp" ? "qmp(false)" : 'serial("none")'})`);
+      const managed = id === "qmp" ? spec.qmp : id === "qga" ? spec.agent === true : spec.serial.kind !== "none";
+      if (id && MANAGED_IDS.includes(id) && managed) {
+        const what = id === "qmp" ? "QMP monitor" : id === "qga" ? "guest agent channel" : "serial console";
+        const off = id === "qmp" ? "qmp(false)" : id === "qga" ? "agent(false)" : 'serial("none")';
+        throw conflict(`raw argument ${opt} ${val} reuses the id "${id}" that qemukit gives its ${what}`,
+          `choose another id, or turn qemukit's off (${off})`);
       }
     }
     if ((opt === "-serial" || opt === "-monitor" || opt === "-qmp") && /^(mon:)?stdio$/.test(val) && spec.serial.kind === "stdio") {
