@@ -136,8 +136,16 @@ async function askAptCache(guest: string, pkg: string): Promise<AptCandidate> {
 
 /** The versioned kernel package behind Debian's cloud kernel metapackage. */
 export async function cloudKernelPackage(guest: string): Promise<AptCandidate & { release: string }> {
-  const meta = await aptCandidate(guest, "linux-image-cloud-amd64");
-  const name = /(linux-image-(\d[^\s,]*-cloud-amd64))/.exec(meta.depends);
+  return kernelPackage(guest, "cloud-amd64");
+}
+
+/**
+ * The versioned kernel package behind `linux-image-<flavour>`: "cloud-amd64" (small, but
+ * without e1000, QEMU's default NIC) or "amd64" (Debian's generic kernel, which has it).
+ */
+export async function kernelPackage(guest: string, flavour: "cloud-amd64" | "amd64"): Promise<AptCandidate & { release: string }> {
+  const meta = await aptCandidate(guest, `linux-image-${flavour}`);
+  const name = new RegExp(`(linux-image-(\\d[^\\s,]*-${flavour}))(?:[\\s,]|$)`).exec(meta.depends);
   if (!name) throw new GuestBuildError(guest, `cannot read the kernel package from: ${meta.depends}`);
   const pkg = await aptCandidate(guest, name[1]!);
   return { ...pkg, release: name[2]! };

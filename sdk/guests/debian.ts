@@ -17,22 +17,43 @@ import { exec } from "../util/exec.ts";
 import { jsonRegExp } from "../util/json.ts";
 import { buildCached } from "./build.ts";
 import { writeCpioGz } from "./cpio.ts";
-import { buildTool, cloudKernelPackage, installedVersions } from "./debian-packages.ts";
+import { buildTool, installedVersions, kernelPackage } from "./debian-packages.ts";
 import { FileTree } from "./file-tree.ts";
 import { kernelIn, moduleClosure } from "./kernel.ts";
 import type { BuildOptions, DebianGuest } from "./types.ts";
 
 /** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
-const RECIPE_VERSION = 2;
+const RECIPE_VERSION = 4;
 const SUITE = "bookworm";
 const MIRRORS = [
   "deb http://deb.debian.org/debian bookworm main",
   "deb http://deb.debian.org/debian-security bookworm-security main",
 ];
+/**
+ * Debian's generic kernel, not the cloud one: the cloud kernel has no e1000 driver, and e1000
+ * is QEMU's default NIC (and `vm()`'s). Modules no VM needs are removed after install.
+ */
+const KERNEL_FLAVOUR = "amd64";
 const PACKAGES = [
-  "systemd-sysv", "udev", "kmod", "linux-image-cloud-amd64", "fdisk", "e2fsprogs",
-  "util-linux", "procps", "iproute2", "less",
+  "systemd-sysv", "udev", "kmod", `linux-image-${KERNEL_FLAVOUR}`, "fdisk", "e2fsprogs",
+  "util-linux", "procps", "iproute2", "less", "qemu-guest-agent", "acpid",
 ];
+/** Module trees of the generic kernel a QEMU guest never uses (about 250 MB of the image). */
+const PRUNED_MODULES = [
+  "sound", "drivers/gpu", "drivers/media", "drivers/net/wireless", "drivers/infiniband", "drivers/staging",
+  "drivers/bluetooth", "drivers/iio", "drivers/isdn", "drivers/net/can", "drivers/usb/gadget",
+  "drivers/input/touchscreen", "drivers/input/joystick", "drivers/mtd", "drivers/comedi", "net/wireless",
+  "net/mac80211", "net/bluetooth",
+];
+/**
+ * Loaded at boot by qemukit-modules.service, beside the shell's start rather than before it
+ * (systemd-modules-load would hold up sysinit.target: 6 s under a loaded TCG) and before
+ * udev's coldplug gets to them: the NICs QEMU offers, the virtio-serial port of the guest
+ * agent, and the ACPI power button with evdev so acpid sees it.
+ */
+const BOOT_MODULES = ["e1000", "virtio_net", "virtio_console", "button", "evdev"];
+/** The virtio-serial port name QEMU's guest agent channel uses (and qemu-ga looks for). */
+export const GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
 /** Units a throwaway test VM does not need; each costs seconds under TCG. */
 const MASKED = [
   // measured with systemd-analyze blame under TCG: getty-static alone took 12 s
@@ -49,8 +70,11 @@ const MASKED = [
   "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service", "systemd-remount-fs.service",
   "systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "systemd-firstboot.service",
   "systemd-journal-flush.service",
+  // Debian's unit waits for udev to announce the port; qemukit-ga.service finds it in sysfs.
+  "qemu-guest-agent.service",
 ];
-const INITRD_MODULES = ["ata_piix", "ata_generic", "sd_mod", "virtio_pci", "virtio_blk"];
+// ext4 and crc32c (its checksums) are modules in the generic kernel; built-in ones are skipped.
+const INITRD_MODULES = ["ata_piix", "ata_generic", "sd_mod", "virtio_pci", "virtio_blk", "crc32c_generic", "ext4"];
 const LABEL = "qemukit-root";
 const DISK_BYTES = 4 * 1024 ** 3;
 const PART_START_SECTOR = 2048;
@@ -90,9 +114,68 @@ mount --move /dev /newroot/dev
 exec switch_root /newroot /sbin/init
 `;
 
+/** DHCP on whichever NIC QEMU gives (e1000 is `ens3`/`eth0`, virtio-net `ens*`/`enp*`). */
+const NETWORK_FILE = `[Match]
+Name=en* eth*
+
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+`;
+
+/** acpid runs this on the ACPI power button, so QMP \`system_powerdown\` ends in a clean poweroff. */
+const ACPI_POWER_EVENT = `event=button/power.*
+action=/sbin/poweroff
+`;
+
+/**
+ * Starts qemu-ga on the virtio-serial port named ${GUEST_AGENT_PORT}, found through sysfs
+ * (no wait for udev); a VM without that channel gives up after 10 s and stays quiet.
+ */
+const GUEST_AGENT_SCRIPT = `#!/bin/sh
+i=0
+while [ $i -lt 100 ]; do
+  for p in /sys/class/virtio-ports/*; do
+    [ -r "$p/name" ] || continue
+    if [ "$(cat "$p/name")" = "${GUEST_AGENT_PORT}" ]; then
+      exec /usr/sbin/qemu-ga --method=virtio-serial --path="/dev/\${p##*/}"
+    fi
+  done
+  i=$((i + 1))
+  sleep 0.1
+done
+echo "qemukit-ga: no virtio-serial port named ${GUEST_AGENT_PORT}; the VM has no guest agent channel"
+`;
+
+const MODULES_UNIT = `[Unit]
+Description=Drivers for QEMU's NICs, virtio-serial and the power button (qemukit)
+DefaultDependencies=no
+
+[Service]
+Type=oneshot
+ExecStart=/sbin/modprobe -a ${BOOT_MODULES.join(" ")}
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const GUEST_AGENT_UNIT = `[Unit]
+Description=QEMU guest agent on the ${GUEST_AGENT_PORT} port (qemukit)
+After=qemukit-modules.service
+
+[Service]
+ExecStart=/usr/local/sbin/qemukit-ga
+Restart=on-failure
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 const CONSOLE_UNIT = `[Unit]
 Description=Root shell on the serial console (qemukit)
-After=systemd-user-sessions.service systemd-journald.service
+After=systemd-journald.service
 Before=getty.target
 Conflicts=rescue.service
 
@@ -146,6 +229,19 @@ async function writeRootCustomisations(root: string, release: string, initrd: Ui
   await put("etc/systemd/system/qemukit-console.service", CONSOLE_UNIT);
   await mkdir(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
   await symlink("../qemukit-console.service", join(root, "etc/systemd/system/multi-user.target.wants/qemukit-console.service"));
+  await put("etc/systemd/system/qemukit-modules.service", MODULES_UNIT);
+  await enable(root, "qemukit-modules.service", "multi-user.target", "/etc/systemd/system");
+  await put("etc/systemd/network/80-qemukit.network", NETWORK_FILE);
+  await enable(root, "systemd-networkd.service", "multi-user.target");
+  await enable(root, "systemd-networkd.socket", "sockets.target");
+  // QEMU's user network answers DNS at 10.0.2.3 (no resolver daemon in the image).
+  await rm(join(root, "etc/resolv.conf"), { force: true });
+  await put("etc/resolv.conf", "nameserver 10.0.2.3\n");
+  await put("etc/acpi/events/qemukit-power", ACPI_POWER_EVENT);
+  await enable(root, "acpid.service", "multi-user.target");
+  await put("usr/local/sbin/qemukit-ga", GUEST_AGENT_SCRIPT, 0o755);
+  await put("etc/systemd/system/qemukit-ga.service", GUEST_AGENT_UNIT);
+  await enable(root, "qemukit-ga.service", "multi-user.target", "/etc/systemd/system");
   await put("root/.inputrc", "$include /etc/inputrc\nset enable-bracketed-paste off\n");
   await put("etc/systemd/journald.conf.d/qemukit.conf", "[Journal]\nStorage=volatile\n");
   for (const unit of MASKED) {
@@ -155,6 +251,14 @@ async function writeRootCustomisations(root: string, release: string, initrd: Ui
   }
   await put("boot/initrd-qemukit.img", initrd);
   await put("boot/grub/grub.cfg", grubCfg(release));
+}
+
+/** `systemctl enable` without systemctl: the wants symlink. */
+async function enable(root: string, unit: string, target: string, dir = "/lib/systemd/system"): Promise<void> {
+  const wants = join(root, "etc/systemd/system", `${target}.wants`);
+  await mkdir(wants, { recursive: true });
+  await rm(join(wants, unit), { force: true });
+  await symlink(`${dir}/${unit}`, join(wants, unit));
 }
 
 async function initramfs(root: string, release: string): Promise<Uint8Array> {
@@ -193,7 +297,7 @@ async function installGrub(raw: string, coreImg: string): Promise<void> {
 
 /** The inputs the debian guest is built from; its hash names the cache entry. */
 export async function debianRecipe() {
-  const kernelPkg = await cloudKernelPackage("debian");
+  const kernelPkg = await kernelPackage("debian", KERNEL_FLAVOUR);
   const host = await installedVersions("debian", ["mmdebstrap", "e2fsprogs", "fdisk", "grub-pc-bin", "grub-common", "qemu-utils", "busybox-static"]);
   const recipe = {
     guest: "debian",
@@ -228,6 +332,8 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
         // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
         // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
         `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
+        `--customize-hook=for d in ${PRUNED_MODULES.join(" ")}; do rm -rf "$1"/lib/modules/*/kernel/$d; done; ` +
+          `for r in "$1"/lib/modules/*; do chroot "$1" depmod "\${r##*/}"; done`,
         "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/doc/*",
         "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
         SUITE, rootDir, ...MIRRORS,
