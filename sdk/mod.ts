@@ -13,7 +13,7 @@
  * The root holds what a script needs: the builder, running VMs, the `image`, `guests`, `host`
  * and `verify` namespaces, and the error classes. Everything else lives in a subpath module:
  * `qemukit/spec`, `qemukit/compile`, `qemukit/qmp`, `qemukit/typegen`, `qemukit/img`,
- * `qemukit/guests`, `qemukit/host`, `qemukit/verify`, `qemukit/repl`. A test pins this list.
+ * `qemukit/guests`, `qemukit/agent`, `qemukit/host`, `qemukit/verify`, `qemukit/repl`. A test pins this list.
  * @module
  */
 export { vm, VmBuilder } from "./spec/builder.ts";

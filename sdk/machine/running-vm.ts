@@ -6,8 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
+import { GuestAgent } from "../agent/client.ts";
+import { agentRunner, consoleRunner, type GuestRunner, type GuestShell, makeShell } from "../agent/shell.ts";
 import type { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
+import { AgentError } from "../agent/errors.ts";
+import type { GuestOutput } from "../agent/output.ts";
 import { isAlive, readThreads } from "./proc.ts";
 import { removeRunDirSync } from "./run-dir.ts";
 import type { SpawnedQemu } from "./spawn.ts";
@@ -60,7 +64,12 @@ export interface RunningVmInit {
   readonly state: VmState;
   /** Called once after exit (reaper unregistration, lock lookups...). */
   readonly onExit?: () => void;
+  /** The guest agent channel's socket, when the VM has one (`vm().agent()`). */
+  readonly agentSocket?: string;
 }
+
+/** How long `m.agent()` (and so the first `m.$` command) waits for qemu-ga to answer: a TCG boot. */
+const AGENT_CONNECT_TIMEOUT = 120_000;
 
 /** Time allowed for savevm/loadvm/delvm, in ms. */
 const SNAPSHOT_TIMEOUT = 600_000;
@@ -108,6 +117,9 @@ export class RunningVm implements AsyncDisposable {
   #ioError: VmError | undefined;
   readonly #ioWaiters = new Set<(e: VmError) => void>();
   #guardedConsole: Console | undefined;
+  #agentSocket: string | undefined;
+  #agent: Promise<GuestAgent> | undefined;
+  #shell: GuestShell | undefined;
 
   constructor(init: RunningVmInit) {
     this.name = init.name;
@@ -123,6 +135,7 @@ export class RunningVm implements AsyncDisposable {
     this.#keep = init.keep;
     this.#temporaryFiles = init.temporaryFiles;
     this.#onExit = init.onExit;
+    this.#agentSocket = init.agentSocket;
     init.qmp.on("SHUTDOWN", (e) => {
       this.#shutdownReason = typeof e.data?.reason === "string" ? e.data.reason : "shutdown";
       this.#state = "shutting-down";
@@ -151,6 +164,66 @@ export class RunningVm implements AsyncDisposable {
     }
     this.#guardedConsole ??= this.#guardConsole(this.#console);
     return this.#guardedConsole;
+  }
+
+  /**
+   * Guest commands the zx way: `` await m.$`ls -l ${dir}` `` quotes every interpolated value
+   * as one shell word (arrays spread), resolves with a {@link GuestOutput} and throws a
+   * `GuestProcessError` on a non-zero exit; `.nothrow()`, `.quiet()`, `.timeout(ms)`, and
+   * `m.$({ cwd, env, input, user, signal })` for options. Through the guest agent when the
+   * VM has one (`vm().agent()`; stdout and stderr apart), else through the serial console
+   * (stdout and stderr merged, in `stdout`). See docs/guest-commands.md.
+   *
+   * @example
+   * ```ts
+   * const name = "a file; with $(odd) 'chars'";
+   * await m.$`touch ${name}`;
+   * const r = await m.$({ cwd: "/tmp" })`ls -1`;
+   * console.log(r.lines(), r.exitCode, r.duration);
+   * ```
+   */
+  get $(): GuestShell {
+    this.#shell ??= makeShell(() => this.#guestRunner());
+    return this.#shell;
+  }
+
+  /** True when the VM has a guest agent channel (`vm().agent()`). */
+  get hasAgent(): boolean {
+    return this.#agentSocket !== undefined;
+  }
+
+  /**
+   * The guest agent client, connected (and synchronised) on first use; waits up to two
+   * minutes for qemu-ga to come up in a booting guest.
+   * @example
+   * ```ts
+   * const agent = await m.agent();
+   * console.log(await agent.execute("guest-get-osinfo"));
+   * ```
+   * @throws {AgentError} AGENT_UNAVAILABLE when the VM has no agent channel, AGENT_NOT_RESPONDING when qemu-ga does not answer.
+   */
+  agent(options: { readonly timeout?: number; readonly signal?: AbortSignal } = {}): Promise<GuestAgent> {
+    this.#assertRunning("talk to its guest agent");
+    if (!this.#agentSocket) {
+      return Promise.reject(new AgentError("AGENT_UNAVAILABLE", `VM "${this.name}" has no guest agent channel`, {
+        advice: "start it with vm()...agent(), and run qemu-ga in the guest (the built-in Debian guest does)",
+      }));
+    }
+    const socket = this.#agentSocket;
+    if (!this.#agent) {
+      const p = GuestAgent.connect(socket, { timeout: options.timeout ?? AGENT_CONNECT_TIMEOUT, ...(options.signal ? { signal: options.signal } : {}) });
+      this.#agent = p;
+      p.then((a) => { if (this.#exit || this.#detached) void a.close(); }, () => { if (this.#agent === p) this.#agent = undefined; });
+    }
+    return this.#agent.then((a) => {
+      if (!a.closed) return a;
+      this.#agent = undefined;
+      return this.agent(options);
+    });
+  }
+
+  async #guestRunner(): Promise<GuestRunner> {
+    return this.#agentSocket ? agentRunner(await this.agent()) : consoleRunner(this.console);
   }
 
   /** The host I/O error that stopped the VM (state "io-error"), until it is resumed. */
@@ -354,6 +427,7 @@ export class RunningVm implements AsyncDisposable {
    */
   async detach(): Promise<void> {
     this.#detached = true;
+    await this.#agent?.then((a) => a.close(), () => {});
     await this.#console?.close();
     await this.qmp.close();
   }
@@ -512,6 +586,7 @@ export class RunningVm implements AsyncDisposable {
     // Nothing here waits: `exited` must resolve within milliseconds of QEMU's death.
     // The sockets died with QEMU; closing our ends just releases them.
     this.#console?.close().catch(() => {});
+    this.#agent?.then((a) => a.close(), () => {});
     this.qmp.close().catch(() => {});
     if (!this.#keep) removeRunDirSync(this.runDir, this.#temporaryFiles);
     try {

@@ -250,7 +250,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     });
     argv = compiled.argv;
     if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
-    for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
+    for (const sock of [compiled.qmpSocket, compiled.consoleSocket, compiled.agentSocket]) {
       if (sock && Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
         throw new VmStartError(`socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes`, argv, "", {
           advice: "set QEMUKIT_RUN_DIR to a short path such as /tmp/qk, or pass a shorter runDir / VM name",
@@ -329,6 +329,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     const vm = new RunningVm({
       name, runDir, pid, argv, accel, qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
       daemonized: spec.daemonize, keep, temporaryFiles, child: q, state,
+      ...(compiled.agentSocket ? { agentSocket: compiled.agentSocket } : {}),
       onExit: () => { for (const h of cleanupHooks) h?.(); },
     });
     handedOver = true;

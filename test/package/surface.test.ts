@@ -30,6 +30,7 @@ describe("public surface", () => {
       typegen: await import("../../sdk/qmp/typegen/mod.ts"),
       img: await import("../../sdk/img/mod.ts"),
       guests: await import("../../sdk/guests/mod.ts"),
+      agent: await import("../../sdk/agent/mod.ts"),
       host: await import("../../sdk/host/mod.ts"),
       verify: await import("../../sdk/verify/mod.ts"),
     };

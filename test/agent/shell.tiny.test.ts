@@ -1,0 +1,78 @@
+/**
+ * `m.$` without a guest agent: the tiny guest (busybox, no qemu-ga) through the serial
+ * console, where stdout and stderr arrive merged. And a VM with an agent channel but no
+ * agent behind it: AGENT_NOT_RESPONDING once the handshake gives up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentError } from "../../sdk/agent/errors.ts";
+import { GuestProcessError } from "../../sdk/agent/output.ts";
+import { TimeoutError } from "../../sdk/errors/errors.ts";
+import type { RunningVm } from "../../sdk/machine/running-vm.ts";
+import { startVm } from "../../sdk/machine/start.ts";
+import { Wait } from "../../sdk/machine/wait.ts";
+import { tinySpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
+
+const runRoot = useTempRunRoot();
+let m: RunningVm;
+
+beforeAll(async () => {
+  const { spec, prompt } = await tinySpec({ agent: true });
+  m = await startVm(spec, { waitFor: Wait.forConsole(prompt, { timeout: 180_000 }) });
+}, 240_000);
+
+afterAll(async () => {
+  await m?.kill();
+  runRoot.cleanup();
+});
+
+describe("an agent channel with no qemu-ga behind it", () => {
+  it("a channel without qemu-ga behind it: AGENT_NOT_RESPONDING", async () => {
+    const e = await m.agent({ timeout: 3000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AgentError);
+    expect((e as AgentError).code).toBe("AGENT_NOT_RESPONDING");
+  }, 30_000);
+});
+
+describe("the serial console transport", () => {
+  let c: RunningVm;
+  beforeAll(async () => {
+    const { spec, prompt } = await tinySpec();
+    c = await startVm(spec, { waitFor: Wait.forConsole(prompt, { timeout: 180_000 }) });
+  }, 240_000);
+  afterAll(async () => { await c?.kill(); });
+
+  it("has no agent: AGENT_UNAVAILABLE, and m.$ uses the console", async () => {
+    expect(c.hasAgent).toBe(false);
+    const e = await c.agent().catch((x: unknown) => x);
+    expect((e as AgentError).code).toBe("AGENT_UNAVAILABLE");
+    expect((await c.$`echo hi`).transport).toBe("console");
+  });
+
+  it("quotes like the agent path: spaces, quotes, $(...), newlines, unicode", async () => {
+    const values = ["a b", "it's", 'say "hi"', "$(touch /tmp/pwned)", "two\nlines", "ünï 日本", ""];
+    const r = await c.$`printf '[%s]\n' ${values}`;
+    expect(r.stdout).toBe(values.map((v) => `[${v}]\n`).join(""));
+    expect((await c.$`test -e /tmp/pwned`.nothrow()).exitCode).toBe(1);
+  });
+
+  it("exit status through the markers; stderr merged into stdout", async () => {
+    const e = await c.$`echo out; echo err >&2; exit 4`.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GuestProcessError);
+    expect((e as GuestProcessError).exitCode).toBe(4);
+    expect((e as GuestProcessError).stdout).toBe("out\nerr\n");
+    expect((e as GuestProcessError).stderr).toBe("");
+    expect((await c.$`exit 2`.nothrow()).exitCode).toBe(2);
+  });
+
+  it("options: cwd, env, input", async () => {
+    expect((await c.$({ cwd: "/proc" })`pwd`).toString()).toBe("/proc");
+    expect((await c.$({ env: { QK: "a b" } })`echo "$QK"`).toString()).toBe("a b");
+    expect((await c.$({ input: "x\ny\nz\n" })`wc -l`).toString().trim()).toBe("3");
+  });
+
+  it(".timeout() interrupts the command (Ctrl-C) and the shell stays usable", async () => {
+    const e = await c.$`sleep 303`.timeout(1500).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect((await c.$`echo still here`).toString()).toBe("still here");
+  }, 60_000);
+});
