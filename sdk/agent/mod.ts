@@ -17,6 +17,7 @@ export { AgentError } from "./errors.ts";
 export type { AgentErrorCode } from "./errors.ts";
 export { GuestOutput, GuestProcessError } from "./output.ts";
 export type { GuestOutputInit, GuestTransport } from "./output.ts";
+export type { GuestFileOptions } from "./files.ts";
 export { GuestProcess } from "./shell.ts";
 export type { GuestShell, GuestShellOptions } from "./shell.ts";
 export type * from "./types.ts";

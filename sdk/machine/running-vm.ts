@@ -7,6 +7,7 @@ import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
 import { GuestAgent } from "../agent/client.ts";
+import { copyFileIn, copyFileOut, type GuestFileOptions, readGuestFile, writeGuestFile } from "../agent/files.ts";
 import { agentRunner, consoleRunner, type GuestRunner, type GuestShell, makeShell } from "../agent/shell.ts";
 import type { Console } from "./console.ts";
 import { VmError } from "./errors.ts";
@@ -220,6 +221,42 @@ export class RunningVm implements AsyncDisposable {
       this.#agent = undefined;
       return this.agent(options);
     });
+  }
+
+  /**
+   * Reads a guest file through the agent (`guest-file-read`, 1 MiB chunks).
+   * @example `const osRelease = (await m.readFile("/etc/os-release")).toString();`
+   * @throws {AgentError} AGENT_UNAVAILABLE without an agent channel; AGENT_COMMAND for a missing file.
+   */
+  async readFile(guestPath: string, options: GuestFileOptions = {}): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    await readGuestFile(await this.agent(), guestPath, (c) => { chunks.push(c); }, options);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Writes a guest file through the agent (created or truncated; `mode` sets its bits).
+   * @example `await m.writeFile("/root/hello.sh", "#!/bin/sh\necho hi\n", { mode: 0o755 });`
+   */
+  async writeFile(guestPath: string, data: string | Uint8Array, options: GuestFileOptions = {}): Promise<void> {
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    await writeGuestFile(await this.agent(), guestPath, [bytes], { ...options, total: bytes.length });
+  }
+
+  /**
+   * Copies a host file into the guest, streamed in chunks; `onProgress` reports bytes.
+   * @example `await m.copyIn("build/app.tar", "/root/app.tar", { onProgress: (n, t) => console.log(n, t) });`
+   */
+  async copyIn(hostPath: string, guestPath: string, options: GuestFileOptions = {}): Promise<number> {
+    return copyFileIn(await this.agent(), hostPath, guestPath, options);
+  }
+
+  /**
+   * Copies a guest file to the host, streamed in chunks.
+   * @example `await m.copyOut("/var/log/dpkg.log", "dpkg.log");`
+   */
+  async copyOut(guestPath: string, hostPath: string, options: GuestFileOptions = {}): Promise<number> {
+    return copyFileOut(await this.agent(), guestPath, hostPath, options);
   }
 
   async #guestRunner(): Promise<GuestRunner> {

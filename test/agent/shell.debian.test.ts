@@ -4,6 +4,10 @@
  * timeouts and aborts that really end the guest process, options; and the guest itself:
  * DHCP on the default NIC, ACPI power-off.
  */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentError } from "../../sdk/agent/errors.ts";
 import { GuestOutput, GuestProcessError } from "../../sdk/agent/output.ts";
@@ -126,6 +130,39 @@ describe("m.$ through the agent", () => {
     expect(await settled).toBeInstanceOf(AbortError);
     expect(await running("sleep 302")).toBe(false);
   }, 60_000);
+});
+
+describe("files through the agent", () => {
+  it("writeFile with mode bits, readFile back, AGENT_COMMAND for a missing file", async () => {
+    await m.writeFile("/root/hello.sh", "#!/bin/sh\necho hi ü\n", { mode: 0o750 });
+    expect((await m.$`stat -c %a /root/hello.sh`).toString()).toBe("750");
+    expect((await m.$`/root/hello.sh`).stdout).toBe("hi ü\n");
+    expect((await m.readFile("/root/hello.sh")).toString()).toBe("#!/bin/sh\necho hi ü\n");
+    expect(((await m.readFile("/no/such").catch((x: unknown) => x)) as AgentError).code).toBe("AGENT_COMMAND");
+  });
+
+  it("a 20 MB random file round-trips byte for byte both ways, with progress", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "qk-agent-files-"));
+    try {
+      const data = randomBytes(20 * 1024 * 1024);
+      writeFileSync(join(dir, "in.bin"), data);
+      const seen: number[] = [];
+      const t0 = Date.now();
+      expect(await m.copyIn(join(dir, "in.bin"), "/root/big.bin", { onProgress: (n) => seen.push(n) })).toBe(data.length);
+      const tIn = (Date.now() - t0) / 1000;
+      expect(seen.at(-1)).toBe(data.length);
+      expect(seen.length).toBeGreaterThanOrEqual(20);
+      const guestSum = (await m.$`sha256sum /root/big.bin`).stdout.split(" ")[0];
+      expect(guestSum).toBe(createHash("sha256").update(data).digest("hex"));
+      const t1 = Date.now();
+      expect(await m.copyOut("/root/big.bin", join(dir, "out.bin"))).toBe(data.length);
+      const tOut = (Date.now() - t1) / 1000;
+      expect(readFileSync(join(dir, "out.bin")).equals(data)).toBe(true);
+      console.log(`debian: 20 MB in ${tIn.toFixed(1)} s (${(20 / tIn).toFixed(1)} MB/s), out ${tOut.toFixed(1)} s (${(20 / tOut).toFixed(1)} MB/s)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
 
 describe("the Debian guest", () => {
