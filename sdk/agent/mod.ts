@@ -14,6 +14,7 @@
 export { GuestAgent } from "./client.ts";
 export type { AgentCommandOptions, AgentConnectOptions } from "./client.ts";
 export { AgentError } from "./errors.ts";
+export { GuestCommandError } from "../machine/errors.ts";
 export type { AgentErrorCode } from "./errors.ts";
 export { GuestOutput, GuestProcessError } from "./output.ts";
 export type { GuestOutputInit, GuestTransport } from "./output.ts";
