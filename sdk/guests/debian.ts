@@ -23,7 +23,7 @@ import { kernelIn, moduleClosure } from "./kernel.ts";
 import type { BuildOptions, DebianGuest } from "./types.ts";
 
 /** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
-const RECIPE_VERSION = 4;
+const RECIPE_VERSION = 5;
 const SUITE = "bookworm";
 const MIRRORS = [
   "deb http://deb.debian.org/debian bookworm main",
@@ -73,8 +73,12 @@ const MASKED = [
   // Debian's unit waits for udev to announce the port; qemukit-ga.service finds it in sysfs.
   "qemu-guest-agent.service",
 ];
-// ext4 and crc32c (its checksums) are modules in the generic kernel; built-in ones are skipped.
-const INITRD_MODULES = ["ata_piix", "ata_generic", "sd_mod", "virtio_pci", "virtio_blk", "crc32c_generic", "ext4"];
+// ext4 and crc32c (its checksums) are modules in the generic kernel, and sd_mod needs t10_pi,
+// whose CRCs come from crypto modules loaded only on request; built-in ones are skipped.
+const INITRD_MODULES = [
+  "crc32c_generic", "crct10dif_generic", "crc64_rocksoft_generic", "ata_piix", "ata_generic", "sd_mod",
+  "virtio_pci", "virtio_blk", "ext4",
+];
 const LABEL = "qemukit-root";
 const DISK_BYTES = 4 * 1024 ** 3;
 const PART_START_SECTOR = 2048;
@@ -98,7 +102,8 @@ for a in $(cat /proc/cmdline); do
 done
 dev=
 i=0
-while [ $i -lt 200 ]; do
+# IDE probing under a loaded TCG host can take many seconds: wait up to 60 s.
+while [ $i -lt 1200 ]; do
   case $root in /dev/*) [ -b "$root" ] && dev=$root ;; *) dev=$(findfs "$root" 2>/dev/null) ;; esac
   [ -n "$dev" ] && break
   i=$((i + 1))
