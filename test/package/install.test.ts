@@ -3,6 +3,7 @@
 // declarations only, import under plain node (no tsx), typecheck in a consumer's tsc with both
 // module resolutions (skipLibCheck off, emitting or not), and run the bin. Packed once per run.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
+import * as nodeModule from "node:module";
 import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,6 +51,10 @@ describe("the packed tarballs", () => {
       expect(files.some((f) => f.endsWith(".d.ts")), t).toBe(true);
       expect(files.some((f) => f.endsWith(".js")), t).toBe(true);
     }
+    // Declarations name the .js files they describe, as hand-written ones would.
+    const grep = run("grep", ["-rlE", "(from |import\\()[\"']\\.{1,2}/[^\"']*\\.ts[\"']", "--include=*.d.ts", "."], { cwd: join(project, "node_modules") });
+    expect(grep.stdout).toBe("");
+    expect(grep.status).toBe(1);
   });
 
   it("install into an empty project with only zx beside them (no esbuild, no dev dependencies)", () => {
@@ -135,6 +140,11 @@ describe("the packed tarballs", () => {
     const repl = run(bin, ["repl"], { cwd: project, input: 'vm().memory(256).toArgv({ runDir: "/tmp/x" }).includes("256")\n' });
     expect(repl.status, repl.out).toBe(0);
     expect(repl.out).toMatch(/qemukit> true/);
+    // TypeScript input without esbuild: Node's own type stripping where it exists, else a clear note.
+    const ts = run(bin, ["repl"], { cwd: project, input: "const n: number = 21; n * 2\n" });
+    expect(ts.status, ts.out).toBe(0);
+    if (typeof (nodeModule as { stripTypeScriptTypes?: unknown }).stripTypeScriptTypes === "function") expect(ts.out).toMatch(/\b42\b/);
+    else expect(ts.out).toMatch(/TypeScript input needs esbuild \(npm install esbuild\) or Node >= 22\.13/);
     expect(execFileSync("find", ["node_modules"], { cwd: project, encoding: "utf8" })).toBe(before);
   });
 
