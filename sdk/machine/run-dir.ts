@@ -243,7 +243,7 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
         code: "RUN_DIR_EXISTS",
         advice: options.dir
           ? "qemukit never adopts or removes a directory it did not create: pass a path that does not exist yet"
-          : `pick another VM name, or move ${JSON.stringify(dir)} away if it is yours`,
+          : `pick another VM name, or move ${JSON.stringify(dir)} away if it is yours (a run directory left by a qemukit without run-directory markers is safe to remove by hand once its VM is gone)`,
         details: { runDir: dir },
       });
     }
