@@ -216,12 +216,8 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
   if (options.dir) {
     dir = resolve(options.dir);
   } else {
-    try {
-      dir = join(checkRunRoot(options.root ?? runRoot())!, name);
-    } catch (e) {
-      if (!(e instanceof VmError)) throw e;
-      throw new VmStartError(e.summary, [], "", { code: e.code, cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
-    }
+    // An unsafe root is a VmError (RUN_ROOT_UNSAFE), the same one list() and attach() raise.
+    dir = join(checkRunRoot(options.root ?? runRoot())!, name);
   }
   const longest = Buffer.byteLength(dir) + SOCKET_NAME_RESERVE;
   if (longest > MAX_SOCKET_PATH) {
