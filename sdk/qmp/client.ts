@@ -35,6 +35,8 @@ interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Epoch ms when a command on the connection's default timeout times out (0: own timer or none). */
+  deadline: number;
   /** Set once the caller has its answer (reply, timeout, abort): later news is dropped. */
   settled: boolean;
   unlisten: (() => void) | undefined;
@@ -134,6 +136,14 @@ export class QmpClient implements AsyncDisposable {
    * that id or a later one, id-less replies cannot be attributed and none go out bare.
    */
   #quarantine = 0;
+  /**
+   * Commands on the connection's default timeout, in send order (so their deadlines are in
+   * order too): one timer for the oldest instead of one per command, which pipelined
+   * commands would pay for with a setTimeout and a clearTimeout each.
+   */
+  #timed: Pending[] = [];
+  #timedHead = 0;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #check: boolean;
   readonly #listeners = new Map<string, Set<(e: QmpEvent) => void>>();
   readonly #streams = new Set<EventStream>();
@@ -293,12 +303,14 @@ export class QmpClient implements AsyncDisposable {
     const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, settled: false, unlisten: undefined };
-      if (timeout > 0) {
-        // The command keeps its place (and a bare one its slot) until its late reply comes.
-        p.timer = setTimeout(() => {
-          this.#settle(p, new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
-        }, timeout);
+      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, deadline: 0, settled: false, unlisten: undefined };
+      // A timed-out command keeps its place (and a bare one its slot) until its late reply comes.
+      if (options?.timeout === undefined && timeout > 0) {
+        p.deadline = Date.now() + timeout;
+        this.#timed.push(p);
+        this.#sweepTimer ??= setTimeout(this.#sweep, timeout);
+      } else if (timeout > 0) {
+        p.timer = setTimeout(() => this.#settle(p, this.#timeoutError(p, timeout)), timeout);
       }
       if (options?.signal) {
         p.unlisten = onAbort(options.signal, (reason) => this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })));
@@ -310,15 +322,50 @@ export class QmpClient implements AsyncDisposable {
     });
   }
 
+  #timeoutError(p: Pending, timeout: number): TimeoutError {
+    return new TimeoutError(`reply to QMP command ${p.command}`, timeout, { details: { command: p.command, qemu: this.qemuVersion } });
+  }
+
   /** Gives the caller its answer once; a value settles with `resolve`, an Error with `reject`. */
   #settle(p: Pending, error: unknown, value?: unknown): void {
     if (p.settled) return;
     p.settled = true;
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.unlisten?.();
+    if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
     if (error === undefined) p.resolve(value);
     else p.reject(error);
   }
+
+  /** Moves past answered commands at the front of the default-timeout queue; no timer once it is empty. */
+  #dropSettledTimed(): void {
+    const q = this.#timed;
+    let h = this.#timedHead;
+    while (h < q.length && q[h]!.settled) h++;
+    if (h === q.length) {
+      this.#timed = [];
+      this.#timedHead = 0;
+      if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    } else if (h > 1024 && h * 2 > q.length) {
+      this.#timed = q.slice(h);
+      this.#timedHead = 0;
+    } else this.#timedHead = h;
+  }
+
+  /** Times out the oldest default-timeout commands whose deadline passed, then waits for the next. */
+  readonly #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    const now = Date.now();
+    for (let p = this.#timed[this.#timedHead]; p !== undefined && (p.settled || p.deadline <= now); p = this.#timed[this.#timedHead]) {
+      // Settling an expired head advances #timedHead (and may reset the queue).
+      if (p.settled) this.#timedHead++;
+      else this.#settle(p, this.#timeoutError(p, this.#commandTimeout));
+    }
+    this.#dropSettledTimed();
+    const next = this.#timed[this.#timedHead];
+    if (next !== undefined) this.#sweepTimer ??= setTimeout(this.#sweep, Math.max(1, next.deadline - now));
+  };
 
   /** `{"execute":"name"` with the name JSON-escaped once per command name, not per call. */
   #head(name: string, oob: boolean): string {
@@ -645,6 +692,7 @@ export class QmpClient implements AsyncDisposable {
       p.settled = true;
       if (p.timer !== undefined) clearTimeout(p.timer);
       p.unlisten?.();
+      if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
       this.#notFound(p.command, msg.error.desc).then(p.resolve, p.reject);
       return;
     }
@@ -757,6 +805,10 @@ export class QmpClient implements AsyncDisposable {
     });
     this.#closeError = err;
     for (const p of pending) this.#settle(p, err);
+    this.#timed = [];
+    this.#timedHead = 0;
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
     for (const w of [...this.#waiters]) {
       this.#dropWaiter(w);
       w.reject(err);

@@ -94,6 +94,37 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     await qmp.close();
   });
 
+  it("times out commands on the connection's default commandTimeout, oldest first, and drops their late replies", async () => {
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      const a = await c.nextCommand();
+      const b = await c.nextCommand();
+      await late;
+      c.send(replyTo(a, '"return": "a-late"'));
+      c.send(replyTo(b, '"return": "b-late"'));
+      const next = await c.nextCommand();
+      c.send(replyTo(next, '"return": "c"'));
+    });
+    const qmp = await QmpClient.connect(server.path, { commandTimeout: 150 });
+    const t0 = Date.now();
+    const order: string[] = [];
+    const a = rejection(qmp.executeRaw("query-status").finally(() => order.push("a")));
+    await new Promise((r) => setTimeout(r, 60));
+    const b = rejection(qmp.executeRaw("query-name").finally(() => order.push("b")));
+    const [ea, eb] = await Promise.all([a, b]);
+    expect([ea.code, eb.code]).toEqual(["TIMEOUT", "TIMEOUT"]);
+    expect(ea.message).toContain("query-status");
+    expect(eb.message).toContain("query-name");
+    expect(order).toEqual(["a", "b"]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    release();
+    expect(await qmp.executeRaw("query-version")).toBe("c");
+    expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
   it("sends a lone in-band command without an id and ids for the ones sent while it is owed a reply", async () => {
     let wire = "";
     server = await startFakeQmp(async (c) => {
