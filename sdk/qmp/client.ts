@@ -37,6 +37,8 @@ interface Pending {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Epoch ms when a command on the connection's default timeout times out (0: own timer or none). */
   deadline: number;
+  /** In the in-band queue (#inband), still owed a reply. */
+  queued: boolean;
   /** Set once the caller has its answer (reply, timeout, abort): later news is dropped. */
   settled: boolean;
   unlisten: (() => void) | undefined;
@@ -60,6 +62,12 @@ interface HistoryEntry {
 
 /** A protocol oddity the client tolerated (garbage bytes, a reply nobody asked for). */
 export interface QmpAnomaly {
+  /**
+   * `garbage`: bytes outside any JSON object; `unparsable`: a message that is no JSON;
+   * `unknown-id`: a reply for no command; `unexpected`: an id-less reply nobody is owed (or
+   * dropped while resynchronising); `fault`: an id-less error that rejected a command with
+   * QMP_PROTOCOL.
+   */
   readonly kind: "garbage" | "unparsable" | "unknown-id" | "unexpected" | "fault";
   readonly text: string;
   readonly at: number;
@@ -303,7 +311,7 @@ export class QmpClient implements AsyncDisposable {
     const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, deadline: 0, settled: false, unlisten: undefined };
+      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, deadline: 0, queued: !oob, settled: false, unlisten: undefined };
       // A timed-out command keeps its place (and a bare one its slot) until its late reply comes.
       if (options?.timeout === undefined && timeout > 0) {
         p.deadline = Date.now() + timeout;
@@ -645,6 +653,7 @@ export class QmpClient implements AsyncDisposable {
     if (head) victims.add(head);
     if (head === this.#bare) this.#bare = undefined;
     for (const v of victims) {
+      v.queued = false;
       if (v.id !== 0) this.#pending.delete(v.id);
       this.#settle(v, new QmpProtocolError(v.command,
         `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
@@ -664,17 +673,19 @@ export class QmpClient implements AsyncDisposable {
    * parser failed): they reject rather than wait forever.
    */
   #advanceInband(p: Pending): void {
+    if (!p.queued) return;
     const q = this.#inband;
     let h = this.#inbandHead;
     while (h < q.length && q[h] !== p) {
       const skipped = q[h++]!;
+      skipped.queued = false;
       if (skipped.id !== 0) this.#pending.delete(skipped.id);
       else if (this.#bare === skipped) this.#bare = undefined;
       this.#settle(skipped, new QmpProtocolError(skipped.command,
         `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`, undefined,
         { details: { qemu: this.qemuVersion } }));
     }
-    if (h < q.length) h++;
+    if (h < q.length) q[h++]!.queued = false;
     if (h === q.length) {
       this.#inband = [];
       this.#inbandHead = 0;

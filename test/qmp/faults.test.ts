@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PassThrough, Duplex } from "node:stream";
 import { rejection } from "../helpers/qmp-rejection.ts";
-import { QmpClient, QmpConnectionError } from "../../sdk/qmp/mod.ts";
+import { QmpClient, QmpConnectionError, QmpProtocolError } from "../../sdk/qmp/mod.ts";
 import { FAKE_GREETING, replyTo, startFakeQmp, type FakeQmpServer } from "../helpers/qmp-fake-server.ts";
 
 let server: FakeQmpServer | undefined;
@@ -122,6 +122,27 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     release();
     expect(await qmp.executeRaw("query-version")).toBe("c");
     expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
+  it("an in-band command whose reply QEMU skipped rejects with QMP_PROTOCOL instead of hanging", async () => {
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      const a = await c.nextCommand();
+      await c.nextCommand(); // b: never answered (as if its reply had been lost)
+      const cc = await c.nextCommand();
+      c.send(replyTo(a, '"return": "a"'));
+      c.send(replyTo(cc, '"return": "c"'));
+    });
+    const qmp = await QmpClient.connect(server.path, { commandTimeout: 0 });
+    const a = qmp.executeRaw("query-status");
+    const b = rejection(qmp.executeRaw("query-name"));
+    const c = qmp.executeRaw("query-version");
+    expect(await a).toBe("a");
+    expect(await c).toBe("c");
+    const e = await b;
+    expect(e).toBeInstanceOf(QmpProtocolError);
+    expect(e.code).toBe("QMP_PROTOCOL");
     await qmp.close();
   });
 
