@@ -72,11 +72,9 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
   }
   // QEMU serves one QMP client per monitor and leaves others waiting without a greeting:
   // look for a connected client first, so a busy monitor fails now, naming who holds it.
-  if (meta.qmpSocket && await unixSocketInUse(meta.qmpSocket)) {
-    const holders = await unixSocketClients(meta.qmpSocket);
-    const who = holders.length
-      ? holders.map((h) => `process ${h.pid}${h.pid === process.pid ? " (this process)" : ""} (${h.command})`).join(", ")
-      : "another client (run `ss -xp` to see which process)";
+  const holders = meta.qmpSocket && await unixSocketInUse(meta.qmpSocket) ? await unixSocketClients(meta.qmpSocket) : [];
+  if (holders && holders.length > 0) {
+    const who = holders.map((h) => h.pid === 0 ? h.command : `process ${h.pid}${h.pid === process.pid ? " (this process)" : ""} (${h.command})`).join(", ");
     throw new VmError("VM_BUSY", `the QMP monitor of "${meta.name}" is held by ${who}`, {
       advice: "QEMU allows one QMP client at a time: detach() or end that client first" +
         (holders.some((h) => h.pid === process.pid) ? "; in this process, use the RunningVm you already have" : ""),

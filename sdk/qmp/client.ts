@@ -35,6 +35,10 @@ interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Epoch ms when a command on the connection's default timeout times out (0: own timer or none). */
+  deadline: number;
+  /** In the in-band queue (#inband), still owed a reply. */
+  queued: boolean;
   /** Set once the caller has its answer (reply, timeout, abort): later news is dropped. */
   settled: boolean;
   unlisten: (() => void) | undefined;
@@ -58,6 +62,12 @@ interface HistoryEntry {
 
 /** A protocol oddity the client tolerated (garbage bytes, a reply nobody asked for). */
 export interface QmpAnomaly {
+  /**
+   * `garbage`: bytes outside any JSON object; `unparsable`: a message that is no JSON;
+   * `unknown-id`: a reply for no command; `unexpected`: an id-less reply nobody is owed (or
+   * dropped while resynchronising); `fault`: an id-less error that rejected a command with
+   * QMP_PROTOCOL.
+   */
   readonly kind: "garbage" | "unparsable" | "unknown-id" | "unexpected" | "fault";
   readonly text: string;
   readonly at: number;
@@ -134,6 +144,14 @@ export class QmpClient implements AsyncDisposable {
    * that id or a later one, id-less replies cannot be attributed and none go out bare.
    */
   #quarantine = 0;
+  /**
+   * Commands on the connection's default timeout, in send order (so their deadlines are in
+   * order too): one timer for the oldest instead of one per command, which pipelined
+   * commands would pay for with a setTimeout and a clearTimeout each.
+   */
+  #timed: Pending[] = [];
+  #timedHead = 0;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #check: boolean;
   readonly #listeners = new Map<string, Set<(e: QmpEvent) => void>>();
   readonly #streams = new Set<EventStream>();
@@ -293,12 +311,14 @@ export class QmpClient implements AsyncDisposable {
     const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, settled: false, unlisten: undefined };
-      if (timeout > 0) {
-        // The command keeps its place (and a bare one its slot) until its late reply comes.
-        p.timer = setTimeout(() => {
-          this.#settle(p, new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
-        }, timeout);
+      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, deadline: 0, queued: !oob, settled: false, unlisten: undefined };
+      // A timed-out command keeps its place (and a bare one its slot) until its late reply comes.
+      if (options?.timeout === undefined && timeout > 0) {
+        p.deadline = Date.now() + timeout;
+        this.#timed.push(p);
+        this.#sweepTimer ??= setTimeout(this.#sweep, timeout);
+      } else if (timeout > 0) {
+        p.timer = setTimeout(() => this.#settle(p, this.#timeoutError(p, timeout)), timeout);
       }
       if (options?.signal) {
         p.unlisten = onAbort(options.signal, (reason) => this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })));
@@ -310,15 +330,50 @@ export class QmpClient implements AsyncDisposable {
     });
   }
 
+  #timeoutError(p: Pending, timeout: number): TimeoutError {
+    return new TimeoutError(`reply to QMP command ${p.command}`, timeout, { details: { command: p.command, qemu: this.qemuVersion } });
+  }
+
   /** Gives the caller its answer once; a value settles with `resolve`, an Error with `reject`. */
   #settle(p: Pending, error: unknown, value?: unknown): void {
     if (p.settled) return;
     p.settled = true;
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.unlisten?.();
+    if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
     if (error === undefined) p.resolve(value);
     else p.reject(error);
   }
+
+  /** Moves past answered commands at the front of the default-timeout queue; no timer once it is empty. */
+  #dropSettledTimed(): void {
+    const q = this.#timed;
+    let h = this.#timedHead;
+    while (h < q.length && q[h]!.settled) h++;
+    if (h === q.length) {
+      this.#timed = [];
+      this.#timedHead = 0;
+      if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    } else if (h > 1024 && h * 2 > q.length) {
+      this.#timed = q.slice(h);
+      this.#timedHead = 0;
+    } else this.#timedHead = h;
+  }
+
+  /** Times out the oldest default-timeout commands whose deadline passed, then waits for the next. */
+  readonly #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    const now = Date.now();
+    for (let p = this.#timed[this.#timedHead]; p !== undefined && (p.settled || p.deadline <= now); p = this.#timed[this.#timedHead]) {
+      // Settling an expired head advances #timedHead (and may reset the queue).
+      if (p.settled) this.#timedHead++;
+      else this.#settle(p, this.#timeoutError(p, this.#commandTimeout));
+    }
+    this.#dropSettledTimed();
+    const next = this.#timed[this.#timedHead];
+    if (next !== undefined) this.#sweepTimer ??= setTimeout(this.#sweep, Math.max(1, next.deadline - now));
+  };
 
   /** `{"execute":"name"` with the name JSON-escaped once per command name, not per call. */
   #head(name: string, oob: boolean): string {
@@ -598,6 +653,7 @@ export class QmpClient implements AsyncDisposable {
     if (head) victims.add(head);
     if (head === this.#bare) this.#bare = undefined;
     for (const v of victims) {
+      v.queued = false;
       if (v.id !== 0) this.#pending.delete(v.id);
       this.#settle(v, new QmpProtocolError(v.command,
         `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
@@ -617,17 +673,19 @@ export class QmpClient implements AsyncDisposable {
    * parser failed): they reject rather than wait forever.
    */
   #advanceInband(p: Pending): void {
+    if (!p.queued) return;
     const q = this.#inband;
     let h = this.#inbandHead;
     while (h < q.length && q[h] !== p) {
       const skipped = q[h++]!;
+      skipped.queued = false;
       if (skipped.id !== 0) this.#pending.delete(skipped.id);
       else if (this.#bare === skipped) this.#bare = undefined;
       this.#settle(skipped, new QmpProtocolError(skipped.command,
         `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`, undefined,
         { details: { qemu: this.qemuVersion } }));
     }
-    if (h < q.length) h++;
+    if (h < q.length) q[h++]!.queued = false;
     if (h === q.length) {
       this.#inband = [];
       this.#inbandHead = 0;
@@ -645,6 +703,7 @@ export class QmpClient implements AsyncDisposable {
       p.settled = true;
       if (p.timer !== undefined) clearTimeout(p.timer);
       p.unlisten?.();
+      if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
       this.#notFound(p.command, msg.error.desc).then(p.resolve, p.reject);
       return;
     }
@@ -757,6 +816,10 @@ export class QmpClient implements AsyncDisposable {
     });
     this.#closeError = err;
     for (const p of pending) this.#settle(p, err);
+    this.#timed = [];
+    this.#timedHead = 0;
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
     for (const w of [...this.#waiters]) {
       this.#dropWaiter(w);
       w.reject(err);

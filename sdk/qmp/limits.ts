@@ -8,6 +8,7 @@
  * UTF-8". NUL (`\u0000`) and other control characters are accepted. Pure, no I/O.
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /** QEMU's nesting limit, counted over the whole request (the envelope object is one level). */
 export const QEMU_MAX_NESTING = 1024;

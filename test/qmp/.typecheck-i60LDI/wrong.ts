@@ -1,0 +1,3 @@
+import { expectTypeOf } from "vitest";
+type Status = { status: "running" | "paused" };
+expectTypeOf<Status>().toEqualTypeOf<{ status: string }>();
