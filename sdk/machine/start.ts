@@ -10,7 +10,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
 import { AbortError, QemukitError } from "../errors/errors.ts";
-import { resolveAccel } from "../host/accel.ts";
+import { kvmWarning, resolveAccel } from "../host/accel.ts";
 import { detectFormat } from "../img/detect.ts";
 import { ImageLockedError } from "../img/errors.ts";
 import { overlay } from "../img/overlay.ts";
@@ -67,7 +67,10 @@ async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promis
     return { list: [...r.accel], info: { chosen: r.chosen, reason: r.reason } };
   }
   const list: Accel[] = typeof choice === "string" ? [choice as Accel] : [...choice];
-  return { list, info: { chosen: list[0]!, reason: "requested by the spec" } };
+  // KVM asked for by name is honoured, but not silently where this host knows better.
+  const warning = list[0] === "kvm" ? await kvmWarning(qemuBinary ? { qemu: qemuBinary } : {}) : undefined;
+  if (warning) process.emitWarning(warning, { code: "QEMUKIT_ACCEL_KVM" });
+  return { list, info: { chosen: list[0]!, reason: "requested by the spec", ...(warning ? { warning } : {}) } };
 }
 
 /** Waits for the child's pipes to drain so the error message holds all of QEMU's words. */
