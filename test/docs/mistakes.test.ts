@@ -52,6 +52,7 @@ describe("docs/mistakes.md", () => {
     const table = doc.slice(doc.indexOf(BEGIN) + BEGIN.length, doc.indexOf(END)).trim();
     expect(table).toBe(renderTable());
     expect(MISTAKES.filter((m) => m.trigger).length).toBeGreaterThanOrEqual(20);
+    expect(MISTAKES.filter((m) => !m.trigger).map((m) => m.id), "rows without a trigger").toEqual([]);
     expect(new Set(MISTAKES.map((m) => m.id)).size).toBe(MISTAKES.length);
   });
 
