@@ -43,9 +43,11 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
 
   it("filters history with since and matches partial data", async () => {
     // An old STOP in the history, then a clock tick so `since` is strictly after it.
+    const before = Date.now();
     await qmp.executeRaw("cont");
     await qmp.executeRaw("stop");
-    await qmp.waitFor("STOP", { timeout: 10_000 });
+    // STOP comes before stop's reply, so it is history by now: ask for it with since.
+    await qmp.waitFor("STOP", { since: before, timeout: 10_000 });
     const seenBy = Date.now();
     await until(() => Date.now() > seenBy, 1000, "the next millisecond");
     const since = Date.now();
