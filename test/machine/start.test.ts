@@ -95,9 +95,10 @@ describe("a bare QEMU through startVm", () => {
     const e = await expectStartError2(startVm(bareSpec({ vnc: { display: vm.vnc!.display, listen: "127.0.0.1", websocket: false, password: false } })), vm.runDir);
     expect(e.qemuMessage).toMatch(/Address already in use/);
     // Names the VM holding it and offers a display that is free.
-    expect(e.message).toContain(`VNC display :41 (TCP port 5941) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`);
+    const d = vm.vnc!.display;
+    expect(e.message).toContain(`VNC display :${d} (TCP port ${5900 + d}) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`);
     const free = e.details.freeDisplay as number;
-    expect(free).toBeGreaterThan(41);
+    expect(free).toBeGreaterThan(d);
     expect(e.advice).toContain(`.vnc(${free})`);
   });
 });
