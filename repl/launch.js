@@ -8,7 +8,7 @@
 // bundle needs no node_modules beside it. (An installed package runs its compiled dist/repl
 // instead and never bundles.)
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -83,7 +83,7 @@ function entrySource(withRecipes) {
   const recipes = join(root, "recipes", "index.ts");
   withRecipes &&= existsSync(recipes);
   const lines = [`import { startRepl } from ${JSON.stringify(join(root, "repl", "main.ts"))};`];
-  sdk.forEach((f, i) => lines.push(`import * as sdk${i} from ${JSON.stringify(f)};`));
+  for (const [i, f] of sdk.entries()) lines.push(`import * as sdk${i} from ${JSON.stringify(f)};`);
   lines.push(
     `export function start(options) {`,
     `  return startRepl({`,

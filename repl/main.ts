@@ -159,7 +159,7 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   srv.completer = wrapCompleter(srv.completer.bind(server), {
     scope,
     builderMethods: () => methods,
-    isBuilder: (v) => !!proto && typeof v === "object" && v !== null && proto.isPrototypeOf(v),
+    isBuilder: (v) => !!proto && typeof v === "object" && v !== null && Object.prototype.isPrototypeOf.call(proto, v),
     qmpCommands,
     recipeIds: () => Object.keys(recipes),
   });

@@ -91,7 +91,7 @@ export interface RecipeIO {
  * JSON object on stdout, progress on stderr). Returns the exit code.
  */
 export async function runRecipeCli(recipe: Recipe, args: readonly string[], io: RecipeIO = process): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseRecipeArgs>;
   try {
     parsed = parseRecipeArgs(args);
   } catch (e) {

@@ -232,10 +232,14 @@ const OPTION_HANDLERS: Readonly<Record<string, (s: ParseState, o: OptionValue, o
 function parseVnc(s: ParseState, o: OptionValue, opt: string): void {
   if (o.value === "none") {
     s.sawDisplay = true;
-    return patch(s, { vnc: undefined });
+    patch(s, { vnc: undefined });
+    return;
   }
   const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(o.head ?? "");
-  if (!m || !o.only("websocket", "password") || !o.pairs.every(([, v]) => onOff(v) !== undefined)) return keep(s, opt, o.value);
+  if (!m || !o.only("websocket", "password") || !o.pairs.every(([, v]) => onOff(v) !== undefined)) {
+    keep(s, opt, o.value);
+    return;
+  }
   s.sawDisplay = true;
   const flag = (k: string) => o.pairs.some(([key, v]) => key === k && onOff(v));
   const listen = m[1] ?? m[2] ?? "";
@@ -263,7 +267,10 @@ function parseMachine(s: ParseState, o: OptionValue): void {
 
 function parseNic(s: ParseState, o: OptionValue, opt: string): void {
   s.sawNetwork = true;
-  if (o.value === "none") return patch(s, { network: { kind: "none" } });
+  if (o.value === "none") {
+    patch(s, { network: { kind: "none" } });
+    return;
+  }
   warnForwards(s, o);
   const forwards = o.pairs.filter(([k]) => k === "hostfwd").map(([, v]) => parseForward(v));
   const model = o.get("model") ?? "e1000";
@@ -518,7 +525,9 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
       }
       return -1;
     },
-    eat: (...js) => js.forEach((j) => r.consumed.add(j + offset)),
+    eat: (...js) => {
+      for (const j of js) r.consumed.add(j + offset);
+    },
   };
   recogniseSockets(scan);
   recogniseDisks(scan);

@@ -72,6 +72,7 @@ export class ConvertTask implements PromiseLike<ConvertResult>, AsyncIterable<Co
     return () => void this.#listeners.delete(listener);
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a ConvertTask is awaitable by design (`await convert(...)` gives the result).
   then<A = ConvertResult, B = never>(
     onfulfilled?: ((value: ConvertResult) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

@@ -29,7 +29,7 @@ export function isOurQemu(pid: number, runDir: string): boolean {
   if (!isAlive(pid)) return false;
   const argv = cmdline(pid);
   const inside = runDir.endsWith("/") ? runDir : `${runDir}/`;
-  return argv !== undefined && argv.some((a) => a.includes(inside));
+  return argv?.some((a) => a.includes(inside)) ?? false;
 }
 
 /**

@@ -122,7 +122,7 @@ export function checkVmName(name: string): string {
 export function readMarker(dir: string): RunMarker | undefined {
   const path = join(dir, MARKER_FILE);
   const st = lstatMaybe(path);
-  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
+  if (!st?.isFile() || st.uid !== euid()) return undefined;
   try {
     const m = JSON.parse(readFileSync(path, "utf8")) as RunMarker;
     return m && m.qemukit === 1 && typeof m.ownerPid === "number" ? m : undefined;
@@ -304,7 +304,7 @@ async function removeStaleForReuse(dir: string, status: RunDirStatus & { kind: "
 export async function readMetadata(dir: string): Promise<VmMetadata | undefined> {
   const path = join(dir, METADATA_FILE);
   const st = lstatMaybe(path);
-  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
+  if (!st?.isFile() || st.uid !== euid()) return undefined;
   try {
     const parsed = JSON.parse(await readFile(path, "utf8")) as VmMetadata;
     return parsed && parsed.qemukit === 1 ? parsed : undefined;

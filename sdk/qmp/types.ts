@@ -10,6 +10,7 @@ export interface QmpEvent {
   /** Event name, e.g. `STOP`, `SHUTDOWN`, `BLOCK_JOB_COMPLETED`. */
   readonly event: string;
   /** Event payload; its shape per event is `QmpEvents[name]` in `@qemu-types/qmp`. */
+  // biome-ignore lint/suspicious/noExplicitAny: the payload of an event the generated types do not know (a newer QEMU's) is arbitrary JSON, read without casts as JSON.parse's result is; known events get a typed `data` through QmpEventFor.
   readonly data?: any;
   /** When QEMU emitted the event (host clock). */
   readonly timestamp: { readonly seconds: number; readonly microseconds: number };
@@ -83,6 +84,7 @@ type ArgsOf<K extends keyof QmpCommands> = QmpCommands[K] extends { args: infer 
 type RetOf<K extends keyof QmpCommands> = QmpCommands[K] extends { ret: infer R } ? R : never;
 
 /** True when no member of T is required (so the argument object may be left out). */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty object here, the type-level test for "no required member", not "any non-nullish value".
 type AllOptional<T> = {} extends T ? true : false;
 
 /** Parameter list of `execute(name, ...)`: the arguments object is required when the command has required members. */

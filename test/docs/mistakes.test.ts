@@ -17,7 +17,10 @@ let guest: Promise<RunningVm> | undefined;
 
 const ctx: MistakeContext = {
   dir,
-  track: (m) => (vms.push(m), m),
+  track: (m) => {
+    vms.push(m);
+    return m;
+  },
   qmp: () => (qmp ??= (async () => {
     qemu = startTestQemu();
     return await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });

@@ -112,12 +112,12 @@ export async function qmpOnce(socketPath: string, command: string, args?: Record
   const waiters: (() => void)[] = [];
   sock.on("data", (b) => {
     buf += b.toString("utf8");
-    let i;
+    let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
       if (line) lines.push(JSON.parse(line));
-      waiters.splice(0).forEach((w) => w());
+      for (const w of waiters.splice(0)) w();
     }
   });
   const next = async (pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {

@@ -2,7 +2,7 @@
 // directories, `..` names, squatted run roots, planted vm.json files, same-name races and
 // interrupted daemonized starts. Each test fails on the code before the run-directory marker.
 import { execFileSync, spawn } from "node:child_process";
-import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";

@@ -148,7 +148,7 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
         i % 3 === 0 ? rejection(qmp.executeRaw("device_del", { id: `none${i}` })).then((e) => e.errorClass) : qmp.execute("query-status").then((r) => r.status)
       );
       const results = await Promise.all(calls);
-      results.forEach((r, i) => expect(r).toBe(i % 3 === 0 ? "DeviceNotFound" : "prelaunch"));
+      for (const [i, r] of results.entries()) expect(r).toBe(i % 3 === 0 ? "DeviceNotFound" : "prelaunch");
       await qmp.close();
       await qmp.close(); // idempotent
       await qmp.closed;

@@ -87,7 +87,11 @@ describe("generateTypes against the installed QEMU", () => {
 
   it("CLI --check reports up to date for the baseline and stale for another dir", async () => {
     let stdout = "";
-    const io = { stdout: { write: (s: string) => ((stdout += s), true) } as never, stderr: process.stderr };
+    const write = (s: string) => {
+      stdout += s;
+      return true;
+    };
+    const io = { stdout: { write } as never, stderr: process.stderr };
     const gen = command.subcommands![0]!;
     expect(await gen.run!(["--check"], io)).toBe(0);
     expect(stdout).toContain(`up to date with QEMU ${QEMU_VERSION}`);

@@ -16,7 +16,7 @@ const build: CliCommand = {
   summary: "build a built-in guest (or all) into the cache",
   help: `usage: qemukit guest build <tiny|debian|installer|all> [--force]
 
-Builds the guest from Debian packages into the cache (\$QEMUKIT_CACHE, else
+Builds the guest from Debian packages into the cache ($QEMUKIT_CACHE, else
 ~/.cache/qemukit) unless a build of the same recipe is there already.
 
 options:

@@ -156,7 +156,7 @@ export function assignNames(index: SchemaIndex): Map<string, string> {
       for (const m of t.members) visit(m.type, own + pascalCase(m.name));
       for (const v of t.variants ?? []) visit(v.type, own + pascalCase(v.case));
     } else if (t["meta-type"] === "alternate") {
-      t.members.forEach((m, i) => visit(m.type, `${own}Alt${i + 1}`));
+      for (const [i, m] of t.members.entries()) visit(m.type, `${own}Alt${i + 1}`);
     }
   };
   for (const c of index.commands) {

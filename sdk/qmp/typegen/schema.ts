@@ -61,7 +61,10 @@ export function indexSchema(entries: readonly SchemaEntry[]): SchemaIndex {
   const need = (name: string, where: string) => {
     if (!types.has(name)) throw new Error(`schema: ${where} refers to unknown type ${name}`);
   };
-  for (const c of commands) need(c["arg-type"], c.name), need(c["ret-type"], c.name);
+  for (const c of commands) {
+    need(c["arg-type"], c.name);
+    need(c["ret-type"], c.name);
+  }
   for (const e of events) need(e["arg-type"], e.name);
   return { types, commands, events };
 }
