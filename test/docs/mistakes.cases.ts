@@ -162,7 +162,7 @@ export const MISTAKES: readonly Mistake[] = [
   {
     id: "same-name",
     mistake: "two VMs with the same `name()`",
-    code: "VM_START",
+    code: "VM_RUNNING",
     message: 'a VM named "mistake-twice" is already running (pid …) → …',
     trigger: async (c) => {
       c.track(await bare().name("mistake-twice").start());
