@@ -27,6 +27,10 @@ import type {
   QmpWaitOptions,
 } from "./types.ts";
 
+/** A message as QEMU sent it; which fields it has is checked before any is used. */
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON off the wire, narrowed by its event/id/error/return fields
+type WireMessage = any;
+
 interface Pending {
   readonly command: string;
   /** The request id; 0 for the one in-band command sent without an id. */
@@ -236,7 +240,7 @@ export class QmpClient implements AsyncDisposable {
   }
 
   async #handshake(wantOob: boolean): Promise<void> {
-    const msg = await new Promise<any>((resolve, reject) => {
+    const msg = await new Promise<WireMessage>((resolve, reject) => {
       this.#greetingWaiter = (m, err) => (err ? reject(err) : resolve(m));
     });
     const qmp = msg?.QMP;
@@ -582,7 +586,7 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #onFrame(frame: Frame): void {
-    let msg: any;
+    let msg: WireMessage;
     try {
       msg = parseQmpJson(frame.text, frame.mayHaveBigInts);
     } catch {
@@ -596,11 +600,20 @@ export class QmpClient implements AsyncDisposable {
       w(msg);
       return;
     }
-    if (msg.event !== undefined) return this.#onEvent(msg as QmpEvent);
+    if (msg.event !== undefined) {
+      this.#onEvent(msg as QmpEvent);
+      return;
+    }
     const id = msg.id;
-    if (id === undefined) return this.#onIdlessReply(msg, frame.text);
+    if (id === undefined) {
+      this.#onIdlessReply(msg, frame.text);
+      return;
+    }
     const p = typeof id === "number" ? this.#pending.get(id) : undefined;
-    if (!p) return this.#anomaly("unknown-id", frame.text);
+    if (!p) {
+      this.#anomaly("unknown-id", frame.text);
+      return;
+    }
     this.#pending.delete(id);
     if (!p.oob) {
       this.#advanceInband(p);
@@ -614,16 +627,20 @@ export class QmpClient implements AsyncDisposable {
    * oldest in-band command still owed a reply, and only the bare command can get an id-less
    * answer to a request QEMU parsed. Anything else is a protocol fault.
    */
-  #onIdlessReply(msg: any, text: string): void {
+  #onIdlessReply(msg: WireMessage, text: string): void {
     const head = this.#inband[this.#inbandHead];
     const parseError = msg.error !== undefined && PARSE_ERROR.test(String(msg.error.desc));
     if (this.#quarantine !== 0) {
       // More errors of the request that failed to parse, or the bare command's own reply:
       // only a reply that is no parse error can be the latter.
-      if (parseError || head === undefined || head !== this.#bare) return this.#anomaly("unexpected", text);
+      if (parseError || head === undefined || head !== this.#bare) {
+        this.#anomaly("unexpected", text);
+        return;
+      }
       this.#advanceInband(head);
       this.#bare = undefined;
-      return this.#deliver(head, msg);
+      this.#deliver(head, msg);
+      return;
     }
     if (head === undefined) {
       this.#anomaly("unexpected", text);
@@ -631,7 +648,10 @@ export class QmpClient implements AsyncDisposable {
       if (parseError) this.#fault(undefined, msg);
       return;
     }
-    if (head.id !== 0 || parseError) return this.#fault(head, msg);
+    if (head.id !== 0 || parseError) {
+      this.#fault(head, msg);
+      return;
+    }
     this.#advanceInband(head);
     this.#bare = undefined;
     this.#deliver(head, msg);
@@ -644,7 +664,7 @@ export class QmpClient implements AsyncDisposable {
    * dropped. Rejected with QmpProtocolError: the command at the head of the in-band queue,
    * whose reply this is taken for.
    */
-  #fault(head: Pending | undefined, msg: any): void {
+  #fault(head: Pending | undefined, msg: WireMessage): void {
     const desc = msg.error !== undefined ? String(msg.error.desc) : undefined;
     this.#anomaly("fault", stringifyQmpJson(msg));
     const resync = this.#quarantine === 0 || this.#quarantine < this.#nextId;
@@ -695,9 +715,12 @@ export class QmpClient implements AsyncDisposable {
     } else this.#inbandHead = h;
   }
 
-  #deliver(p: Pending, msg: any): void {
+  #deliver(p: Pending, msg: WireMessage): void {
     if (p.settled) return;
-    if (msg.error === undefined) return this.#settle(p, undefined, msg.return);
+    if (msg.error === undefined) {
+      this.#settle(p, undefined, msg.return);
+      return;
+    }
     if (msg.error.class === "CommandNotFound") {
       // Settled first so a timeout cannot fire while the suggestions are looked up.
       p.settled = true;
