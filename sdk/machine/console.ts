@@ -82,6 +82,14 @@ function abortError(what: string, signal: AbortSignal | undefined): AbortError {
 }
 
 /**
+ * The VM's hook to stop the console's waits while the guest cannot run (QEMU stopped it on a
+ * host I/O error): `console[HALT](error)` fails the current and every queued or later
+ * `run()`/`waitFor()` with `error`; `console[HALT](undefined)` lets them wait again. A symbol,
+ * so it is no part of what scripts see.
+ */
+export const HALT: unique symbol = Symbol("qemukit.console.halt");
+
+/**
  * A serial console connection.
  *
  * @example
@@ -101,6 +109,7 @@ export class Console {
   #listeners = new Set<(text: string) => void>();
   #closed = false;
   #closedReason = "the console connection closed";
+  #halted: Error | undefined;
   /** Resolves when the connection ends (VM exit, close()). */
   readonly closed: Promise<void>;
 
@@ -290,6 +299,12 @@ export class Console {
     }
   }
 
+  /** See {@link HALT}. */
+  [HALT](error: Error | undefined): void {
+    this.#halted = error;
+    if (error) this.#waiter?.reject(error);
+  }
+
   /** Closes the connection (the VM keeps running). Idempotent. */
   async close(): Promise<void> {
     if (!this.#closed) {
@@ -309,6 +324,7 @@ export class Console {
     const start = () => {
       started = true;
       if (signal?.aborted) throw abortError(what, signal);
+      if (this.#halted) throw this.#halted;
       return fn();
     };
     const run = this.#queue.then(start, start);
@@ -323,6 +339,7 @@ export class Console {
   #waitForUnlocked(re: RegExp, timeout: number, what: string, signal?: AbortSignal): Promise<ConsoleMatch> {
     const found = this.#consume(re);
     if (found) return Promise.resolve(found);
+    if (this.#halted) return Promise.reject(this.#halted);
     if (this.#closed) {
       return Promise.reject(new VmError("CONSOLE_CLOSED", `${this.#closedReason} before ${what} appeared`, {
         details: { pending: this.#pending.slice(-2000) },

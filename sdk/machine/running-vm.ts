@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
-import type { Console } from "./console.ts";
+import { type Console, HALT } from "./console.ts";
 import { VmError } from "./errors.ts";
 import { isAlive, readThreads } from "./proc.ts";
 import { removeRunDirSync } from "./run-dir.ts";
@@ -106,8 +106,6 @@ export class RunningVm implements AsyncDisposable {
   #onExit: (() => void) | undefined;
   #detached = false;
   #ioError: VmError | undefined;
-  readonly #ioWaiters = new Set<(e: VmError) => void>();
-  #guardedConsole: Console | undefined;
 
   constructor(init: RunningVmInit) {
     this.name = init.name;
@@ -132,7 +130,7 @@ export class RunningVm implements AsyncDisposable {
     init.qmp.on("STOP", () => { if (this.#state === "running") this.#state = "paused"; });
     init.qmp.on("RESUME", () => {
       if (this.#state === "paused" || this.#state === "io-error") this.#state = "running";
-      this.#ioError = undefined;
+      this.#clearIoError();
     });
     const raw = init.child && !init.daemonized ? init.child.exit : this.#pollExit();
     this.exited = raw.then((r) => this.#finish(r.code, r.signal));
@@ -149,8 +147,7 @@ export class RunningVm implements AsyncDisposable {
         advice: "start it with serial \"socket\" (the default), or read the log file you chose",
       });
     }
-    this.#guardedConsole ??= this.#guardConsole(this.#console);
-    return this.#guardedConsole;
+    return this.#console;
   }
 
   /** The host I/O error that stopped the VM (state "io-error"), until it is resumed. */
@@ -262,7 +259,7 @@ export class RunningVm implements AsyncDisposable {
     this.#assertRunning("resume");
     await this.qmp.execute("cont");
     this.#state = "running";
-    this.#ioError = undefined;
+    this.#clearIoError();
   }
 
   /** Hard reset, like the reset button (QMP `system_reset`). @example `await m.reset();` */
@@ -424,37 +421,13 @@ export class RunningVm implements AsyncDisposable {
     });
     this.#ioError = error;
     this.#state = "io-error";
-    for (const w of this.#ioWaiters) w(error);
-    this.#ioWaiters.clear();
+    this.#console?.[HALT](error);
   }
 
-  /**
-   * The console as callers see it: `run`/`waitFor` race the VM's I/O error. A Proxy keeps
-   * Console's own type and every other member; methods are bound to the real object
-   * (its private fields are not reachable through a proxy receiver).
-   */
-  #guardConsole(target: Console): Console {
-    const waits = new Set<PropertyKey>(["run", "waitFor"]);
-    return new Proxy(target, {
-      get: (t, prop) => {
-        const value = Reflect.get(t, prop, t) as unknown;
-        if (typeof value !== "function") return value;
-        const bound = (value as (...a: unknown[]) => unknown).bind(t);
-        if (!waits.has(prop)) return bound;
-        return (...args: unknown[]) => {
-          if (this.#ioError) return Promise.reject(this.#ioError);
-          return this.#raceIoError(bound(...args) as Promise<unknown>);
-        };
-      },
-    });
-  }
-
-  #raceIoError<T>(p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const fail = (e: VmError) => reject(e);
-      this.#ioWaiters.add(fail);
-      p.then(resolve, reject).finally(() => this.#ioWaiters.delete(fail));
-    });
+  #clearIoError(): void {
+    if (!this.#ioError) return;
+    this.#ioError = undefined;
+    this.#console?.[HALT](undefined);
   }
 
   #signal(signal: NodeJS.Signals): void {
