@@ -41,14 +41,27 @@ export type { QmpConnectionErrorCode } from "./qmp/errors.ts";
 export type { VmErrorCode, VmStartErrorCode } from "./machine/errors.ts";
 export type { VerifyErrorCode } from "./verify/errors.ts";
 export type {
-  AioMode, CacheMode, DiskOptions, ForwardOptions, NetworkChoice, SerialChoice, SmpChoice, VncOptions,
+  AioMode,
+  CacheMode,
+  DiskOptions,
+  ForwardOptions,
+  NetworkChoice,
+  SerialChoice,
+  SmpChoice,
+  VncOptions,
 } from "./spec/builder.ts";
 export type { OverlayOptions } from "./spec/overlay.ts";
 export type { Accel, AccelChoice, DiskSource, ImageFormat, VmSpec } from "./spec/types.ts";
 export type { ParsedCommandLine } from "./compile/parse.ts";
 export type { StartOptions } from "./machine/start.ts";
 export type { ShutdownOptions, ShutdownTimeouts, VmSnapshot } from "./machine/running-vm.ts";
-export type { Console, ConsoleMatch, ConsoleRunOptions, ConsoleRunResult, ConsoleWaitOptions } from "./machine/console.ts";
+export type {
+  Console,
+  ConsoleMatch,
+  ConsoleRunOptions,
+  ConsoleRunResult,
+  ConsoleWaitOptions,
+} from "./machine/console.ts";
 export type { WaitFactories, WaitStrategy } from "./machine/wait.ts";
 export type { AttachOptions } from "./machine/attach.ts";
 export type { AccelInfo, VmExit, VmListing, VmState, VmThread, VncInfo } from "./machine/types.ts";

@@ -30,24 +30,60 @@ const MIRRORS = [
   "deb http://deb.debian.org/debian-security bookworm-security main",
 ];
 const PACKAGES = [
-  "systemd-sysv", "udev", "kmod", "linux-image-cloud-amd64", "fdisk", "e2fsprogs",
-  "util-linux", "procps", "iproute2", "less",
+  "systemd-sysv",
+  "udev",
+  "kmod",
+  "linux-image-cloud-amd64",
+  "fdisk",
+  "e2fsprogs",
+  "util-linux",
+  "procps",
+  "iproute2",
+  "less",
 ];
 /** Units a throwaway test VM does not need; each costs seconds under TCG. */
 const MASKED = [
   // measured with systemd-analyze blame under TCG: getty-static alone took 12 s
-  "getty-static.service", "getty@tty1.service", "getty@tty2.service", "serial-getty@ttyS0.service",
-  "e2scrub_reap.service", "e2scrub_all.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
-  "fstrim.timer", "dpkg-db-backup.timer", "systemd-tmpfiles-clean.timer", "man-db.timer",
-  "systemd-timesyncd.service", "systemd-networkd-wait-online.service", "remote-fs.target",
-  "systemd-pstore.service", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
-  "sys-kernel-config.mount", "sys-fs-fuse-connections.mount", "dev-hugepages.mount", "dev-mqueue.mount",
-  "modprobe@drm.service", "modprobe@fuse.service", "modprobe@configfs.service",
-  "modprobe@dm_mod.service", "modprobe@loop.service", "modprobe@efi_pstore.service",
-  "systemd-journal-catalog-update.service", "systemd-update-done.service", "ldconfig.service",
-  "systemd-hwdb-update.service", "systemd-sysusers.service", "systemd-random-seed.service",
-  "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service", "systemd-remount-fs.service",
-  "systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "systemd-firstboot.service",
+  "getty-static.service",
+  "getty@tty1.service",
+  "getty@tty2.service",
+  "serial-getty@ttyS0.service",
+  "e2scrub_reap.service",
+  "e2scrub_all.timer",
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+  "fstrim.timer",
+  "dpkg-db-backup.timer",
+  "systemd-tmpfiles-clean.timer",
+  "man-db.timer",
+  "systemd-timesyncd.service",
+  "systemd-networkd-wait-online.service",
+  "remote-fs.target",
+  "systemd-pstore.service",
+  "sys-kernel-debug.mount",
+  "sys-kernel-tracing.mount",
+  "sys-kernel-config.mount",
+  "sys-fs-fuse-connections.mount",
+  "dev-hugepages.mount",
+  "dev-mqueue.mount",
+  "modprobe@drm.service",
+  "modprobe@fuse.service",
+  "modprobe@configfs.service",
+  "modprobe@dm_mod.service",
+  "modprobe@loop.service",
+  "modprobe@efi_pstore.service",
+  "systemd-journal-catalog-update.service",
+  "systemd-update-done.service",
+  "ldconfig.service",
+  "systemd-hwdb-update.service",
+  "systemd-sysusers.service",
+  "systemd-random-seed.service",
+  "systemd-update-utmp.service",
+  "systemd-update-utmp-runlevel.service",
+  "systemd-remount-fs.service",
+  "systemd-binfmt.service",
+  "proc-sys-fs-binfmt_misc.automount",
+  "systemd-firstboot.service",
   "systemd-journal-flush.service",
 ];
 const INITRD_MODULES = ["ata_piix", "ata_generic", "sd_mod", "virtio_pci", "virtio_blk"];
@@ -145,7 +181,10 @@ async function writeRootCustomisations(root: string, release: string, initrd: Ui
   // dev-ttyS0.device and so waits for udev's coldplug; the port exists from the start.
   await put("etc/systemd/system/qemukit-console.service", CONSOLE_UNIT);
   await mkdir(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
-  await symlink("../qemukit-console.service", join(root, "etc/systemd/system/multi-user.target.wants/qemukit-console.service"));
+  await symlink(
+    "../qemukit-console.service",
+    join(root, "etc/systemd/system/multi-user.target.wants/qemukit-console.service"),
+  );
   await put("root/.inputrc", "$include /etc/inputrc\nset enable-bracketed-paste off\n");
   await put("etc/systemd/journald.conf.d/qemukit.conf", "[Journal]\nStorage=volatile\n");
   for (const unit of MASKED) {
@@ -194,7 +233,15 @@ async function installGrub(raw: string, coreImg: string): Promise<void> {
 /** The inputs the debian guest is built from; its hash names the cache entry. */
 export async function debianRecipe() {
   const kernelPkg = await cloudKernelPackage("debian");
-  const host = await installedVersions("debian", ["mmdebstrap", "e2fsprogs", "fdisk", "grub-pc-bin", "grub-common", "qemu-utils", "busybox-static"]);
+  const host = await installedVersions("debian", [
+    "mmdebstrap",
+    "e2fsprogs",
+    "fdisk",
+    "grub-pc-bin",
+    "grub-common",
+    "qemu-utils",
+    "busybox-static",
+  ]);
   const recipe = {
     guest: "debian",
     version: RECIPE_VERSION,
@@ -216,66 +263,113 @@ export async function debianRecipe() {
  */
 export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
   const { recipe } = await debianRecipe();
-  const { dir, facts, file } = await buildCached({
-    name: "debian",
-    recipe,
-    weights: [40, 2, 4, 8, 1, 25],
-    build: async (tmp, progress) => {
-      const rootDir = join(tmp, "rootfs");
-      progress.step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages + minbase)`);
-      await buildTool("debian", [
-        "mmdebstrap", "--variant=minbase", "--quiet", `--include=${PACKAGES.join(",")}`,
-        // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
-        // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
-        `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
-        "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/doc/*",
-        "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-        SUITE, rootDir, ...MIRRORS,
-      ], {
-        // mmdebstrap's helpers start with `#!/usr/bin/env python3`, once per package: a
-        // version-manager shim earlier on PATH (pyenv, asdf) would cost seconds each.
-        env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` },
-      });
-      progress.step("initramfs, GRUB config, autologin, masked units");
-      const release = (await readdir(join(rootDir, "lib/modules")))[0]!;
-      await writeRootCustomisations(rootDir, release, await initramfs(rootDir, release));
-      await mkdir(join(rootDir, "boot/grub/i386-pc"), { recursive: true });
-      for (const f of await readdir("/usr/lib/grub/i386-pc")) {
-        if (f.endsWith(".mod") || f.endsWith(".lst")) {
-          await writeFile(join(rootDir, "boot/grub/i386-pc", f), await readFile(join("/usr/lib/grub/i386-pc", f)));
+  const { dir, facts, file } = await buildCached(
+    {
+      name: "debian",
+      recipe,
+      weights: [40, 2, 4, 8, 1, 25],
+      build: async (tmp, progress) => {
+        const rootDir = join(tmp, "rootfs");
+        progress.step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages + minbase)`);
+        await buildTool(
+          "debian",
+          [
+            "mmdebstrap",
+            "--variant=minbase",
+            "--quiet",
+            `--include=${PACKAGES.join(",")}`,
+            // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
+            // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
+            `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
+            "--dpkgopt=path-exclude=/usr/share/man/*",
+            "--dpkgopt=path-exclude=/usr/share/doc/*",
+            "--dpkgopt=path-exclude=/usr/share/locale/*",
+            "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+            SUITE,
+            rootDir,
+            ...MIRRORS,
+          ],
+          {
+            // mmdebstrap's helpers start with `#!/usr/bin/env python3`, once per package: a
+            // version-manager shim earlier on PATH (pyenv, asdf) would cost seconds each.
+            env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` },
+          },
+        );
+        progress.step("initramfs, GRUB config, autologin, masked units");
+        const release = (await readdir(join(rootDir, "lib/modules")))[0]!;
+        await writeRootCustomisations(rootDir, release, await initramfs(rootDir, release));
+        await mkdir(join(rootDir, "boot/grub/i386-pc"), { recursive: true });
+        for (const f of await readdir("/usr/lib/grub/i386-pc")) {
+          if (f.endsWith(".mod") || f.endsWith(".lst")) {
+            await writeFile(join(rootDir, "boot/grub/i386-pc", f), await readFile(join("/usr/lib/grub/i386-pc", f)));
+          }
         }
-      }
-      progress.step("partition table and ext4 file system (mkfs.ext4 -d)");
-      const raw = join(tmp, "disk.raw");
-      await (await open(raw, "w")).close();
-      await exec(["truncate", "-s", String(DISK_BYTES), raw]);
-      await buildTool("debian", ["sfdisk", "--quiet", raw], {
-        input: `label: dos\nstart=${PART_START_SECTOR}, type=83, bootable\n`,
-      });
-      const partKiB = (DISK_BYTES - PART_START_SECTOR * 512) / 1024;
-      await buildTool("debian", [
-        "mkfs.ext4", "-q", "-F", "-L", LABEL, "-d", rootDir,
-        "-E", `offset=${PART_START_SECTOR * 512}`, raw, `${partKiB}k`,
-      ]);
-      progress.step("GRUB boot.img + core image (i386-pc)");
-      const core = join(tmp, "core.img");
-      await buildTool("debian", [
-        "grub-mkimage", "-O", "i386-pc", "-o", core, "-p", "(hd0,msdos1)/boot/grub",
-        "biosdisk", "part_msdos", "ext2", "normal", "linux", "serial", "terminal", "configfile", "echo", "test",
-      ]);
-      await installGrub(raw, core);
-      await rm(rootDir, { recursive: true, force: true });
-      // Not compressed (-c): SeaBIOS reads the kernel a few sectors at a time, and QEMU
-      // inflates a whole 64 KiB cluster for each read of a compressed one. Measured under
-      // TCG: 82 s to the prompt compressed (100 MB) vs 34 s uncompressed (300 MB).
-      progress.step("qemu-img convert -O qcow2");
-      await buildTool("debian", ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, join(tmp, "debian-12.qcow2")]);
-      await rm(raw, { force: true });
-      await rm(core, { force: true });
-      await chmod(join(tmp, "debian-12.qcow2"), 0o444);
-      return { image: "debian-12.qcow2", kernelRelease: release };
+        progress.step("partition table and ext4 file system (mkfs.ext4 -d)");
+        const raw = join(tmp, "disk.raw");
+        await (await open(raw, "w")).close();
+        await exec(["truncate", "-s", String(DISK_BYTES), raw]);
+        await buildTool("debian", ["sfdisk", "--quiet", raw], {
+          input: `label: dos\nstart=${PART_START_SECTOR}, type=83, bootable\n`,
+        });
+        const partKiB = (DISK_BYTES - PART_START_SECTOR * 512) / 1024;
+        await buildTool("debian", [
+          "mkfs.ext4",
+          "-q",
+          "-F",
+          "-L",
+          LABEL,
+          "-d",
+          rootDir,
+          "-E",
+          `offset=${PART_START_SECTOR * 512}`,
+          raw,
+          `${partKiB}k`,
+        ]);
+        progress.step("GRUB boot.img + core image (i386-pc)");
+        const core = join(tmp, "core.img");
+        await buildTool("debian", [
+          "grub-mkimage",
+          "-O",
+          "i386-pc",
+          "-o",
+          core,
+          "-p",
+          "(hd0,msdos1)/boot/grub",
+          "biosdisk",
+          "part_msdos",
+          "ext2",
+          "normal",
+          "linux",
+          "serial",
+          "terminal",
+          "configfile",
+          "echo",
+          "test",
+        ]);
+        await installGrub(raw, core);
+        await rm(rootDir, { recursive: true, force: true });
+        // Not compressed (-c): SeaBIOS reads the kernel a few sectors at a time, and QEMU
+        // inflates a whole 64 KiB cluster for each read of a compressed one. Measured under
+        // TCG: 82 s to the prompt compressed (100 MB) vs 34 s uncompressed (300 MB).
+        progress.step("qemu-img convert -O qcow2");
+        await buildTool("debian", [
+          "qemu-img",
+          "convert",
+          "-f",
+          "raw",
+          "-O",
+          "qcow2",
+          raw,
+          join(tmp, "debian-12.qcow2"),
+        ]);
+        await rm(raw, { force: true });
+        await rm(core, { force: true });
+        await chmod(join(tmp, "debian-12.qcow2"), 0o444);
+        return { image: "debian-12.qcow2", kernelRelease: release };
+      },
     },
-  }, options);
+    options,
+  );
   return {
     name: "debian",
     image: file("image"),
@@ -286,4 +380,3 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
     kernelRelease: facts.kernelRelease,
   };
 }
-

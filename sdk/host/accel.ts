@@ -210,4 +210,3 @@ export async function kvmWarning(options: AccelOptions = {}): Promise<string | u
     `use accel("auto") to run guests with the faster one (qemukit host check shows the figures)`
   );
 }
-

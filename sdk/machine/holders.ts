@@ -79,7 +79,9 @@ export async function unixSocketInUse(path: string): Promise<boolean> {
  */
 export async function unixSocketClients(path: string): Promise<ProcessInfo[] | undefined> {
   const out = await new Promise<string | undefined>((resolve) => {
-    execFile("ss", ["-xpnH"], { timeout: 3000, maxBuffer: 16 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile("ss", ["-xpnH"], { timeout: 3000, maxBuffer: 16 << 20 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
   if (out === undefined) return undefined;
   const lines = out.split("\n").map((l) => l.trim().split(/\s+/));
@@ -89,7 +91,12 @@ export async function unixSocketClients(path: string): Promise<ProcessInfo[] | u
   const seen = new Set<number>();
   for (const f of lines) {
     if (!peers.has(f[5]) || f[4] === path) continue;
-    const pids = [...f.slice(8).join(" ").matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+    const pids = [
+      ...f
+        .slice(8)
+        .join(" ")
+        .matchAll(/pid=(\d+)/g),
+    ].map((m) => Number(m[1]));
     if (pids.length === 0) clients.push({ pid: 0, command: "(a process this user cannot see)" });
     for (const pid of pids) {
       if (seen.has(pid)) continue;

@@ -126,8 +126,12 @@ export class RunningVm implements AsyncDisposable {
       this.#state = "shutting-down";
     });
     // QEMU sends BLOCK_IO_ERROR before the STOP that follows it (action "stop").
-    init.qmp.on("BLOCK_IO_ERROR", (e) => { if (e.data?.action === "stop") this.#onIoError(e.data as unknown as Record<string, unknown>); });
-    init.qmp.on("STOP", () => { if (this.#state === "running") this.#state = "paused"; });
+    init.qmp.on("BLOCK_IO_ERROR", (e) => {
+      if (e.data?.action === "stop") this.#onIoError(e.data as unknown as Record<string, unknown>);
+    });
+    init.qmp.on("STOP", () => {
+      if (this.#state === "running") this.#state = "paused";
+    });
     init.qmp.on("RESUME", () => {
       if (this.#state === "paused" || this.#state === "io-error") this.#state = "running";
       this.#clearIoError();
@@ -144,7 +148,7 @@ export class RunningVm implements AsyncDisposable {
   get console(): Console {
     if (!this.#console) {
       throw new VmError("NO_CONSOLE", `VM "${this.name}" has no serial console connection`, {
-        advice: "start it with serial \"socket\" (the default), or read the log file you chose",
+        advice: 'start it with serial "socket" (the default), or read the log file you chose',
       });
     }
     return this.#console;
@@ -384,7 +388,9 @@ export class RunningVm implements AsyncDisposable {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = await Promise.race([
         this.exited.then(() => true),
-        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); }),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), ms);
+        }),
       ]);
       clearTimeout(timer);
       return done;
@@ -405,7 +411,8 @@ export class RunningVm implements AsyncDisposable {
     this.#signal("SIGKILL");
     if (await within(Math.max(t.kill, 1))) return this.exited;
     throw new VmError("VM_STUCK", `QEMU (pid ${this.pid}) did not exit even after SIGKILL`, {
-      advice: "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
+      advice:
+        "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
         `${this.pid}/status`,
     });
   }
@@ -413,12 +420,16 @@ export class RunningVm implements AsyncDisposable {
   #onIoError(data: Record<string, unknown>): void {
     const device = String(data["device"] || data["node-name"] || "a disk");
     const reason = typeof data["reason"] === "string" ? data["reason"] : "I/O error";
-    const error = new VmError("VM_IO_ERROR", `VM "${this.name}" stopped: ${data["operation"] ?? "I/O"} on ${device} failed on the host: ${reason}`, {
-      advice: data["nospace"]
-        ? "the host file system holding the disk image is full: free space there, then call resume() (QEMU retries the write)"
-        : "check the host disk holding the image (dmesg), then call resume() to retry, or shut the VM down",
-      details: { ...data },
-    });
+    const error = new VmError(
+      "VM_IO_ERROR",
+      `VM "${this.name}" stopped: ${data["operation"] ?? "I/O"} on ${device} failed on the host: ${reason}`,
+      {
+        advice: data["nospace"]
+          ? "the host file system holding the disk image is full: free space there, then call resume() (QEMU retries the write)"
+          : "check the host disk holding the image (dmesg), then call resume() to retry, or shut the VM down",
+        details: { ...data },
+      },
+    );
     this.#ioError = error;
     this.#state = "io-error";
     this.#console?.[HALT](error);
@@ -435,7 +446,9 @@ export class RunningVm implements AsyncDisposable {
     if (signal === "SIGKILL") this.#signalSent = signal;
     try {
       process.kill(this.pid, signal);
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 
   #assertRunning(what: string): void {
@@ -453,7 +466,8 @@ export class RunningVm implements AsyncDisposable {
     // HMP reports failures as text on success-status replies.
     if (out) {
       throw new VmError("VM_SNAPSHOT", `could not ${what} (${command}): ${out}`, {
-        advice: "internal snapshots need every writable disk to be qcow2 (overlays are); raw disks and kernel-only VMs without a disk cannot hold them",
+        advice:
+          "internal snapshots need every writable disk to be qcow2 (overlays are); raw disks and kernel-only VMs without a disk cannot hold them",
         details: { command, output: out },
       });
     }
@@ -466,7 +480,14 @@ export class RunningVm implements AsyncDisposable {
    */
   async #pollExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     let qmpGoneAt = 0;
-    void this.qmp.closed.then(() => { qmpGoneAt = Date.now(); }, () => { qmpGoneAt = Date.now(); });
+    void this.qmp.closed.then(
+      () => {
+        qmpGoneAt = Date.now();
+      },
+      () => {
+        qmpGoneAt = Date.now();
+      },
+    );
     while (isAlive(this.pid)) {
       if (this.#detached) return new Promise(() => {});
       await sleep(qmpGoneAt && Date.now() - qmpGoneAt < 2000 ? 5 : 100);
@@ -475,11 +496,18 @@ export class RunningVm implements AsyncDisposable {
   }
 
   #finish(code: number | null, signal: NodeJS.Signals | null): VmExit {
-    const reason = this.#shutdownReason ??
-      (signal === "SIGKILL" || this.#signalSent === "SIGKILL" ? "killed"
-        : signal || (code !== null && code !== 0) ? "crashed"
-        : "exited");
-    const exit: VmExit = { code, signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null), reason };
+    const reason =
+      this.#shutdownReason ??
+      (signal === "SIGKILL" || this.#signalSent === "SIGKILL"
+        ? "killed"
+        : signal || (code !== null && code !== 0)
+          ? "crashed"
+          : "exited");
+    const exit: VmExit = {
+      code,
+      signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null),
+      reason,
+    };
     this.#exit = exit;
     this.#state = "exited";
     // Nothing here waits: `exited` must resolve within milliseconds of QEMU's death.
@@ -489,7 +517,9 @@ export class RunningVm implements AsyncDisposable {
     if (!this.#keep) removeRunDirSync(this.runDir, this.#temporaryFiles);
     try {
       this.#onExit?.();
-    } catch { /* bookkeeping only */ }
+    } catch {
+      /* bookkeeping only */
+    }
     return exit;
   }
 }

@@ -193,7 +193,9 @@ export class QmpClient implements AsyncDisposable {
     // Placeholders until the greeting arrives; connect() fills them before handing out the client.
     this.greeting = { version: { qemu: { major: 0, minor: 0, micro: 0 }, package: "" }, capabilities: [] };
     this.qemuVersion = "0.0.0";
-    stream.on("data", (chunk: Buffer | string) => this.#framer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+    stream.on("data", (chunk: Buffer | string) =>
+      this.#framer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk),
+    );
     stream.on("end", () => this.#disconnect());
     stream.on("close", () => this.#disconnect());
     stream.on("error", (e: Error) => this.#disconnect(e));
@@ -217,10 +219,17 @@ export class QmpClient implements AsyncDisposable {
     const timeout = options.timeout ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QmpConnectionError("QMP_CONNECT", `no QMP greeting and negotiation from ${name} within ${timeout} ms`, {
-        advice: "is this really a QMP socket (-qmp / -mon mode=control), and is no other client connected? QEMU greets only one client at a time",
-        details: { target: name, timeout },
-      })), timeout);
+      timer = setTimeout(
+        () =>
+          reject(
+            new QmpConnectionError("QMP_CONNECT", `no QMP greeting and negotiation from ${name} within ${timeout} ms`, {
+              advice:
+                "is this really a QMP socket (-qmp / -mon mode=control), and is no other client connected? QEMU greets only one client at a time",
+              details: { target: name, timeout },
+            }),
+          ),
+        timeout,
+      );
     });
     try {
       await Promise.race([client.#handshake(options.oob ?? true), timedOut]);
@@ -246,10 +255,14 @@ export class QmpClient implements AsyncDisposable {
     const qmp = msg?.QMP;
     const v = qmp?.version?.qemu;
     if (!qmp || typeof v?.major !== "number") {
-      throw new QmpConnectionError("QMP_CONNECT", `${this.#target} did not send a QMP greeting (got ${JSON.stringify(msg).slice(0, 200)})`, {
-        advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
-        details: { target: this.#target },
-      });
+      throw new QmpConnectionError(
+        "QMP_CONNECT",
+        `${this.#target} did not send a QMP greeting (got ${JSON.stringify(msg).slice(0, 200)})`,
+        {
+          advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
+          details: { target: this.#target },
+        },
+      );
     }
     const capabilities: string[] = Array.isArray(qmp.capabilities) ? qmp.capabilities : [];
     (this as { greeting: QmpGreeting }).greeting = { version: qmp.version, capabilities };
@@ -294,13 +307,16 @@ export class QmpClient implements AsyncDisposable {
    */
   executeRaw(name: string, args?: Record<string, unknown>, options?: QmpRawExecuteOptions): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(this.#disconnectedError(name));
-    if (options?.signal?.aborted) return Promise.reject(new AbortError(`QMP command ${name}`, { cause: options.signal.reason }));
+    if (options?.signal?.aborted)
+      return Promise.reject(new AbortError(`QMP command ${name}`, { cause: options.signal.reason }));
     if (this.#commandNames && !this.#commandNames.has(name)) return this.#notFound(name);
     const oob = options?.oob === true;
     if (oob && !this.oobEnabled) {
-      return Promise.reject(new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
-        advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
-      }));
+      return Promise.reject(
+        new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
+          advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
+        }),
+      );
     }
     let argsJson: string | undefined;
     if (args !== undefined) {
@@ -315,7 +331,18 @@ export class QmpClient implements AsyncDisposable {
     const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, deadline: 0, queued: !oob, settled: false, unlisten: undefined };
+      const p: Pending = {
+        command: name,
+        id,
+        oob,
+        resolve,
+        reject,
+        timer: undefined,
+        deadline: 0,
+        queued: !oob,
+        settled: false,
+        unlisten: undefined,
+      };
       // A timed-out command keeps its place (and a bare one its slot) until its late reply comes.
       if (options?.timeout === undefined && timeout > 0) {
         p.deadline = Date.now() + timeout;
@@ -325,7 +352,9 @@ export class QmpClient implements AsyncDisposable {
         p.timer = setTimeout(() => this.#settle(p, this.#timeoutError(p, timeout)), timeout);
       }
       if (options?.signal) {
-        p.unlisten = onAbort(options.signal, (reason) => this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })));
+        p.unlisten = onAbort(options.signal, (reason) =>
+          this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })),
+        );
       }
       if (bare) this.#bare = p;
       else this.#pending.set(id, p);
@@ -335,7 +364,9 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #timeoutError(p: Pending, timeout: number): TimeoutError {
-    return new TimeoutError(`reply to QMP command ${p.command}`, timeout, { details: { command: p.command, qemu: this.qemuVersion } });
+    return new TimeoutError(`reply to QMP command ${p.command}`, timeout, {
+      details: { command: p.command, qemu: this.qemuVersion },
+    });
   }
 
   /** Gives the caller its answer once; a value settles with `resolve`, an Error with `reject`. */
@@ -369,7 +400,11 @@ export class QmpClient implements AsyncDisposable {
   readonly #sweep = (): void => {
     this.#sweepTimer = undefined;
     const now = Date.now();
-    for (let p = this.#timed[this.#timedHead]; p !== undefined && (p.settled || p.deadline <= now); p = this.#timed[this.#timedHead]) {
+    for (
+      let p = this.#timed[this.#timedHead];
+      p !== undefined && (p.settled || p.deadline <= now);
+      p = this.#timed[this.#timedHead]
+    ) {
       // Settling an expired head advances #timedHead (and may reset the queue).
       if (p.settled) this.#timedHead++;
       else this.#settle(p, this.#timeoutError(p, this.#commandTimeout));
@@ -460,10 +495,16 @@ export class QmpClient implements AsyncDisposable {
 
   #waitFor(event: string, options: QmpWaitOptions): Promise<QmpEvent> {
     const what = `QMP event ${event}${options.match ? ` matching ${stringifyQmpJson(options.match)}` : ""}`;
-    if (options.signal?.aborted) return Promise.reject(new AbortError(`waiting for ${what}`, { cause: options.signal.reason }));
+    if (options.signal?.aborted)
+      return Promise.reject(new AbortError(`waiting for ${what}`, { cause: options.signal.reason }));
     if (options.since !== undefined) {
       for (const h of this.#history) {
-        if (!h.consumed && h.at >= options.since && h.event.event === event && (!options.match || matchesPartial(h.event.data, options.match))) {
+        if (
+          !h.consumed &&
+          h.at >= options.since &&
+          h.event.event === event &&
+          (!options.match || matchesPartial(h.event.data, options.match))
+        ) {
           h.consumed = true;
           return Promise.resolve(h.event);
         }
@@ -675,9 +716,15 @@ export class QmpClient implements AsyncDisposable {
     for (const v of victims) {
       v.queued = false;
       if (v.id !== 0) this.#pending.delete(v.id);
-      this.#settle(v, new QmpProtocolError(v.command,
-        `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
-        desc, { details: { qemu: this.qemuVersion } }));
+      this.#settle(
+        v,
+        new QmpProtocolError(
+          v.command,
+          `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
+          desc,
+          { details: { qemu: this.qemuVersion } },
+        ),
+      );
     }
     // Drop the victims from the in-band queue: their replies will not be matched any more.
     this.#inband = this.#inband.slice(this.#inbandHead).filter((p) => !victims.has(p));
@@ -701,9 +748,15 @@ export class QmpClient implements AsyncDisposable {
       skipped.queued = false;
       if (skipped.id !== 0) this.#pending.delete(skipped.id);
       else if (this.#bare === skipped) this.#bare = undefined;
-      this.#settle(skipped, new QmpProtocolError(skipped.command,
-        `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`, undefined,
-        { details: { qemu: this.qemuVersion } }));
+      this.#settle(
+        skipped,
+        new QmpProtocolError(
+          skipped.command,
+          `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`,
+          undefined,
+          { details: { qemu: this.qemuVersion } },
+        ),
+      );
     }
     if (h < q.length) q[h++]!.queued = false;
     if (h === q.length) {
@@ -731,12 +784,17 @@ export class QmpClient implements AsyncDisposable {
       return;
     }
     const desc = String(msg.error.desc);
-    this.#settle(p, new QmpCommandError(p.command, String(msg.error.class), desc, {
-      ...(p.oob && /OOB/.test(desc)
-        ? { advice: `only commands that allow out-of-band execution take { oob: true } (see "allow-oob" in qmp.schema()); send ${p.command} in-band` }
-        : {}),
-      details: { qemu: this.qemuVersion },
-    }));
+    this.#settle(
+      p,
+      new QmpCommandError(p.command, String(msg.error.class), desc, {
+        ...(p.oob && /OOB/.test(desc)
+          ? {
+              advice: `only commands that allow out-of-band execution take { oob: true } (see "allow-oob" in qmp.schema()); send ${p.command} in-band`,
+            }
+          : {}),
+        details: { qemu: this.qemuVersion },
+      }),
+    );
   }
 
   #onGarbage(g: GarbageFrame): void {
@@ -747,10 +805,17 @@ export class QmpClient implements AsyncDisposable {
   #failGreeting(text: string): void {
     const w = this.#greetingWaiter!;
     this.#greetingWaiter = undefined;
-    w(undefined, new QmpConnectionError("QMP_CONNECT", `${this.#target} sent ${JSON.stringify(text.slice(0, 200))} instead of a QMP greeting`, {
-      advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
-      details: { target: this.#target },
-    }));
+    w(
+      undefined,
+      new QmpConnectionError(
+        "QMP_CONNECT",
+        `${this.#target} sent ${JSON.stringify(text.slice(0, 200))} instead of a QMP greeting`,
+        {
+          advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
+          details: { target: this.#target },
+        },
+      ),
+    );
   }
 
   #onEvent(e: QmpEvent): void {
@@ -815,10 +880,13 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #disconnectedError(what: string, cause?: unknown): QmpConnectionError {
-    return this.#closeError ?? new QmpConnectionError("QMP_DISCONNECTED", `QMP connection to ${this.#target} is closed (${what})`, {
-      advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
-      cause,
-    });
+    return (
+      this.#closeError ??
+      new QmpConnectionError("QMP_DISCONNECTED", `QMP connection to ${this.#target} is closed (${what})`, {
+        advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
+        cause,
+      })
+    );
   }
 
   #disconnect(cause?: Error): void {
@@ -831,12 +899,15 @@ export class QmpClient implements AsyncDisposable {
     this.#bare = undefined;
     this.#inband = [];
     this.#inbandHead = 0;
-    const err = new QmpConnectionError("QMP_DISCONNECTED",
-      `QMP connection to ${this.#target} (QEMU ${this.qemuVersion}) ended${mid}${pending.length ? ` with ${pending.length} command(s) pending` : ""}${cause ? `: ${cause.message}` : ""}`, {
-      advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
-      cause,
-      details: { target: this.#target, pending: pending.length },
-    });
+    const err = new QmpConnectionError(
+      "QMP_DISCONNECTED",
+      `QMP connection to ${this.#target} (QEMU ${this.qemuVersion}) ended${mid}${pending.length ? ` with ${pending.length} command(s) pending` : ""}${cause ? `: ${cause.message}` : ""}`,
+      {
+        advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
+        cause,
+        details: { target: this.#target, pending: pending.length },
+      },
+    );
     this.#closeError = err;
     for (const p of pending) this.#settle(p, err);
     this.#timed = [];
@@ -852,11 +923,18 @@ export class QmpClient implements AsyncDisposable {
     if (this.#greetingWaiter) {
       const g = this.#greetingWaiter;
       this.#greetingWaiter = undefined;
-      g(undefined, new QmpConnectionError("QMP_CONNECT", `${this.#target} closed the connection before the QMP greeting${cause ? `: ${cause.message}` : ""}`, {
-        advice: "QEMU greets only one client per monitor: is another client connected? Did QEMU exit?",
-        cause,
-        details: { target: this.#target },
-      }));
+      g(
+        undefined,
+        new QmpConnectionError(
+          "QMP_CONNECT",
+          `${this.#target} closed the connection before the QMP greeting${cause ? `: ${cause.message}` : ""}`,
+          {
+            advice: "QEMU greets only one client per monitor: is another client connected? Did QEMU exit?",
+            cause,
+            details: { target: this.#target },
+          },
+        ),
+      );
     }
     if (!this.#ending && !this.#stream.destroyed) this.#stream.destroy();
     this.#resolveClosed();

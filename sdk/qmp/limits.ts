@@ -84,7 +84,8 @@ function scan(s: string): string | undefined {
   if (maxDepth > QEMU_MAX_NESTING) {
     return `nesting depth ${maxDepth} (counting the request object) is over QEMU's limit of ${QEMU_MAX_NESTING}`;
   }
-  if (tokens > QEMU_MAX_TOKENS) return `the request has about ${tokens} JSON tokens, over QEMU's limit of ${QEMU_MAX_TOKENS}`;
+  if (tokens > QEMU_MAX_TOKENS)
+    return `the request has about ${tokens} JSON tokens, over QEMU's limit of ${QEMU_MAX_TOKENS}`;
   return undefined;
 }
 

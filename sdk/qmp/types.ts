@@ -18,7 +18,10 @@ export interface QmpEvent {
 
 /** The greeting QEMU sends when a client connects. */
 export interface QmpGreeting {
-  readonly version: { readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number }; readonly package: string };
+  readonly version: {
+    readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number };
+    readonly package: string;
+  };
   /** Capabilities QEMU offers, e.g. `["oob"]`. */
   readonly capabilities: string[];
 }
@@ -88,9 +91,10 @@ type RetOf<K extends keyof QmpCommands> = QmpCommands[K] extends { ret: infer R 
 type AllOptional<T> = {} extends T ? true : false;
 
 /** Parameter list of `execute(name, ...)`: the arguments object is required when the command has required members. */
-export type QmpExecuteParams<K extends keyof QmpCommands> = AllOptional<ArgsOf<K>> extends true
-  ? [args?: ArgsOf<K>, options?: QmpExecuteOptions]
-  : [args: ArgsOf<K>, options?: QmpExecuteOptions];
+export type QmpExecuteParams<K extends keyof QmpCommands> =
+  AllOptional<ArgsOf<K>> extends true
+    ? [args?: ArgsOf<K>, options?: QmpExecuteOptions]
+    : [args: ArgsOf<K>, options?: QmpExecuteOptions];
 
 /** What `execute(name)` resolves to. */
 export type QmpReturn<K extends keyof QmpCommands> = RetOf<K>;

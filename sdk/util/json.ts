@@ -110,7 +110,8 @@ class LosslessParser {
       if (this.s.charCodeAt(this.pos++) !== 58) this.fail("expected ':'");
       const v = this.value();
       // defineProperty keeps a "__proto__" key as data instead of changing the prototype.
-      if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       else out[key] = v;
       this.ws();
       const c = this.s.charCodeAt(this.pos++);
@@ -213,7 +214,10 @@ export function stringifyJsonLossless(value: unknown, indent?: number | string):
   } catch (e) {
     // JSON.stringify throws TypeError on a bigint (and on cycles, which the writer rejects too).
     if (!(e instanceof TypeError)) throw e;
-    const gap = typeof indent === "number" ? " ".repeat(Math.max(0, Math.min(10, Math.floor(indent)))) : (indent ?? "").slice(0, 10);
+    const gap =
+      typeof indent === "number"
+        ? " ".repeat(Math.max(0, Math.min(10, Math.floor(indent))))
+        : (indent ?? "").slice(0, 10);
     return new LosslessWriter(gap).write("", value, "") ?? "null";
   }
 }

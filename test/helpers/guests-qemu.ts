@@ -26,9 +26,13 @@ const live = new Set<ChildProcess>();
 
 /** Starts QEMU (TCG, no display, serial on stdio, no monitor unless given in args). */
 export function startSerialVm(args: readonly string[]): SerialVm {
-  const proc = spawn("qemu-system-x86_64", ["-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot", ...args], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    "qemu-system-x86_64",
+    ["-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot", ...args],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   live.add(proc);
   let out = "";
   const waiters = new Set<() => void>();
@@ -38,11 +42,13 @@ export function startSerialVm(args: readonly string[]): SerialVm {
   };
   proc.stdout!.on("data", onData);
   proc.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => {
-    live.delete(proc);
-    for (const w of waiters) w();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on("exit", (code) => {
+      live.delete(proc);
+      for (const w of waiters) w();
+      resolve(code);
+    }),
+  );
   const vm: SerialVm = {
     proc,
     output: () => out,
@@ -97,10 +103,12 @@ export function startSerialVm(args: readonly string[]): SerialVm {
 
 /** Kills every QEMU this helper started and that is still running (afterEach/afterAll). */
 export async function killAllSerialVms(): Promise<void> {
-  await Promise.all([...live].map(async (p) => {
-    p.kill("SIGKILL");
-    if (p.exitCode === null && p.signalCode === null) await once(p, "exit").catch(() => {});
-  }));
+  await Promise.all(
+    [...live].map(async (p) => {
+      p.kill("SIGKILL");
+      if (p.exitCode === null && p.signalCode === null) await once(p, "exit").catch(() => {});
+    }),
+  );
 }
 
 /** One QMP command over a unix socket (greeting, capabilities, command); returns the reply. */

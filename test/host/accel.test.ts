@@ -106,7 +106,7 @@ describe("the per-boot verdict cache (this machine's facts, injected probes)", (
   });
 });
 
-describe("kvmWarning: an explicit accel(\"kvm\") where the host knows better", () => {
+describe('kvmWarning: an explicit accel("kvm") where the host knows better', () => {
   it("says so when the facts rule KVM out (no /dev/kvm)", async () => {
     using fx = makeHostRoot({ ...VMX_HOST, devKvmMode: undefined });
     const w = await kvmWarning({ root: fx.root });
@@ -128,4 +128,3 @@ describe("kvmWarning: an explicit accel(\"kvm\") where the host knows better", (
     expect(existsSync(verdictCachePath())).toBe(false);
   });
 });
-

@@ -19,7 +19,9 @@ afterAll(() => {
   else process.env.QEMUKIT_RUN_DIR = savedRoot;
   try {
     execFileSync("umount", ["-l", mnt]);
-  } catch { /* not mounted */ }
+  } catch {
+    /* not mounted */
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -29,15 +31,22 @@ describe("host I/O errors", () => {
     const base = join(work, "base.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", base, "96M"]);
     const { spec, prompt } = await tinySpec({
-      disks: [{ source: { kind: "overlay", base, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
+      disks: [
+        { source: { kind: "overlay", base, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false },
+      ],
     });
     const vm = await startVm(spec, { waitFor: Wait.forConsole(prompt), timeout: 120_000 });
     try {
       const t0 = Date.now();
       // 64 MiB of writes into an overlay on a 24 MiB file system; a second call queued behind it.
-      const dd = vm.console.run("dd if=/dev/zero of=/dev/vda bs=1M count=64 oflag=direct", { timeout: 120_000 })
-        .then(() => undefined, (x: unknown) => x);
-      const queued = vm.console.run("echo after", { timeout: 120_000 }).then(() => undefined, (x: unknown) => x);
+      const dd = vm.console.run("dd if=/dev/zero of=/dev/vda bs=1M count=64 oflag=direct", { timeout: 120_000 }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      const queued = vm.console.run("echo after", { timeout: 120_000 }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       const e = await dd;
       const took = Date.now() - t0;
       expect(e).toBeInstanceOf(VmError);

@@ -7,10 +7,36 @@ import * as root from "../../sdk/mod.ts";
 import { repoRoot } from "../helpers/cli.ts";
 
 const ROOT_VALUES = [
-  "AbortError", "GuestBuildError", "GuestCommandError", "QmpArgumentsError", "QmpProtocolError", "ImageError", "ImageLockedError", "ProcessError", "QemukitError", "QmpCommandError",
-  "QmpConnectionError", "RunningVm", "SpecError", "TimeoutError", "ToolNotFoundError", "VERSION", "VerifyError",
-  "VmBuilder", "VmError", "VmStartError", "Wait", "attach", "fromCommandLine", "guests", "host", "image", "list",
-  "overlay", "verify", "vm",
+  "AbortError",
+  "GuestBuildError",
+  "GuestCommandError",
+  "QmpArgumentsError",
+  "QmpProtocolError",
+  "ImageError",
+  "ImageLockedError",
+  "ProcessError",
+  "QemukitError",
+  "QmpCommandError",
+  "QmpConnectionError",
+  "RunningVm",
+  "SpecError",
+  "TimeoutError",
+  "ToolNotFoundError",
+  "VERSION",
+  "VerifyError",
+  "VmBuilder",
+  "VmError",
+  "VmStartError",
+  "Wait",
+  "attach",
+  "fromCommandLine",
+  "guests",
+  "host",
+  "image",
+  "list",
+  "overlay",
+  "verify",
+  "vm",
 ].sort();
 
 describe("public surface", () => {
@@ -21,8 +47,23 @@ describe("public surface", () => {
   });
 
   it("every subpath module loads and exports no internals", async () => {
-    const internals = ["optValue", "plainFile", "RUN_FILES", "cachedBuild", "renderTypes", "tinyRecipe", "writeCpioGz",
-      "parseCpuinfo", "createOverlay", "startVm", "QmpError", "checkHost", "listGuests", "pruneGuests", "recipeHash"];
+    const internals = [
+      "optValue",
+      "plainFile",
+      "RUN_FILES",
+      "cachedBuild",
+      "renderTypes",
+      "tinyRecipe",
+      "writeCpioGz",
+      "parseCpuinfo",
+      "createOverlay",
+      "startVm",
+      "QmpError",
+      "checkHost",
+      "listGuests",
+      "pruneGuests",
+      "recipeHash",
+    ];
     const subpaths: Record<string, Record<string, unknown>> = {
       spec: await import("../../sdk/spec/mod.ts"),
       compile: await import("../../sdk/compile/mod.ts"),
@@ -58,7 +99,9 @@ describe("deno.json (JSR) and package.json (npm) describe the same packages", ()
     const npmSubpaths = Object.keys(npm.exports).filter((k) => k !== "./package.json");
     expect(Object.keys(deno.exports).sort()).toEqual(npmSubpaths.sort());
     for (const sub of npmSubpaths) {
-      expect(npm.exports[sub].default.replace(/^\.\/dist\//, "./").replace(/\.js$/, ".ts"), sub).toBe(deno.exports[sub]);
+      expect(npm.exports[sub].default.replace(/^\.\/dist\//, "./").replace(/\.js$/, ".ts"), sub).toBe(
+        deno.exports[sub],
+      );
       expect(npm.exports[sub].types, sub).toBe(npm.exports[sub].default.replace(/\.js$/, ".d.ts"));
     }
     expect(deno.version).toBe(npm.version);

@@ -113,7 +113,8 @@ describe("the library uses its own typed execute", () => {
       if (!e.isFile() || !e.name.endsWith(".ts")) continue;
       const path = join(e.parentPath, e.name);
       if (path.endsWith("sdk/qmp/client.ts")) continue; // execute() itself is built on executeRaw
-      for (const m of readFileSync(path, "utf8").matchAll(/executeRaw\([^;]*?\)\)?\s+as\s+[^;]+;/g)) casts.push(`${path}: ${m[0]}`);
+      for (const m of readFileSync(path, "utf8").matchAll(/executeRaw\([^;]*?\)\)?\s+as\s+[^;]+;/g))
+        casts.push(`${path}: ${m[0]}`);
     }
     expect(casts).toEqual([]);
   });

@@ -16,7 +16,10 @@ const terminals: TmuxTerminal[] = [];
 let state: string;
 
 function startRepl(): TmuxTerminal {
-  const t = TmuxTerminal.start([process.execPath, "repl/launch.js"], { cwd: root, env: { XDG_STATE_HOME: state, TERM: "xterm-256color" } });
+  const t = TmuxTerminal.start([process.execPath, "repl/launch.js"], {
+    cwd: root,
+    env: { XDG_STATE_HOME: state, TERM: "xterm-256color" },
+  });
   terminals.push(t);
   return t;
 }
@@ -213,7 +216,10 @@ describe("qemukit REPL on a pty", () => {
   });
 
   it("qemukit repl --deno opens Deno's REPL with the same preload", async () => {
-    const t = TmuxTerminal.start([process.execPath, "bin/qemukit.js", "repl", "--deno"], { cwd: root, env: { XDG_STATE_HOME: state } });
+    const t = TmuxTerminal.start([process.execPath, "bin/qemukit.js", "repl", "--deno"], {
+      cwd: root,
+      env: { XDG_STATE_HOME: state },
+    });
     terminals.push(t);
     await t.waitFor(/in Deno's REPL: \d+ names in scope \(vm, overlay, image, guests/, 60_000);
     await t.waitFor(/^> ?$/m, 30_000);

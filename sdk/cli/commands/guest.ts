@@ -62,7 +62,9 @@ options:
     }
     for (const r of rows) {
       const state = r.built ? `built  ${mib(r.bytes).padStart(8)}  ${r.buildSeconds} s build` : "not built";
-      io.stdout.write(`${r.name.padEnd(10)} ${state.padEnd(32)} ${r.built ? r.dir : `(qemukit guest build ${r.name})`}\n`);
+      io.stdout.write(
+        `${r.name.padEnd(10)} ${state.padEnd(32)} ${r.built ? r.dir : `(qemukit guest build ${r.name})`}\n`,
+      );
       for (const s of r.stale) io.stdout.write(`${"".padEnd(10)} stale build (guest prune removes it): ${s}\n`);
       for (const o of r.others) io.stdout.write(`${"".padEnd(10)} other build (kept: newer or another copy's): ${o}\n`);
     }
