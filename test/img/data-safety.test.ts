@@ -31,6 +31,16 @@ function qemuImgsWith(text: string): number[] {
   return out;
 }
 
+/** A separate Node process converting `src` to `dest` through qemukit, its qemu-img being `qemuImg`. */
+function convertInChild(src: string, dest: string, qemuImg: string) {
+  const script = `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(dest)}, { sourceFormat: "qcow2" }).done)`;
+  return spawn(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: repo,
+    env: { ...process.env, QEMUKIT_QEMU_IMG: qemuImg },
+    stdio: "ignore",
+  });
+}
+
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -85,16 +95,7 @@ describe("no qemu-img outlives its script; no temp file is lost", () => {
       '#!/bin/sh\nif [ "$1" = convert ]; then shift; exec qemu-img convert -r 4M "$@"; fi\nexec qemu-img "$@"\n',
       { mode: 0o755 },
     );
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "-e",
-        `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(join(out, "copy.qcow2"))}, { sourceFormat: "qcow2" }).done)`,
-      ],
-      { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slow }, stdio: "ignore" },
-    );
+    const child = convertInChild(src, join(out, "copy.qcow2"), slow);
     const exited = new Promise((r) => child.once("exit", r));
     expect(
       await until(() => qemuImgsWith(out).length > 0 && readdirSync(out).some((f) => f.includes(".qemukit-")), 30_000),
@@ -117,16 +118,7 @@ describe("no qemu-img outlives its script; no temp file is lost", () => {
     const out = join(dir, "term");
     execFileSync("mkdir", [out]);
     const slow = join(dir, "slow-qemu-img");
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "-e",
-        `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(join(out, "copy.qcow2"))}, { sourceFormat: "qcow2" }).done)`,
-      ],
-      { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slow }, stdio: "ignore" },
-    );
+    const child = convertInChild(src, join(out, "copy.qcow2"), slow);
     const exited = new Promise<string | null>((r) => child.once("exit", (_c, s) => r(s)));
     expect(await until(() => readdirSync(out).some((f) => f.includes(".qemukit-")), 30_000)).toBe(true);
     child.kill("SIGTERM");
