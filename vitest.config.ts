@@ -10,6 +10,7 @@ const UNIT = [
   "test/compile/compile.test.ts",
   "test/compile/parse.test.ts",
   "test/compile/shell.test.ts",
+  "test/errors/model.test.ts",
   "test/guests/cpio.test.ts",
   "test/guests/kmod.test.ts",
   "test/host/accel.test.ts",
@@ -22,8 +23,8 @@ const UNIT = [
   "test/machine/usernet.test.ts",
   "test/qmp/faults.test.ts",
   "test/qmp/framer.test.ts",
-  "test/qmp/json.test.ts",
   "test/qmp/typed-execute.test.ts",
+  "test/package/surface.test.ts",
   "test/recipes/lib.test.ts",
   "test/repl/format.test.ts",
   "test/repl/typescript.test.ts",
@@ -31,6 +32,7 @@ const UNIT = [
   "test/spec/builder.test.ts",
   "test/spec/docs.test.ts",
   "test/spec/size.test.ts",
+  "test/util/json.test.ts",
   "test/util/programs.test.ts",
   "test/verify/checksums.test.ts",
   "test/verify/gpg-status.test.ts",
@@ -52,10 +54,9 @@ export default defineConfig({
       provider: "v8",
       include: ["sdk/**/*.ts", "recipes/**/*.ts", "repl/**/*.ts"],
       reporter: ["text-summary"],
-      // The floor `npm test` holds (both projects). Measured with the unit project alone
-      // (37.3 / 40.5 / 32.9 / 38.1 %); the full run covers more, so raise these to its
-      // figures, rounded down, when the whole suite has run on a quiet machine.
-      thresholds: { statements: 37, branches: 40, functions: 32, lines: 38 },
+      // The floor `npm test` holds (both projects), a little under the first full run on a
+      // fresh clone (77.9 / 74.1 / 76.1 / 80.0 %), which varies slightly with the host's KVM.
+      thresholds: { statements: 76, branches: 72, functions: 74, lines: 78 },
     },
   },
 });

@@ -66,7 +66,11 @@ const GiB = 1024 ** 3;
 export async function run(options: RecipeOptions = {}): Promise<AddDiskObservations> {
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
-  const guest = await r.step("find the guest", () => bootGuest(options), (g) => g.label);
+  const guest = await r.step(
+    "find the guest",
+    () => bootGuest(options),
+    (g) => g.label,
+  );
   const work = await res.tempDir("add-disk-");
   const disk = join(work, "image-name.qcow2");
 
@@ -76,14 +80,18 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   // #endregion
   r.note(`du image-name.qcow2: ${formatBytes(Number(sizeBefore))}`);
 
-  const m = await r.step("boot: -hda (overlay over the base) -hdb image-name.qcow2 -m 512 -smp 2, wait for the shell", async () => {
-    // #region boot
-    const builder = guest.attach(vm().name(`lab-add-disk-${process.pid}`).memory(512).smp(2)).hdb(disk);
-    const m = res.vm(await builder.start());
-    await m.console.waitFor(guest.prompt, { timeout: 600_000 });
-    // #endregion
-    return m;
-  }, (m) => `pid ${m.pid}, accel ${m.accel.chosen}`);
+  const m = await r.step(
+    "boot: -hda (overlay over the base) -hdb image-name.qcow2 -m 512 -smp 2, wait for the shell",
+    async () => {
+      // #region boot
+      const builder = guest.attach(vm().name(`lab-add-disk-${process.pid}`).memory(512).smp(2)).hdb(disk);
+      const m = res.vm(await builder.start());
+      await m.console.waitFor(guest.prompt, { timeout: 600_000 });
+      // #endregion
+      return m;
+    },
+    (m) => `pid ${m.pid}, accel ${m.accel.chosen}`,
+  );
   r.note(m.argv.join(" "));
 
   // Find the new disk by its size rather than assuming a name (sdb on IDE, vdb on virtio).
@@ -97,11 +105,15 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   await sh(`printf 'label: dos\\n,500M,L\\n,500M,L\\n' | sfdisk -q ${dev}`);
   await sh(`mkfs.ext4 -q -F ${dev}1 && mkfs.ext4 -q -F ${dev}2`);
   await sh(`mkdir -p /mnt/part1 /mnt/part2 && mount ${dev}1 /mnt/part1 && mount ${dev}2 /mnt/part2`);
-  await sh(`dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`);
+  await sh(
+    `dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`,
+  );
   // #endregion
 
   const partitions = parseLsblk(await sh(`lsblk -b -n -P -o NAME,SIZE,FSTYPE,MOUNTPOINT ${dev}`));
-  const filesWritten = (await sh("stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M")).trim().split("\n")
+  const filesWritten = (await sh("stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M"))
+    .trim()
+    .split("\n")
     .map((l) => l.trim().split(" "))
     .map(([path, bytes]) => ({ path: path!, bytes: Number(bytes) }));
   // #region measure
@@ -110,10 +122,16 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   r.note(`du image-name.qcow2 with the VM running: ${formatBytes(Number(sizeAfter))}`);
   await sh("umount /mnt/part1 /mnt/part2");
   // Unmounted and synced: nothing is lost by skipping the ACPI power-off (slow under TCG).
-  await r.step("stop the VM", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
+  await r.step(
+    "stop the VM",
+    () => m.shutdown({ timeouts: { powerdown: 0 } }),
+    (e) => e.reason,
+  );
   const sizeAfterShutdown = (await image.du(disk)).bytes;
   const info = await image.info(disk, { format: "qcow2" });
-  r.note(`du image-name.qcow2 after shutdown: ${formatBytes(Number(sizeAfterShutdown))} (virtual ${formatBytes(Number(info.virtualSize))})`);
+  r.note(
+    `du image-name.qcow2 after shutdown: ${formatBytes(Number(sizeAfterShutdown))} (virtual ${formatBytes(Number(info.virtualSize))})`,
+  );
 
   return {
     sizeBefore: Number(sizeBefore),
@@ -129,15 +147,27 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
 
 /** `lsblk -P` lines (`NAME="sdb1" SIZE="524288000" ...`) as records. */
 export function parseLsblk(text: string): GuestPartition[] {
-  return text.trim().split("\n").filter(Boolean).map((line) => {
-    const kv = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-    return { name: kv["NAME"] ?? "", bytes: Number(kv["SIZE"]), fstype: kv["FSTYPE"] || null, mountpoint: kv["MOUNTPOINT"] || null };
-  });
+  return text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const kv = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      return {
+        name: kv["NAME"] ?? "",
+        bytes: Number(kv["SIZE"]),
+        fstype: kv["FSTYPE"] || null,
+        mountpoint: kv["MOUNTPOINT"] || null,
+      };
+    });
 }
 
 /** One line for the lab's summary table. */
 export function summarize(o: AddDiskObservations): string {
-  const parts = o.partitions.filter((p) => p.name !== o.guestDisk).map((p) => `${p.name} ${formatBytes(p.bytes)} ${p.fstype ?? "?"}`).join(", ");
+  const parts = o.partitions
+    .filter((p) => p.name !== o.guestDisk)
+    .map((p) => `${p.name} ${formatBytes(p.bytes)} ${p.fstype ?? "?"}`)
+    .join(", ");
   return `du ${formatBytes(o.sizeBefore)} -> ${formatBytes(o.sizeAfter)} after 2 x 100 MB; ${parts}`;
 }
 

@@ -16,7 +16,12 @@ export interface CheckHostObservations {
   /** Loaded kvm* modules, as `lsmod | grep kvm` would list them. */
   readonly kvmModules: readonly string[];
   /** `/dev/kvm` as `ls -l` shows it, and whether this user can open it read-write. */
-  readonly devKvm: { readonly exists: boolean; readonly mode: string | null; readonly group: string | null; readonly accessible: boolean };
+  readonly devKvm: {
+    readonly exists: boolean;
+    readonly mode: string | null;
+    readonly group: string | null;
+    readonly accessible: boolean;
+  };
   /** The accelerator `accel: "auto"` uses on this host. */
   readonly accel: "kvm" | "tcg";
   /** Why, in one sentence. */
@@ -47,20 +52,26 @@ export const meta: RecipeMeta = {
  */
 export async function run(options: RecipeOptions = {}): Promise<CheckHostObservations> {
   const r = options.reporter ?? new Reporter();
-  const report = await r.step("host.check(): CPU flags, kvm modules, /dev/kvm, accelerator probe", async () => {
-    // #region check-host
-    const report = await host.check();
-    // #endregion
-    return report;
-  }, (rep) => `${rep.items.length} checks, verdict ${rep.verdict.use}`);
+  const report = await r.step(
+    "host.check(): CPU flags, kvm modules, /dev/kvm, accelerator probe",
+    async () => {
+      // #region check-host
+      const report = await host.check();
+      // #endregion
+      return report;
+    },
+    (rep) => `${rep.items.length} checks, verdict ${rep.verdict.use}`,
+  );
   // #region facts
   const { cpu, modules, devKvm } = report.facts; // grep vmx /proc/cpuinfo, lsmod | grep kvm, ls -l /dev/kvm
-  const { use, reason, pvm } = report.verdict;   // what accel: "auto" will use, and why
+  const { use, reason, pvm } = report.verdict; // what accel: "auto" will use, and why
   // #endregion
   for (const item of report.items) r.note(`${item.status.padEnd(4)} ${item.id}: ${item.summary}`);
   r.note(`cpu flag (grep vmx/svm /proc/cpuinfo): ${cpu.virtFlag ?? "none"}`);
   r.note(`kvm modules (lsmod | grep kvm): ${modules.map((m) => m.name).join(", ") || "none"}`);
-  r.note(`/dev/kvm (ls -l): ${devKvm.exists ? `${devKvm.mode} ${devKvm.owner ?? devKvm.uid} ${devKvm.group ?? devKvm.gid}` : "missing"}`);
+  r.note(
+    `/dev/kvm (ls -l): ${devKvm.exists ? `${devKvm.mode} ${devKvm.owner ?? devKvm.uid} ${devKvm.group ?? devKvm.gid}` : "missing"}`,
+  );
   r.note(`accelerator: ${use} (${reason})`);
   return {
     cpuFlag: cpu.virtFlag ?? null,
@@ -81,7 +92,9 @@ export async function run(options: RecipeOptions = {}): Promise<CheckHostObserva
 
 /** One line for the lab's summary table. */
 export function summarize(o: CheckHostObservations): string {
-  const dev = o.devKvm.exists ? `/dev/kvm ${o.devKvm.mode} group ${o.devKvm.group}${o.devKvm.accessible ? "" : " (no access)"}` : "no /dev/kvm";
+  const dev = o.devKvm.exists
+    ? `/dev/kvm ${o.devKvm.mode} group ${o.devKvm.group}${o.devKvm.accessible ? "" : " (no access)"}`
+    : "no /dev/kvm";
   return `cpu flag ${o.cpuFlag ?? "none"}; modules ${o.kvmModules.join(",") || "none"}; ${dev}; accel ${o.accel}${o.pvm ? " (KVM-PVM detected)" : ""}`;
 }
 

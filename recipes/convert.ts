@@ -20,7 +20,11 @@ export interface ConvertObservations {
   /** The converted images, by format. */
   readonly after: { readonly vdi: ImageFacts; readonly vmdk: ImageFacts };
   /** Snapshot tags per image: the qcow2's "new" snapshot does not survive conversion. */
-  readonly snapshots: { readonly before: readonly string[]; readonly vdi: readonly string[]; readonly vmdk: readonly string[] };
+  readonly snapshots: {
+    readonly before: readonly string[];
+    readonly vdi: readonly string[];
+    readonly vmdk: readonly string[];
+  };
   /** Guest-visible content identical after conversion (`qemu-img compare`). */
   readonly contentIdentical: { readonly vdi: boolean; readonly vmdk: boolean };
 }
@@ -29,7 +33,11 @@ export const meta: RecipeMeta = {
   id: "convert",
   title: "Convert a qcow2 image to VDI and VMDK and compare qemu-img info",
   exercise: "Converting between virtual disk formats",
-  labCommands: ["qemu-img convert -O vdi debian-11.qcow2 debian-11.vdi", "qemu-img info debian-11.qcow2", "qemu-img info debian-11.vdi"],
+  labCommands: [
+    "qemu-img convert -O vdi debian-11.qcow2 debian-11.vdi",
+    "qemu-img info debian-11.qcow2",
+    "qemu-img info debian-11.vdi",
+  ],
   heavy: false,
 };
 
@@ -54,7 +62,11 @@ function facts(info: ImageInfo): ImageFacts {
 export async function run(options: RecipeOptions = {}): Promise<ConvertObservations> {
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
-  const base = await r.step("find the base image (the lab's debian-11.qcow2)", () => baseImage(options), (p) => p);
+  const base = await r.step(
+    "find the base image (the lab's debian-11.qcow2)",
+    () => baseImage(options),
+    (p) => p,
+  );
   const work = await res.tempDir("convert-");
   const qcow2 = join(work, "debian-11.qcow2");
   const vdi = join(work, "debian-11.vdi");
@@ -66,7 +78,11 @@ export async function run(options: RecipeOptions = {}): Promise<ConvertObservati
     await image.convert(base, qcow2, { format: "qcow2" });
     await image.snapshot.create(qcow2, "new");
   });
-  const before = await r.step("qemu-img info debian-11.qcow2", () => image.info(qcow2), (i) => summary(facts(i), i.snapshots.length));
+  const before = await r.step(
+    "qemu-img info debian-11.qcow2",
+    () => image.info(qcow2),
+    (i) => summary(facts(i), i.snapshots.length),
+  );
 
   // #region convert
   await image.convert(qcow2, vdi, { format: "vdi" });
@@ -76,10 +92,14 @@ export async function run(options: RecipeOptions = {}): Promise<ConvertObservati
   // #endregion
   r.note(`converted: vdi ${summary(facts(vdiInfo), vdiInfo.snapshots.length)}`);
   r.note(`converted: vmdk ${summary(facts(vmdkInfo), vmdkInfo.snapshots.length)}`);
-  const same = await r.step("qemu-img compare: same guest-visible bytes?", async () => ({
-    vdi: (await image.compare(qcow2, vdi)).identical,
-    vmdk: (await image.compare(qcow2, vmdk)).identical,
-  }), (c) => `vdi ${c.vdi ? "identical" : "DIFFERENT"}, vmdk ${c.vmdk ? "identical" : "DIFFERENT"}`);
+  const same = await r.step(
+    "qemu-img compare: same guest-visible bytes?",
+    async () => ({
+      vdi: (await image.compare(qcow2, vdi)).identical,
+      vmdk: (await image.compare(qcow2, vmdk)).identical,
+    }),
+    (c) => `vdi ${c.vdi ? "identical" : "DIFFERENT"}, vmdk ${c.vmdk ? "identical" : "DIFFERENT"}`,
+  );
 
   const tags = (i: ImageInfo) => i.snapshots.map((s) => s.name);
   return {

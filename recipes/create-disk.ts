@@ -51,12 +51,16 @@ export async function run(options: RecipeOptions = {}): Promise<CreateDiskObserv
     await image.create(path, "2G", { format: "qcow2" });
     // #endregion
   });
-  const info = await r.step("qemu-img info virtualdisk.qcow2", async () => {
-    // #region info
-    const info = await image.info(path, { format: "qcow2" });
-    // #endregion
-    return info;
-  }, (i) => `${i.format}, virtual ${formatBytes(Number(i.virtualSize))}, on disk ${formatBytes(Number(i.actualSize))}`);
+  const info = await r.step(
+    "qemu-img info virtualdisk.qcow2",
+    async () => {
+      // #region info
+      const info = await image.info(path, { format: "qcow2" });
+      // #endregion
+      return info;
+    },
+    (i) => `${i.format}, virtual ${formatBytes(Number(i.virtualSize))}, on disk ${formatBytes(Number(i.actualSize))}`,
+  );
   const fileLength = (await stat(path)).size;
   return {
     virtualSize: Number(info.virtualSize),

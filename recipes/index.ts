@@ -23,7 +23,16 @@ export type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 export { Reporter } from "./lib/reporter.ts";
 
 /** Recipe ids in the order of the lab's sections. */
-export const recipeIds = ["check-host", "start-vm", "vnc", "create-disk", "install-from-iso", "add-disk", "overlays", "convert"] as const;
+export const recipeIds = [
+  "check-host",
+  "start-vm",
+  "vnc",
+  "create-disk",
+  "install-from-iso",
+  "add-disk",
+  "overlays",
+  "convert",
+] as const;
 
 /** A recipe id. */
 export type RecipeId = (typeof recipeIds)[number];

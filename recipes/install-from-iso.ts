@@ -33,9 +33,17 @@ export interface ScreenSample {
 /** What install-from-iso observes. */
 export interface InstallFromIsoObservations {
   /** `sha512sum -c --ignore-missing SHA512SUMS`: per-file results. */
-  readonly checksum: { readonly ok: boolean; readonly files: readonly { readonly file: string; readonly status: string }[] };
+  readonly checksum: {
+    readonly ok: boolean;
+    readonly files: readonly { readonly file: string; readonly status: string }[];
+  };
   /** `gpg --verify SHA512SUMS.sign`: good signature and the signing key. */
-  readonly signature: { readonly valid: boolean; readonly fingerprint: string; readonly signer: string | null; readonly expectedFingerprint: string };
+  readonly signature: {
+    readonly valid: boolean;
+    readonly fingerprint: string;
+    readonly signer: string | null;
+    readonly expectedFingerprint: string;
+  };
   /** A copy of the ISO with one byte changed fails the checksum. */
   readonly tamperedRejected: boolean;
   readonly tampered: { readonly byteOffset: number; readonly isoStatus: string; readonly signatureReason: string };
@@ -89,13 +97,21 @@ function screenFacts(png: Uint8Array): { blue: number; lit: number; dominant: st
   let lit = 0;
   const n = img.width * img.height;
   for (let i = 0; i < n; i++) {
-    const r = img.pixels[i * 3]!, g = img.pixels[i * 3 + 1]!, b = img.pixels[i * 3 + 2]!;
+    const r = img.pixels[i * 3]!,
+      g = img.pixels[i * 3 + 1]!,
+      b = img.pixels[i * 3 + 2]!;
     if (b >= 0x80 && r < 0x40 && g < 0x40) blue++;
     if (r > 0x20 || g > 0x20 || b > 0x20) lit++;
   }
   const top = colourShares(img, 1)[0]!;
   const share = (k: number) => Math.round((k / n) * 1000) / 1000;
-  return { blue: share(blue), lit: share(lit), dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%`, width: img.width, height: img.height };
+  return {
+    blue: share(blue),
+    lit: share(lit),
+    dominant: `${top.colour} ${(top.share * 100).toFixed(0)}%`,
+    width: img.width,
+    height: img.height,
+  };
 }
 
 /**
@@ -111,52 +127,71 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
   await using res = new Resources();
   const outDir = resolve(options.outDir ?? "lab-output");
   await mkdir(outDir, { recursive: true });
-  const inst = await r.step("the installer ISO, SHA512SUMS, signature and key", () => guests.installer(), (i) => basename(i.iso));
+  const inst = await r.step(
+    "the installer ISO, SHA512SUMS, signature and key",
+    () => guests.installer(),
+    (i) => basename(i.iso),
+  );
 
   // #region verify
   const sums = await verify.checksums(inst.sha512sums, { ignoreMissing: true });
   const sig = await verify.signature({ file: inst.sha512sums, signature: inst.signature, keyring: inst.publicKey });
   // #endregion
   r.note(`sha512sum -c: ${sums.results.map((f) => `${f.name}: ${f.status}`).join(", ")}`);
-  r.note(`gpg --verify: ${sig.ok ? "Good signature" : "BAD signature"} from ${sig.signer ?? "?"}, key ${sig.fingerprint ?? "?"}`);
+  r.note(
+    `gpg --verify: ${sig.ok ? "Good signature" : "BAD signature"} from ${sig.signer ?? "?"}, key ${sig.fingerprint ?? "?"}`,
+  );
   if (!sums.ok) throw new Error(`the ISO does not match SHA512SUMS: ${JSON.stringify(sums.results)}`);
   if (!sig.ok || sig.fingerprint !== inst.fingerprint) {
     throw new Error(`the signature over SHA512SUMS is not good or not by ${inst.fingerprint}: ${sig.reason}`);
   }
 
   const work = await res.tempDir("install-");
-  const tampered = await r.step("tampered copies must fail: one byte of the ISO, one byte of SHA512SUMS", async () => {
-    const isoCopy = join(work, basename(inst.iso));
-    const sumsCopy = join(work, "SHA512SUMS");
-    await copyFile(inst.iso, isoCopy);
-    await copyFile(inst.sha512sums, sumsCopy);
-    const offset = 32768 + 1; // inside the ISO 9660 primary volume descriptor
-    await flipByte(isoCopy, offset);
-    const isoCheck = await verify.checksums(sumsCopy, { ignoreMissing: true, reject: false });
-    const isoStatus = isoCheck.results.find((f) => f.name === basename(inst.iso))?.status ?? "MISSING";
-    // A changed byte in the checksum list itself must break the signature over it.
-    await flipByte(sumsCopy, 0);
-    const sigCheck = await verify.signature({ file: sumsCopy, signature: inst.signature, keyring: inst.publicKey, reject: false });
-    return {
-      byteOffset: offset,
-      isoStatus,
-      signatureReason: sig.ok && !sigCheck.ok ? sigCheck.reason : `unexpectedly ${sigCheck.ok ? "good" : "bad"}`,
-      rejected: !isoCheck.ok && isoStatus === "FAILED" && !sigCheck.ok,
-    };
-  }, (t) => `ISO checksum ${t.isoStatus}; signature over the changed SHA512SUMS: ${t.signatureReason}`);
+  const tampered = await r.step(
+    "tampered copies must fail: one byte of the ISO, one byte of SHA512SUMS",
+    async () => {
+      const isoCopy = join(work, basename(inst.iso));
+      const sumsCopy = join(work, "SHA512SUMS");
+      await copyFile(inst.iso, isoCopy);
+      await copyFile(inst.sha512sums, sumsCopy);
+      const offset = 32768 + 1; // inside the ISO 9660 primary volume descriptor
+      await flipByte(isoCopy, offset);
+      const isoCheck = await verify.checksums(sumsCopy, { ignoreMissing: true, reject: false });
+      const isoStatus = isoCheck.results.find((f) => f.name === basename(inst.iso))?.status ?? "MISSING";
+      // A changed byte in the checksum list itself must break the signature over it.
+      await flipByte(sumsCopy, 0);
+      const sigCheck = await verify.signature({
+        file: sumsCopy,
+        signature: inst.signature,
+        keyring: inst.publicKey,
+        reject: false,
+      });
+      return {
+        byteOffset: offset,
+        isoStatus,
+        signatureReason: sig.ok && !sigCheck.ok ? sigCheck.reason : `unexpectedly ${sigCheck.ok ? "good" : "bad"}`,
+        rejected: !isoCheck.ok && isoStatus === "FAILED" && !sigCheck.ok,
+      };
+    },
+    (t) => `ISO checksum ${t.isoStatus}; signature over the changed SHA512SUMS: ${t.signatureReason}`,
+  );
 
   const disk = join(work, "virtualdisk.qcow2");
   await image.create(disk, "2G", { format: "qcow2" });
   const diskInfo = await image.info(disk);
 
   const memory = Math.max(1024, inst.memoryMiB);
-  const m = await r.step(`boot: -hda virtualdisk.qcow2 -smp 2 -m ${memory} -cdrom ${basename(inst.iso)}`, async () => {
-    // #region boot
-    const builder = vm().name(`lab-install-${process.pid}`).memory(memory).smp(2).hda(disk).cdrom(inst.iso);
-    const m = res.vm(await builder.start());
-    // #endregion
-    return m;
-  }, (m) => `pid ${m.pid}, accel ${m.accel.chosen}`);
+  const m = await r.step(
+    `boot: -hda virtualdisk.qcow2 -smp 2 -m ${memory} -cdrom ${basename(inst.iso)}`,
+    async () => {
+      // #region boot
+      const builder = vm().name(`lab-install-${process.pid}`).memory(memory).smp(2).hda(disk).cdrom(inst.iso);
+      const m = res.vm(await builder.start());
+      // #endregion
+      return m;
+    },
+    (m) => `pid ${m.pid}, accel ${m.accel.chosen}`,
+  );
   r.note(m.argv.join(" "));
 
   const screenshot = join(outDir, "install-from-iso-installer.png");
@@ -164,46 +199,78 @@ export async function run(options: RecipeOptions = {}): Promise<InstallFromIsoOb
   const t0 = Date.now();
   const screens: ScreenSample[] = [];
   let bootMenuMs: number | null = null;
-  const reached = await r.step("watch the screen: BIOS, the ISO's boot menu, then the installer", async () => {
-    const deadline = t0 + 600_000;
-    const probe = join(work, "screen.png");
-    while (Date.now() < deadline) {
-      // #region watch
-      await m.screenshot(probe);
-      const s = screenFacts(await readFile(probe));
-      // BIOS and isolinux draw in VGA text mode (720x400), the ISO's menu in a blue box.
-      // The installer switches to a framebuffer and fills it with its dialog (grey) on a
-      // blue background; until then the framebuffer is black.
-      const textMode = s.width === 720 && s.height === 400;
-      const stage = textMode
-        ? (s.blue > 0.2 ? "boot-menu" : "bios")
-        : s.width >= 640 && s.lit > 0.3 && s.blue > 0.01 ? "installer" : "other";
-      // #endregion
-      const last = screens[screens.length - 1];
-      if (!last || last.stage !== stage || last.dominant !== s.dominant) {
-        screens.push({ ms: Date.now() - t0, size: `${s.width}x${s.height}`, stage, blue: s.blue, lit: s.lit, dominant: s.dominant });
-        r.note(`+${((Date.now() - t0) / 1000).toFixed(1)} s: ${stage} (${s.width}x${s.height}, ${(s.blue * 100).toFixed(0)}% blue, ${(s.lit * 100).toFixed(0)}% lit)`);
+  const reached = await r.step(
+    "watch the screen: BIOS, the ISO's boot menu, then the installer",
+    async () => {
+      const deadline = t0 + 600_000;
+      const probe = join(work, "screen.png");
+      while (Date.now() < deadline) {
+        // #region watch
+        await m.screenshot(probe);
+        const s = screenFacts(await readFile(probe));
+        // BIOS and isolinux draw in VGA text mode (720x400), the ISO's menu in a blue box.
+        // The installer switches to a framebuffer and fills it with its dialog (grey) on a
+        // blue background; until then the framebuffer is black.
+        const textMode = s.width === 720 && s.height === 400;
+        const stage = textMode
+          ? s.blue > 0.2
+            ? "boot-menu"
+            : "bios"
+          : s.width >= 640 && s.lit > 0.3 && s.blue > 0.01
+            ? "installer"
+            : "other";
+        // #endregion
+        const last = screens[screens.length - 1];
+        if (!last || last.stage !== stage || last.dominant !== s.dominant) {
+          screens.push({
+            ms: Date.now() - t0,
+            size: `${s.width}x${s.height}`,
+            stage,
+            blue: s.blue,
+            lit: s.lit,
+            dominant: s.dominant,
+          });
+          r.note(
+            `+${((Date.now() - t0) / 1000).toFixed(1)} s: ${stage} (${s.width}x${s.height}, ${(s.blue * 100).toFixed(0)}% blue, ${(s.lit * 100).toFixed(0)}% lit)`,
+          );
+        }
+        if (stage === "boot-menu" && bootMenuMs === null) {
+          bootMenuMs = Date.now() - t0;
+          await m.screenshot(menuShot);
+        }
+        if (stage === "installer") {
+          await m.screenshot(screenshot);
+          return Date.now() - t0;
+        }
+        await new Promise((ok) => setTimeout(ok, 1000));
       }
-      if (stage === "boot-menu" && bootMenuMs === null) {
-        bootMenuMs = Date.now() - t0;
-        await m.screenshot(menuShot);
-      }
-      if (stage === "installer") {
-        await m.screenshot(screenshot);
-        return Date.now() - t0;
-      }
-      await new Promise((ok) => setTimeout(ok, 1000));
-    }
-    await copyFile(probe, join(outDir, "install-from-iso-last-screen.png")).catch(() => undefined);
-    throw new Error(`the installer did not appear on the screen within 600 s (last screen: ${join(outDir, "install-from-iso-last-screen.png")}; screens seen: ${JSON.stringify(screens)})`);
-  }, (ms) => `installer after ${(ms / 1000).toFixed(1)} s`);
-  await r.step("stop the VM (the lab: 'you can stop the installation process after it begins')", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
+      await copyFile(probe, join(outDir, "install-from-iso-last-screen.png")).catch(() => undefined);
+      throw new Error(
+        `the installer did not appear on the screen within 600 s (last screen: ${join(outDir, "install-from-iso-last-screen.png")}; screens seen: ${JSON.stringify(screens)})`,
+      );
+    },
+    (ms) => `installer after ${(ms / 1000).toFixed(1)} s`,
+  );
+  await r.step(
+    "stop the VM (the lab: 'you can stop the installation process after it begins')",
+    () => m.shutdown({ timeouts: { powerdown: 0 } }),
+    (e) => e.reason,
+  );
 
   return {
     checksum: { ok: sums.ok, files: sums.results.map((f) => ({ file: f.name, status: f.status })) },
-    signature: { valid: sig.ok, fingerprint: sig.fingerprint!, signer: sig.signer ?? null, expectedFingerprint: inst.fingerprint },
+    signature: {
+      valid: sig.ok,
+      fingerprint: sig.fingerprint!,
+      signer: sig.signer ?? null,
+      expectedFingerprint: inst.fingerprint,
+    },
     tamperedRejected: tampered.rejected,
-    tampered: { byteOffset: tampered.byteOffset, isoStatus: tampered.isoStatus, signatureReason: tampered.signatureReason },
+    tampered: {
+      byteOffset: tampered.byteOffset,
+      isoStatus: tampered.isoStatus,
+      signatureReason: tampered.signatureReason,
+    },
     installerReached: true,
     installerMs: reached,
     bootMenuMs,

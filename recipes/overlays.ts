@@ -71,13 +71,21 @@ export const meta: RecipeMeta = {
 export async function run(options: RecipeOptions = {}): Promise<OverlaysObservations> {
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
-  const guest = await r.step("find the guest", () => bootGuest(options, false), (g) => g.label);
+  const guest = await r.step(
+    "find the guest",
+    () => bootGuest(options, false),
+    (g) => g.label,
+  );
   const base = guest.base!;
   const work = await res.tempDir("overlays-");
   const sda1 = join(work, "sda-vm1.qcow2");
   const sda2 = join(work, "sda-vm2.qcow2");
 
-  const baseBefore = await r.step("sha256 of every byte of the base", () => sha256File(base), (h) => `${formatBytes(h.bytes)}, ${h.sha256.slice(0, 16)}…`);
+  const baseBefore = await r.step(
+    "sha256 of every byte of the base",
+    () => sha256File(base),
+    (h) => `${formatBytes(h.bytes)}, ${h.sha256.slice(0, 16)}…`,
+  );
   const baseDuBefore = Number((await image.du(base)).bytes);
   await r.step("qemu-img create -f qcow2 -b debian-11.qcow2 -F qcow2 sda-vm1.qcow2 (and sda-vm2)", async () => {
     // #region overlays
@@ -86,19 +94,25 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
     // #endregion
   });
   const created = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
-  r.note(`du: sda-vm1 ${formatBytes(created.o1)}, sda-vm2 ${formatBytes(created.o2)}, base ${formatBytes(baseDuBefore)}`);
+  r.note(
+    `du: sda-vm1 ${formatBytes(created.o1)}, sda-vm2 ${formatBytes(created.o2)}, base ${formatBytes(baseDuBefore)}`,
+  );
 
-  const [vm1, vm2] = await r.step("start both VMs at once and wait for both shells", async () => {
-    // #region start-both
-    const boot = async (disk: string, n: number) => {
-      const m = res.vm(await vm().name(`lab-overlays-${n}-${process.pid}`).memory(512).smp(2).hda(disk).start());
-      await m.console.waitFor(guest.prompt, { timeout: 600_000 });
-      return m;
-    };
-    const [vm1, vm2] = await Promise.all([boot(sda1, 1), boot(sda2, 2)]);
-    // #endregion
-    return [vm1, vm2] as const;
-  }, ([a, b]) => `pids ${a.pid} and ${b.pid}`);
+  const [vm1, vm2] = await r.step(
+    "start both VMs at once and wait for both shells",
+    async () => {
+      // #region start-both
+      const boot = async (disk: string, n: number) => {
+        const m = res.vm(await vm().name(`lab-overlays-${n}-${process.pid}`).memory(512).smp(2).hda(disk).start());
+        await m.console.waitFor(guest.prompt, { timeout: 600_000 });
+        return m;
+      };
+      const [vm1, vm2] = await Promise.all([boot(sda1, 1), boot(sda2, 2)]);
+      // #endregion
+      return [vm1, vm2] as const;
+    },
+    ([a, b]) => `pids ${a.pid} and ${b.pid}`,
+  );
   r.note(vm1.argv.join(" "));
   // Let the guests' first writes land, so the next sizes show the 50 MB write alone.
   await guestRun(r, vm1.console, "sync");
@@ -114,11 +128,19 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   r.note(`du after the write: sda-vm1 ${formatBytes(after.o1)}, sda-vm2 ${formatBytes(after.o2)}`);
   const concurrent = vm1.state !== "exited" && vm2.state !== "exited";
 
-  await r.step("stop both VMs", () => Promise.all([vm1.shutdown({ timeouts: { powerdown: 0 } }), vm2.shutdown({ timeouts: { powerdown: 0 } })]), (e) => e.map((x) => x.reason).join(", "));
+  await r.step(
+    "stop both VMs",
+    () => Promise.all([vm1.shutdown({ timeouts: { powerdown: 0 } }), vm2.shutdown({ timeouts: { powerdown: 0 } })]),
+    (e) => e.map((x) => x.reason).join(", "),
+  );
   // #region chain
   const chain = await image.info(sda1, { format: "qcow2", backingChain: true });
   // #endregion
-  const baseAfter = await r.step("sha256 of the base again", () => sha256File(base), (h) => `${h.sha256.slice(0, 16)}…`);
+  const baseAfter = await r.step(
+    "sha256 of the base again",
+    () => sha256File(base),
+    (h) => `${h.sha256.slice(0, 16)}…`,
+  );
   const baseDuAfter = Number((await image.du(base)).bytes);
 
   return {
@@ -130,7 +152,11 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
     overlay1Growth: after.o1 - created.o1,
     overlay2Growth: after.o2 - created.o2,
     writeGrowth: { overlay1: after.o1 - booted.o1, overlay2: after.o2 - booted.o2 },
-    baseUnchanged: { unchanged: baseBefore.sha256 === baseAfter.sha256 && baseBefore.bytes === baseAfter.bytes, bytesCompared: baseAfter.bytes, sha256: baseAfter.sha256 },
+    baseUnchanged: {
+      unchanged: baseBefore.sha256 === baseAfter.sha256 && baseBefore.bytes === baseAfter.bytes,
+      bytesCompared: baseAfter.bytes,
+      sha256: baseAfter.sha256,
+    },
     concurrent,
     backingChain: toChain(chain),
     guest: guest.label,

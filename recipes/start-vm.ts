@@ -50,7 +50,11 @@ export const meta: RecipeMeta = {
   id: "start-vm",
   title: "Start a VM with 512 MB and 2 vCPUs, count QEMU's threads, repeat with 4",
   exercise: "Starting a virtual machine",
-  labCommands: ["kvm -hda debian-11.qcow2 -m 512 -smp 2", "ps -efL | grep kvm", "kvm -hda debian-11.qcow2 -m 512 -smp 4"],
+  labCommands: [
+    "kvm -hda debian-11.qcow2 -m 512 -smp 2",
+    "ps -efL | grep kvm",
+    "kvm -hda debian-11.qcow2 -m 512 -smp 4",
+  ],
   heavy: false,
 };
 
@@ -65,45 +69,73 @@ export const meta: RecipeMeta = {
  */
 export async function run(options: RecipeOptions = {}): Promise<StartVmObservations> {
   const r = options.reporter ?? new Reporter();
-  const guest = await r.step("find the guest", () => bootGuest(options), (g) => g.label);
+  const guest = await r.step(
+    "find the guest",
+    () => bootGuest(options),
+    (g) => g.label,
+  );
   const details: Record<string, ThreadCount> = {};
   const workersAtStart: Record<string, number> = {};
   let accel = { chosen: "", reason: "" };
   for (const cpus of [2, 4]) {
     await using res = new Resources();
-    const m = await r.step(`start: -m 512 -smp ${cpus} (vCPUs paused)`, async () => {
-      // #region start
-      const builder = guest.attach(vm().name(`lab-start-vm-${cpus}-${process.pid}`).memory(512).smp(cpus))
-        .args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
-      const m = res.vm(await builder.start({ paused: true }));
-      // #endregion
-      return m;
-    }, (m) => `pid ${m.pid}, accel ${m.accel.chosen}`);
+    const m = await r.step(
+      `start: -m 512 -smp ${cpus} (vCPUs paused)`,
+      async () => {
+        // #region start
+        const builder = guest
+          .attach(vm().name(`lab-start-vm-${cpus}-${process.pid}`).memory(512).smp(cpus))
+          .args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
+        const m = res.vm(await builder.start({ paused: true }));
+        // #endregion
+        return m;
+      },
+      (m) => `pid ${m.pid}, accel ${m.accel.chosen}`,
+    );
     accel = { chosen: m.accel.chosen, reason: m.accel.reason };
     r.note(m.argv.join(" "));
     // Opening the disk starts I/O worker threads that end after ~10 s idle; wait for them
     // (up to 30 s) so the count shows what the lab's `ps -efL` shows on a settled VM.
-    const settled = await r.step("let QEMU's I/O worker threads go idle", async () => {
-      const t0 = Date.now();
-      let workers = (await m.threads()).filter((t) => t.name === "worker").length;
-      const atStart = workers;
-      while (workers > 0 && Date.now() - t0 < 30_000) {
-        await new Promise((ok) => setTimeout(ok, 500));
-        workers = (await m.threads()).filter((t) => t.name === "worker").length;
-      }
-      return { atStart, left: workers, ms: Date.now() - t0 };
-    }, (w) => `${w.atStart} worker thread(s) at start, ${w.left} after ${(w.ms / 1000).toFixed(1)} s`);
+    const settled = await r.step(
+      "let QEMU's I/O worker threads go idle",
+      async () => {
+        const t0 = Date.now();
+        let workers = (await m.threads()).filter((t) => t.name === "worker").length;
+        const atStart = workers;
+        while (workers > 0 && Date.now() - t0 < 30_000) {
+          await new Promise((ok) => setTimeout(ok, 500));
+          workers = (await m.threads()).filter((t) => t.name === "worker").length;
+        }
+        return { atStart, left: workers, ms: Date.now() - t0 };
+      },
+      (w) => `${w.atStart} worker thread(s) at start, ${w.left} after ${(w.ms / 1000).toFixed(1)} s`,
+    );
     workersAtStart[String(cpus)] = settled.atStart;
-    const threads = await r.step(`ps -efL: threads of QEMU pid ${m.pid}`, async () => {
-      // #region threads
-      const threads = await m.threads();
-      const vcpus = threads.filter((t) => t.kind === "vcpu");
-      // #endregion
-      const worker = threads.filter((t) => t.kind !== "vcpu" && t.name === "worker").length;
-      return { pid: m.pid, total: threads.length, vcpu: vcpus.length, worker, fixed: threads.length - vcpus.length - worker, names: threads.map((t) => t.name) };
-    }, (t) => `${t.total} threads: ${t.names.join(", ")}`);
+    const threads = await r.step(
+      `ps -efL: threads of QEMU pid ${m.pid}`,
+      async () => {
+        // #region threads
+        const threads = await m.threads();
+        const vcpus = threads.filter((t) => t.kind === "vcpu");
+        // #endregion
+        const worker = threads.filter((t) => t.kind !== "vcpu" && t.name === "worker").length;
+        return {
+          pid: m.pid,
+          total: threads.length,
+          vcpu: vcpus.length,
+          worker,
+          fixed: threads.length - vcpus.length - worker,
+          names: threads.map((t) => t.name),
+        };
+      },
+      (t) => `${t.total} threads: ${t.names.join(", ")}`,
+    );
     details[String(cpus)] = threads;
-    await r.step("stop the VM", () => m.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
+    await r.step(
+      "stop the VM",
+      () => m.shutdown({ timeouts: { powerdown: 0 } }),
+      (e) => e.reason,
+    );
   }
   const two = details["2"]!;
   const four = details["4"]!;
@@ -125,12 +157,15 @@ export function explain(two: ThreadCount, four: ThreadCount): string {
   const diff = four.total - two.total;
   const vcpuDiff = four.vcpu - two.vcpu;
   const head = `With 4 vCPUs QEMU has ${four.total} threads, ${diff} more than the ${two.total} with 2 vCPUs.`;
-  const workers = two.worker || four.worker
-    ? ` Besides, ${two.worker} and ${four.worker} 'worker' threads were alive: QEMU's I/O thread pool, which starts threads for disk I/O and ends them when idle, so they come and go independently of the vCPUs.`
-    : "";
+  const workers =
+    two.worker || four.worker
+      ? ` Besides, ${two.worker} and ${four.worker} 'worker' threads were alive: QEMU's I/O thread pool, which starts threads for disk I/O and ends them when idle, so they come and go independently of the vCPUs.`
+      : "";
   if (two.vcpu === 2 && four.vcpu === 4 && two.fixed === four.fixed) {
-    return `${head} QEMU runs each virtual CPU in a thread of its own (named 'CPU n/TCG' under TCG; under KVM the thread that enters the guest), ` +
-      `so 2 more vCPUs add exactly ${vcpuDiff} vCPU threads; QEMU's own ${four.fixed} threads (main loop, RCU, monitor I/O) stay the same.${workers}`;
+    return (
+      `${head} QEMU runs each virtual CPU in a thread of its own (named 'CPU n/TCG' under TCG; under KVM the thread that enters the guest), ` +
+      `so 2 more vCPUs add exactly ${vcpuDiff} vCPU threads; QEMU's own ${four.fixed} threads (main loop, RCU, monitor I/O) stay the same.${workers}`
+    );
   }
   return `${head} ${vcpuDiff} of them are vCPU threads (one per vCPU); QEMU's other threads went from ${two.fixed} to ${four.fixed}.${workers}`;
 }

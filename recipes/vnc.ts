@@ -40,7 +40,11 @@ export interface VncObservations {
   readonly vncSnapshot: string;
   readonly vncSnapshotBytes: number;
   /** Most common colours of the screenshot. */
-  readonly screen: { readonly width: number; readonly height: number; readonly colours: readonly { colour: string; share: number }[] };
+  readonly screen: {
+    readonly width: number;
+    readonly height: number;
+    readonly colours: readonly { colour: string; share: number }[];
+  };
   /** The daemonized VM outlived its start handle and was stopped from a second handle (attach). */
   readonly reattached: boolean;
   readonly guest: string;
@@ -50,7 +54,11 @@ export const meta: RecipeMeta = {
   id: "vnc",
   title: "Start a daemonized VM with a VNC display, find its port, connect with VNC clients",
   exercise: "Display export via VNC",
-  labCommands: ["kvm -m 512 -smp 2 -hda debian-11.qcow2 -vnc :1 --daemonize", "ss -ltnp   # the lab's hint: inspect the listening TCP ports", "vncviewer :1"],
+  labCommands: [
+    "kvm -m 512 -smp 2 -hda debian-11.qcow2 -vnc :1 --daemonize",
+    "ss -ltnp   # the lab's hint: inspect the listening TCP ports",
+    "vncviewer :1",
+  ],
   heavy: false,
 };
 
@@ -67,47 +75,74 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
   await using res = new Resources();
   const outDir = resolve(options.outDir ?? "lab-output");
   await mkdir(outDir, { recursive: true });
-  const guest = await r.step("find the guest", () => bootGuest(options), (g) => g.label);
+  const guest = await r.step(
+    "find the guest",
+    () => bootGuest(options),
+    (g) => g.label,
+  );
   const wanted = options.display ?? 1;
-  const display = await r.step(`check that VNC display :${wanted} (port ${5900 + wanted}) is free`, () => freeDisplay(wanted),
-    (d) => d === wanted ? "free" : `taken by someone else: using :${d}`);
+  const display = await r.step(
+    `check that VNC display :${wanted} (port ${5900 + wanted}) is free`,
+    () => freeDisplay(wanted),
+    (d) => (d === wanted ? "free" : `taken by someone else: using :${d}`),
+  );
 
-  const started = await r.step(`start daemonized: -m 512 -smp 2 -vnc :${display} --daemonize`, async () => {
-    // #region start
-    const builder = guest.attach(vm().name(`lab-vnc-${process.pid}`).memory(512).smp(2)).vnc(display).daemonize();
-    const m = await builder.start();
-    // #endregion
-    return res.vm(m);
-  }, (m) => `QEMU pid ${m.pid} (daemonized)`);
+  const started = await r.step(
+    `start daemonized: -m 512 -smp 2 -vnc :${display} --daemonize`,
+    async () => {
+      // #region start
+      const builder = guest
+        .attach(vm().name(`lab-vnc-${process.pid}`).memory(512).smp(2))
+        .vnc(display)
+        .daemonize();
+      const m = await builder.start();
+      // #endregion
+      return res.vm(m);
+    },
+    (m) => `QEMU pid ${m.pid} (daemonized)`,
+  );
   r.note(started.argv.join(" "));
 
-  const found = await r.step("inspect the listening TCP sockets (/proc/net/tcp + /proc/PID/fd)", async () => {
-    // #region find-port
-    const sockets = await listeningSockets();
-    const qemu = sockets.filter((s) => s.pids.includes(started.pid));
-    const vncSocket = qemu.find((s) => s.port >= 5900 && s.port < 6000);
-    // #endregion
-    if (!vncSocket) throw new Error(`QEMU (pid ${started.pid}) listens on no port in 5900-5999: ${JSON.stringify(qemu)}`);
-    return { vncSocket, qemu };
-  }, ({ vncSocket }) => `${vncSocket.address}:${vncSocket.port} owned by pid ${vncSocket.pids.join(",")}`);
+  const found = await r.step(
+    "inspect the listening TCP sockets (/proc/net/tcp + /proc/PID/fd)",
+    async () => {
+      // #region find-port
+      const sockets = await listeningSockets();
+      const qemu = sockets.filter((s) => s.pids.includes(started.pid));
+      const vncSocket = qemu.find((s) => s.port >= 5900 && s.port < 6000);
+      // #endregion
+      if (!vncSocket)
+        throw new Error(`QEMU (pid ${started.pid}) listens on no port in 5900-5999: ${JSON.stringify(qemu)}`);
+      return { vncSocket, qemu };
+    },
+    ({ vncSocket }) => `${vncSocket.address}:${vncSocket.port} owned by pid ${vncSocket.pids.join(",")}`,
+  );
   const port = found.vncSocket.port;
 
-  const hs = await r.step(`RFB handshake with 127.0.0.1:${port}`, async () => {
-    // #region rfb
-    const hs = await rfbHandshake("127.0.0.1", port);
-    // #endregion
-    return hs;
-  },
-    (h) => `${h.rfbVersion}, security ${h.securityTypes.join(",")}${h.framebuffer ? `, ${h.framebuffer.width}x${h.framebuffer.height} "${h.framebuffer.name}"` : ""}`);
+  const hs = await r.step(
+    `RFB handshake with 127.0.0.1:${port}`,
+    async () => {
+      // #region rfb
+      const hs = await rfbHandshake("127.0.0.1", port);
+      // #endregion
+      return hs;
+    },
+    (h) =>
+      `${h.rfbVersion}, security ${h.securityTypes.join(",")}${h.framebuffer ? `, ${h.framebuffer.width}x${h.framebuffer.height} "${h.framebuffer.name}"` : ""}`,
+  );
 
   const jpeg = join(outDir, "vnc-vncsnapshot.jpg");
   await rm(jpeg, { force: true });
-  const jpegBytes = await r.step(`vncsnapshot 127.0.0.1:${port - 5900} (a real VNC client)`, async () => {
-    // #region vncsnapshot
-    await $({ quiet: true, timeout: 30_000 })`vncsnapshot -quiet 127.0.0.1:${port - 5900} ${jpeg}`;
-    // #endregion
-    return (await stat(jpeg)).size;
-  }, (n) => `${jpeg} (${n} bytes)`);
+  const jpegBytes = await r.step(
+    `vncsnapshot 127.0.0.1:${port - 5900} (a real VNC client)`,
+    async () => {
+      // #region vncsnapshot
+      await $({ quiet: true, timeout: 30_000 })`vncsnapshot -quiet 127.0.0.1:${port - 5900} ${jpeg}`;
+      // #endregion
+      return (await stat(jpeg)).size;
+    },
+    (n) => `${jpeg} (${n} bytes)`,
+  );
 
   // The lab's VM runs on after the command returns: drop our handle, re-attach by name.
   // #region reattach
@@ -117,10 +152,20 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
   res.release(started);
   r.note(`detached, then re-attached by name: pid ${again.pid}`);
   const png = join(outDir, "vnc-screen.png");
-  await r.step("screenshot through the re-attached handle (QMP screendump)", () => again.screenshot(png), (p) => p);
+  await r.step(
+    "screenshot through the re-attached handle (QMP screendump)",
+    () => again.screenshot(png),
+    (p) => p,
+  );
   const screen = await screenColours(png);
-  r.note(`screen ${screen.width}x${screen.height}, colours ${screen.colours.map((c) => `${c.colour} ${(c.share * 100).toFixed(1)}%`).join(", ")}`);
-  await r.step("shut the daemonized VM down", () => again.shutdown({ timeouts: { powerdown: 0 } }), (e) => e.reason);
+  r.note(
+    `screen ${screen.width}x${screen.height}, colours ${screen.colours.map((c) => `${c.colour} ${(c.share * 100).toFixed(1)}%`).join(", ")}`,
+  );
+  await r.step(
+    "shut the daemonized VM down",
+    () => again.shutdown({ timeouts: { powerdown: 0 } }),
+    (e) => e.reason,
+  );
 
   return {
     display: port - 5900,

@@ -33,19 +33,27 @@ interface Listing {
   readonly started?: string;
 }
 
-
 /** Renders `list()` output as a table; exported for tests. */
 export function formatVmTable(vms: readonly Listing[]): string {
   if (vms.length === 0) return "no running VMs (start one: await vm()...start())";
   const rows = vms.map((v) => {
-    const ports = [v.vnc?.port ? `vnc ${v.vnc.port}` : "", v.vnc?.websocketPort ? `ws ${v.vnc.websocketPort}` : ""].filter(Boolean).join(", ");
+    const ports = [v.vnc?.port ? `vnc ${v.vnc.port}` : "", v.vnc?.websocketPort ? `ws ${v.vnc.websocketPort}` : ""]
+      .filter(Boolean)
+      .join(", ");
     const state = isAlive(v.pid) ? (v.daemonized ? "daemon" : "running") : "gone";
     const owner = v.daemonized ? "-" : v.ownerPid === process.pid ? "this REPL" : String(v.ownerPid ?? "?");
     return [v.name, String(v.pid), state, v.accel?.chosen ?? "?", ports || "-", owner];
   });
   const head = ["NAME", "PID", "STATE", "ACCEL", "PORTS", "OWNER"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 function print(server: REPLServer, text: string): void {
@@ -62,7 +70,9 @@ function command(server: REPLServer, name: string, help: string, action: (arg: s
     help,
     action(arg: string) {
       server.clearBufferedCommand();
-      action(arg.trim()).catch((e) => printError(server, e)).finally(() => server.displayPrompt());
+      action(arg.trim())
+        .catch((e) => printError(server, e))
+        .finally(() => server.displayPrompt());
     },
   });
 }
@@ -79,7 +89,9 @@ function command(server: REPLServer, name: string, help: string, action: (arg: s
 export function defineCommands(server: REPLServer, sources: CommandSources): void {
   command(server, "help", "A short tour with examples", async () => {
     await sources.ready();
-    const sdk = Object.keys(sources.sdk).filter((k) => !/Error$|^[A-Z_]+$/.test(k)).sort();
+    const sdk = Object.keys(sources.sdk)
+      .filter((k) => !/Error$|^[A-Z_]+$/.test(k))
+      .sort();
     print(server, helpText({ sdk, recipes: Object.keys(sources.recipes()).sort() }));
   });
 
@@ -104,7 +116,12 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     const recipe = sources.recipes()[id];
     if (!recipe) {
       const ids = Object.keys(sources.recipes()).sort();
-      return print(server, id ? `no recipe '${id}'; known: ${ids.join(", ") || "(none)"}` : `usage: .run <id> [options]; known: ${ids.join(", ")}`);
+      return print(
+        server,
+        id
+          ? `no recipe '${id}'; known: ${ids.join(", ") || "(none)"}`
+          : `usage: .run <id> [options]; known: ${ids.join(", ")}`,
+      );
     }
     const given = (rest ? await sources.evaluate(`(${rest})`) : {}) as Record<string, unknown>;
     const reporter = sources.reporter?.();
@@ -118,7 +135,7 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
 
   command(server, "argv", "Show the qemu command line of a builder: .argv vm().memory(512)", async (arg) => {
     if (!arg) return print(server, "usage: .argv <builder expression>, e.g. .argv vm().memory(512).smp(2)");
-    const value = await sources.evaluate(arg) as { toCommandLine?: () => string; toArgv?: () => string[] };
+    const value = (await sources.evaluate(arg)) as { toCommandLine?: () => string; toArgv?: () => string[] };
     if (value && typeof value.toCommandLine === "function") return print(server, value.toCommandLine());
     if (value && typeof value.toArgv === "function") return print(server, value.toArgv().join(" "));
     print(server, `not a VM builder: ${inspect(value, { colors: Boolean(server.useColors), depth: 1 })}`);

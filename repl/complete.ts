@@ -30,9 +30,13 @@ export interface CompletionSources {
 
 const IDENT = String.raw`[A-Za-z_$][\w$]*`;
 const ARGS = String.raw`\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)`;
-const QMP_RE = new RegExp(String.raw`(?:^|[^\w$.])(${IDENT}(?:\s*\.\s*${IDENT})*)\s*\.\s*(?:execute|executeRaw)\(\s*["'\x60]([\w-]*)$`);
+const QMP_RE = new RegExp(
+  String.raw`(?:^|[^\w$.])(${IDENT}(?:\s*\.\s*${IDENT})*)\s*\.\s*(?:execute|executeRaw)\(\s*["'\x60]([\w-]*)$`,
+);
 const QMP_BARE_RE = /\b(?:execute|executeRaw)\(\s*["'`]([\w-]*)$/;
-const CHAIN_RE = new RegExp(String.raw`(?:^|[^\w$.])(vm\(\s*\)|${IDENT})((?:\s*\.\s*${IDENT}\s*${ARGS})*)\s*\.\s*(${IDENT}|)$`);
+const CHAIN_RE = new RegExp(
+  String.raw`(?:^|[^\w$.])(vm\(\s*\)|${IDENT})((?:\s*\.\s*${IDENT}\s*${ARGS})*)\s*\.\s*(${IDENT}|)$`,
+);
 const CHAIN_STEP_RE = new RegExp(String.raw`\.\s*(${IDENT})\s*${ARGS}`, "g");
 
 /** Methods of VmBuilder that do not return a VmBuilder; a chain ends there. */
@@ -75,7 +79,13 @@ export async function completeLine(line: string, sources: CompletionSources): Pr
   const run = /^\.run\s+(\S*)$/.exec(line);
   if (run) {
     const partial = run[1]!;
-    return [sources.recipeIds().filter((id) => id.startsWith(partial)).sort(), partial];
+    return [
+      sources
+        .recipeIds()
+        .filter((id) => id.startsWith(partial))
+        .sort(),
+      partial,
+    ];
   }
   const argv = /^\.argv\s+(.*)$/.exec(line);
   if (argv) return completeLine(argv[1]!, sources);
@@ -98,7 +108,11 @@ export async function completeLine(line: string, sources: CompletionSources): Pr
     const called = [...steps.matchAll(CHAIN_STEP_RE)].map((m) => m[1]!);
     // Plain `name.` on a builder variable is node's job (it lists real properties), unless the
     // chain has calls, which node refuses to evaluate.
-    if (headIsBuilder && (isVmCall || called.length > 0) && called.every((m) => methods.includes(m) && !TERMINAL.has(m))) {
+    if (
+      headIsBuilder &&
+      (isVmCall || called.length > 0) &&
+      called.every((m) => methods.includes(m) && !TERMINAL.has(m))
+    ) {
       return [methods.filter((m) => m.startsWith(partial) && m !== "constructor").sort(), partial];
     }
   }
@@ -133,9 +147,9 @@ export function wrapCompleter(base: Completer, sources: CompletionSources): Comp
 export function qmpCommandNames(client: QmpLike, timeout = 2000): Promise<readonly string[]> {
   let cached = liveCache.get(client);
   if (!cached) {
-    cached = client.executeRaw("query-commands", undefined, { timeout }).then((r) =>
-      (r as { name: string }[]).map((c) => c.name).sort()
-    );
+    cached = client
+      .executeRaw("query-commands", undefined, { timeout })
+      .then((r) => (r as { name: string }[]).map((c) => c.name).sort());
     liveCache.set(client, cached);
     cached.catch(() => liveCache.delete(client));
   }

@@ -21,14 +21,22 @@ import { loadLate, loadSdk } from "./preload.ts";
  * const names = await install(); // ["vm", "overlay", "image", ..., "$", "recipes"]
  * ```
  */
-export async function install(target: Record<string, unknown> = globalThis as unknown as Record<string, unknown>): Promise<string[]> {
+export async function install(
+  target: Record<string, unknown> = globalThis as unknown as Record<string, unknown>,
+): Promise<string[]> {
   const scope: Record<string, unknown> = await loadSdk();
   const late = await loadLate();
   Object.assign(scope, { $: late.$, zx: late.zx });
-  scope.recipes = Object.fromEntries(Object.entries(late.recipes).map(([id, r]) => [id, Object.assign((o?: Record<string, unknown>) => r.run(o), r)]));
+  scope.recipes = Object.fromEntries(
+    Object.entries(late.recipes).map(([id, r]) => [id, Object.assign((o?: Record<string, unknown>) => r.run(o), r)]),
+  );
   Object.assign(target, scope);
   const version = typeof scope.VERSION === "string" ? ` ${scope.VERSION}` : "";
-  const main = ["vm", "overlay", "image", "guests", "host", "verify", "attach", "list", "$", "recipes"].filter((k) => k in scope);
-  console.log(`qemukit${version} in Deno's REPL: ${Object.keys(scope).length} names in scope (${main.join(", ")}, ...)`);
+  const main = ["vm", "overlay", "image", "guests", "host", "verify", "attach", "list", "$", "recipes"].filter(
+    (k) => k in scope,
+  );
+  console.log(
+    `qemukit${version} in Deno's REPL: ${Object.keys(scope).length} names in scope (${main.join(", ")}, ...)`,
+  );
   return Object.keys(scope);
 }

@@ -22,7 +22,7 @@ export function isQemukitError(value: unknown): value is ErrorLike {
   return value instanceof Error && typeof (value as { code?: unknown }).code === "string" && "advice" in value;
 }
 
-const paint = (on: boolean, open: number, close: number) => (s: string) => on ? `\x1b[${open}m${s}\x1b[${close}m` : s;
+const paint = (on: boolean, open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
 
 /**
  * Formats a qemukit error for the terminal: `Name [CODE]: what happened`, the advice line,
@@ -35,15 +35,21 @@ const paint = (on: boolean, open: number, close: number) => (s: string) => on ? 
  * ```
  */
 export function formatError(e: ErrorLike, colors: boolean): string {
-  const red = paint(colors, 31, 39), yellow = paint(colors, 33, 39), dim = paint(colors, 2, 22), bold = paint(colors, 1, 22);
+  const red = paint(colors, 31, 39),
+    yellow = paint(colors, 33, 39),
+    dim = paint(colors, 2, 22),
+    bold = paint(colors, 1, 22);
   const summary = e.summary ?? e.message;
   const lines = [`${bold(red(e.name))} ${dim(`[${e.code}]`)}: ${summary}`];
   if (e.advice) lines.push(`  ${yellow(`→ ${e.advice}`)}`);
   if (e.cause !== undefined) {
-    const cause = e.cause instanceof Error ? `${e.cause.name}: ${e.cause.message}` : inspect(e.cause, { colors, depth: 1 });
+    const cause =
+      e.cause instanceof Error ? `${e.cause.name}: ${e.cause.message}` : inspect(e.cause, { colors, depth: 1 });
     lines.push(dim(`  cause: ${cause.split("\n")[0]}`));
   }
-  const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !/node:|REPL\d*:|repl\.ts|qemukit-repl\/|node_modules/.test(l));
+  const frames = (e.stack ?? "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l) && !/node:|REPL\d*:|repl\.ts|qemukit-repl\/|node_modules/.test(l));
   lines.push(...frames.slice(0, 3).map((f) => dim(f)));
   return lines.join("\n");
 }

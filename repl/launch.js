@@ -8,7 +8,7 @@
 // bundle needs no node_modules beside it. (An installed package runs its compiled dist/repl
 // instead and never bundles.)
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -37,7 +37,8 @@ function listSources() {
 
 function versionOf(pkg) {
   try {
-    return JSON.parse(readFileSync(createRequire(join(root, "package.json")).resolve(`${pkg}/package.json`), "utf8")).version;
+    return JSON.parse(readFileSync(createRequire(join(root, "package.json")).resolve(`${pkg}/package.json`), "utf8"))
+      .version;
   } catch {
     return "none";
   }
@@ -83,7 +84,7 @@ function entrySource(withRecipes) {
   const recipes = join(root, "recipes", "index.ts");
   withRecipes &&= existsSync(recipes);
   const lines = [`import { startRepl } from ${JSON.stringify(join(root, "repl", "main.ts"))};`];
-  sdk.forEach((f, i) => lines.push(`import * as sdk${i} from ${JSON.stringify(f)};`));
+  for (const [i, f] of sdk.entries()) lines.push(`import * as sdk${i} from ${JSON.stringify(f)};`);
   lines.push(
     `export function start(options) {`,
     `  return startRepl({`,
@@ -103,7 +104,9 @@ function entrySource(withRecipes) {
 const importMetaPlugin = {
   name: "qemukit-import-meta",
   setup(build) {
-    build.onResolve({ filter: /^@qemu-types\/qmp$/ }, () => ({ path: join(root, "packages", "qmp-types", "src", "index.ts") }));
+    build.onResolve({ filter: /^@qemu-types\/qmp$/ }, () => ({
+      path: join(root, "packages", "qmp-types", "src", "index.ts"),
+    }));
     // The bundle lives outside the checkout: pin every other bare import to the file node
     // resolves it to from here (import.meta.resolve uses node's own ESM rules and conditions).
     build.onResolve({ filter: /^[^./]/ }, (args) => {
@@ -136,7 +139,12 @@ export async function ensureBundle(key = bundleKey()) {
   rmSync(tmp, { recursive: true, force: true });
   const build = (withRecipes) =>
     esbuild.build({
-      stdin: { contents: entrySource(withRecipes), resolveDir: root, sourcefile: "qemukit-repl-entry.js", loader: "js" },
+      stdin: {
+        contents: entrySource(withRecipes),
+        resolveDir: root,
+        sourcefile: "qemukit-repl-entry.js",
+        loader: "js",
+      },
       bundle: true,
       splitting: true,
       format: "esm",
@@ -153,7 +161,9 @@ export async function ensureBundle(key = bundleKey()) {
       await build(true);
     } catch (e) {
       // Recipes that do not build (yet) must not cost the REPL itself.
-      process.stderr.write(`${process.stderr.isTTY ? "\x1b[2K" : ""}qemukit repl: recipes left out: ${String(e.errors?.[0]?.text ?? e.message).split("\n")[0]}\n`);
+      process.stderr.write(
+        `${process.stderr.isTTY ? "\x1b[2K" : ""}qemukit repl: recipes left out: ${String(e.errors?.[0]?.text ?? e.message).split("\n")[0]}\n`,
+      );
       rmSync(tmp, { recursive: true, force: true });
       await build(false);
     }

@@ -33,7 +33,9 @@ const PATCHED = Symbol.for("qemukit.repl.trackedStart");
 /** Tracks every VM started through the builder (`vm()...start()`), once per process. */
 function trackBuilderStarts(sdk: Readonly<Record<string, unknown>>, session: VmSession): void {
   const Builder = sdk.VmBuilder as { prototype: Record<string | symbol, unknown> } | undefined;
-  const proto = Builder?.prototype ?? (typeof sdk.vm === "function" ? Object.getPrototypeOf((sdk.vm as () => object)()) : undefined);
+  const proto =
+    Builder?.prototype ??
+    (typeof sdk.vm === "function" ? Object.getPrototypeOf((sdk.vm as () => object)()) : undefined);
   if (!proto || typeof proto.start !== "function" || proto[PATCHED]) return;
   proto.start = session.wrapStart(proto.start as StartFn);
   proto[PATCHED] = true;
@@ -58,12 +60,16 @@ function builderPrototype(sdk: Readonly<Record<string, unknown>>): object | unde
 export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   const { sdk, root } = options;
   const output = options.output ?? process.stdout;
-  const session = new VmSession(typeof sdk.list === "function" ? { list: sdk.list as () => Promise<SessionListing[]> } : {});
+  const session = new VmSession(
+    typeof sdk.list === "function" ? { list: sdk.list as () => Promise<SessionListing[]> } : {},
+  );
   trackBuilderStarts(sdk, session);
 
   if (options.banner !== false) {
     const version = typeof sdk.VERSION === "string" ? ` ${sdk.VERSION}` : "";
-    output.write(`qemukit${version} REPL on Node ${process.version}: TypeScript, top-level await, the SDK in scope. .help for a tour\n`);
+    output.write(
+      `qemukit${version} REPL on Node ${process.version}: TypeScript, top-level await, the SDK in scope. .help for a tour\n`,
+    );
   }
 
   let server: REPLServer | undefined;
@@ -86,16 +92,20 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   // zx and the recipes load after the prompt is up; every eval waits for them.
   const ready: Promise<void> = new Promise<LatePreload | undefined>((resolve, reject) => {
     setImmediate(() => (options.late ? options.late() : Promise.resolve(undefined)).then(resolve, reject));
-  }).then((late) => {
-    if (!late) return;
-    recipes = late.recipes;
-    Reporter = late.Reporter;
-    if (late.$ !== undefined) scope.$ = late.$;
-    if (late.zx) scope.zx = late.zx;
-    scope.recipes = Object.fromEntries(Object.entries(recipes).map(([id, r]) => [id, Object.assign((o?: Record<string, unknown>) => r.run(o), r)]));
-  }).catch((e) => {
-    output.write(`qemukit: could not load zx/recipes: ${e instanceof Error ? e.message : String(e)}\n`);
-  });
+  })
+    .then((late) => {
+      if (!late) return;
+      recipes = late.recipes;
+      Reporter = late.Reporter;
+      if (late.$ !== undefined) scope.$ = late.$;
+      if (late.zx) scope.zx = late.zx;
+      scope.recipes = Object.fromEntries(
+        Object.entries(recipes).map(([id, r]) => [id, Object.assign((o?: Record<string, unknown>) => r.run(o), r)]),
+      );
+    })
+    .catch((e) => {
+      output.write(`qemukit: could not load zx/recipes: ${e instanceof Error ? e.message : String(e)}\n`);
+    });
 
   const transpile = typescriptTranspiler(root);
   const baseEval = server.eval as unknown as Eval;
@@ -111,36 +121,44 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   });
   let queue: Promise<void> = ready;
   const tsEval: Eval = function (this: unknown, code, context, file, cb) {
-    queue = queue.then(() => transpile(code)).then((js) =>
-      new Promise<void>((settle) => {
-        let settled = false;
-        const finish = () => {
-          if (settled) return;
-          settled = true;
-          if (settleCurrent === finish) settleCurrent = undefined;
-          settle();
-        };
-        settleCurrent = finish;
-        baseEval.call(this, js, context, file, (err, result) => {
-          finish();
-          inCallback = true;
-          try {
-            cb(err, result);
-          } finally {
-            inCallback = false;
-          }
-        });
-        // Without a domain to hear about errors, only the start order is kept.
-        if (!domain) finish();
-      })
-    ).catch((e) => cb(e as Error));
+    queue = queue
+      .then(() => transpile(code))
+      .then(
+        (js) =>
+          new Promise<void>((settle) => {
+            let settled = false;
+            const finish = () => {
+              if (settled) return;
+              settled = true;
+              if (settleCurrent === finish) settleCurrent = undefined;
+              settle();
+            };
+            settleCurrent = finish;
+            baseEval.call(this, js, context, file, (err, result) => {
+              finish();
+              inCallback = true;
+              try {
+                cb(err, result);
+              } finally {
+                inCallback = false;
+              }
+            });
+            // Without a domain to hear about errors, only the start order is kept.
+            if (!domain) finish();
+          }),
+      )
+      .catch((e) => cb(e as Error));
   };
   (server as unknown as { eval: Eval }).eval = tsEval;
   const evaluate = (code: string) =>
-    new Promise<unknown>((resolve, reject) => tsEval.call(server, code, scope, "REPL", (err, r) => (err ? reject(err) : resolve(r))));
+    new Promise<unknown>((resolve, reject) =>
+      tsEval.call(server, code, scope, "REPL", (err, r) => (err ? reject(err) : resolve(r))),
+    );
 
   const proto = builderPrototype(sdk);
-  const methods = proto ? Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor" && !n.startsWith("_")) : [];
+  const methods = proto
+    ? Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor" && !n.startsWith("_"))
+    : [];
   const qmpCommands = async (client: QmpLike | undefined): Promise<readonly string[]> => {
     const live = client ?? (session.running.at(-1)?.qmp as QmpLike | undefined);
     if (live) {
@@ -159,7 +177,7 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
   srv.completer = wrapCompleter(srv.completer.bind(server), {
     scope,
     builderMethods: () => methods,
-    isBuilder: (v) => !!proto && typeof v === "object" && v !== null && proto.isPrototypeOf(v),
+    isBuilder: (v) => !!proto && typeof v === "object" && v !== null && Object.prototype.isPrototypeOf.call(proto, v),
     qmpCommands,
     recipeIds: () => Object.keys(recipes),
   });
@@ -200,7 +218,8 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
     };
     server!.on("exit", () => void leave(0));
     if (options.exitProcess !== false) {
-      for (const sig of ["SIGTERM", "SIGHUP"] as const) process.once(sig, () => void leave(128 + (sig === "SIGTERM" ? 15 : 1)));
+      for (const sig of ["SIGTERM", "SIGHUP"] as const)
+        process.once(sig, () => void leave(128 + (sig === "SIGTERM" ? 15 : 1)));
     }
   });
 

@@ -34,7 +34,7 @@ export async function loadSdk(): Promise<Record<string, unknown>> {
  * ```
  */
 export async function loadLate(warn: (message: string) => void = (m) => console.error(m)): Promise<LatePreload> {
-  const zx = await import("zx") as unknown as Record<string, unknown>;
+  const zx = (await import("zx")) as unknown as Record<string, unknown>;
   let r: { recipes?: LatePreload["recipes"]; Reporter?: LatePreload["Reporter"] } = {};
   try {
     r = await import("../recipes/index.ts");

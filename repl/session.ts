@@ -10,7 +10,9 @@ export interface SessionVm {
   readonly pid: number;
   readonly daemonized: boolean;
   readonly exited: Promise<unknown>;
-  readonly qmp?: { executeRaw(name: string, args?: Record<string, unknown>, options?: { timeout?: number }): Promise<unknown> };
+  readonly qmp?: {
+    executeRaw(name: string, args?: Record<string, unknown>, options?: { timeout?: number }): Promise<unknown>;
+  };
   shutdown(options?: { timeouts?: Record<string, number> }): Promise<unknown>;
   detach?(): Promise<void>;
 }
@@ -55,7 +57,10 @@ export class VmSession {
   /** Remembers `vm` until it exits; returns it for chaining. */
   track<T extends SessionVm>(vm: T): T {
     this.#vms.add(vm);
-    void vm.exited.then(() => this.#vms.delete(vm), () => this.#vms.delete(vm));
+    void vm.exited.then(
+      () => this.#vms.delete(vm),
+      () => this.#vms.delete(vm),
+    );
     return vm;
   }
 
@@ -68,7 +73,9 @@ export class VmSession {
    * Wraps a start function (`VmBuilder.prototype.start`, `startVm`) so that every VM it
    * returns is tracked.
    */
-  wrapStart<A extends unknown[], R extends SessionVm>(start: (this: unknown, ...args: A) => Promise<R>): (this: unknown, ...args: A) => Promise<R> {
+  wrapStart<A extends unknown[], R extends SessionVm>(
+    start: (this: unknown, ...args: A) => Promise<R>,
+  ): (this: unknown, ...args: A) => Promise<R> {
     const session = this;
     const wrapped = async function (this: unknown, ...args: A): Promise<R> {
       return session.track(await start.apply(this, args));
@@ -86,7 +93,7 @@ export class VmSession {
   async #close(): Promise<void> {
     const timeouts = this.#options.timeouts ?? EXIT_TIMEOUTS;
     const vms = [...this.#vms];
-    await Promise.allSettled(vms.map((vm) => vm.daemonized ? vm.detach?.() : vm.shutdown({ timeouts })));
+    await Promise.allSettled(vms.map((vm) => (vm.daemonized ? vm.detach?.() : vm.shutdown({ timeouts }))));
     // A VM started through a path we did not wrap is still our child: QEMU would die with us
     // (pdeathsig), but a signal now lets it exit cleanly and its run directory be removed.
     if (!this.#options.list) return;

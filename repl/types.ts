@@ -22,7 +22,9 @@ export interface LatePreload {
   /** Recipes by id. */
   readonly recipes: Readonly<Record<string, Recipe>>;
   /** The recipes' step printer: `.run` passes `{ reporter: new Reporter(output) }`. */
-  readonly Reporter?: new (sink: { write(s: string): unknown }) => unknown;
+  readonly Reporter?: new (sink: {
+    write(s: string): unknown;
+  }) => unknown;
 }
 
 /** Everything the REPL puts in scope. */

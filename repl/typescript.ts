@@ -27,18 +27,22 @@ function loadStripper(root: string, warn: (message: string) => void): Stripper |
   if (esbuild) {
     const found = esbuild;
     return async (code) =>
-      (await found.transform(code, {
-        loader: "ts",
-        sourcefile: "repl.ts",
-        // node20 has no `using`: esbuild lowers `await using` to try/finally there.
-        target: `node${process.versions.node.split(".")[0]}`,
-        tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
-        logLevel: "silent",
-      })).code;
+      (
+        await found.transform(code, {
+          loader: "ts",
+          sourcefile: "repl.ts",
+          // node20 has no `using`: esbuild lowers `await using` to try/finally there.
+          target: `node${process.versions.node.split(".")[0]}`,
+          tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+          logLevel: "silent",
+        })
+      ).code;
   }
   const strip = (nodeModule as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes;
   if (typeof strip === "function") return async (code) => strip(code);
-  warn("qemukit repl: TypeScript input needs esbuild (npm install esbuild) or Node >= 22.13; running input as JavaScript");
+  warn(
+    "qemukit repl: TypeScript input needs esbuild (npm install esbuild) or Node >= 22.13; running input as JavaScript",
+  );
   return undefined;
 }
 
@@ -57,7 +61,10 @@ export type Transpile = (code: string) => Promise<string>;
  * await ts("const n: number = 1"); // "const n = 1;\n"
  * ```
  */
-export function typescriptTranspiler(root: string, warn: (message: string) => void = (m) => console.error(m)): Transpile {
+export function typescriptTranspiler(
+  root: string,
+  warn: (message: string) => void = (m) => console.error(m),
+): Transpile {
   let stripper: Stripper | undefined | null = null;
   return async (code) => {
     if (isJavaScript(code)) return code;

@@ -28,23 +28,40 @@ export { host } from "./host/mod.ts";
 export { verify } from "./verify/mod.ts";
 export { VERSION } from "./version.ts";
 
-export { ProcessError, QemukitError, SpecError, TimeoutError, ToolNotFoundError } from "./errors/errors.ts";
+export { AbortError, ProcessError, QemukitError, SpecError, TimeoutError, ToolNotFoundError } from "./errors/errors.ts";
 export { ImageError, ImageLockedError } from "./img/errors.ts";
-export { QmpCommandError, QmpConnectionError } from "./qmp/errors.ts";
-export { VmError, VmStartError } from "./machine/errors.ts";
+export { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError } from "./qmp/errors.ts";
+export { GuestCommandError, VmError, VmStartError } from "./machine/errors.ts";
 export { VerifyError } from "./verify/errors.ts";
 export { GuestBuildError } from "./guests/errors.ts";
 
-export type { QemukitErrorOptions } from "./errors/errors.ts";
+export type { QemukitErrorOptions, SpecErrorCode } from "./errors/errors.ts";
+export type { ImageErrorCode } from "./img/errors.ts";
+export type { QmpConnectionErrorCode } from "./qmp/errors.ts";
+export type { VmErrorCode, VmStartErrorCode } from "./machine/errors.ts";
+export type { VerifyErrorCode } from "./verify/errors.ts";
 export type {
-  AioMode, CacheMode, DiskOptions, ForwardOptions, NetworkChoice, SerialChoice, SmpChoice, VncOptions,
+  AioMode,
+  CacheMode,
+  DiskOptions,
+  ForwardOptions,
+  NetworkChoice,
+  SerialChoice,
+  SmpChoice,
+  VncOptions,
 } from "./spec/builder.ts";
 export type { OverlayOptions } from "./spec/overlay.ts";
 export type { Accel, AccelChoice, DiskSource, ImageFormat, VmSpec } from "./spec/types.ts";
 export type { ParsedCommandLine } from "./compile/parse.ts";
 export type { StartOptions } from "./machine/start.ts";
 export type { ShutdownOptions, ShutdownTimeouts, VmSnapshot } from "./machine/running-vm.ts";
-export type { Console, ConsoleMatch, ConsoleRunOptions, ConsoleRunResult, ConsoleWaitOptions } from "./machine/console.ts";
+export type {
+  Console,
+  ConsoleMatch,
+  ConsoleRunOptions,
+  ConsoleRunResult,
+  ConsoleWaitOptions,
+} from "./machine/console.ts";
 export type { WaitFactories, WaitStrategy } from "./machine/wait.ts";
 export type { AttachOptions } from "./machine/attach.ts";
 export type { AccelInfo, VmExit, VmListing, VmState, VmThread, VncInfo } from "./machine/types.ts";

@@ -32,7 +32,10 @@ process.env.QEMUKIT_RUN_DIR = root;
 
 const g = await guests.tiny();
 const spec: VmSpec = {
-  ...DEFAULT_SPEC, accel: "tcg", memoryMiB: 256, network: { kind: "none" },
+  ...DEFAULT_SPEC,
+  accel: "tcg",
+  memoryMiB: 256,
+  network: { kind: "none" },
   kernel: { kernel: g.kernel, initrd: g.initrd, append: g.append },
 };
 
@@ -116,8 +119,13 @@ async function ratio(label: string, untilShell: boolean) {
   // The machine is shared: the minimum is the least disturbed sample of each side.
   const rMin = Math.min(...a) / Math.min(...b);
   return {
-    label, qemukitMs: Math.round(median(a)), rawMs: Math.round(median(b)), ratio: Number(r.toFixed(3)),
-    ratioOfMin: Number(rMin.toFixed(3)), target: 1.05, ok: Math.min(r, rMin) <= 1.05,
+    label,
+    qemukitMs: Math.round(median(a)),
+    rawMs: Math.round(median(b)),
+    ratio: Number(r.toFixed(3)),
+    ratioOfMin: Number(rMin.toFixed(3)),
+    target: 1.05,
+    ok: Math.min(r, rMin) <= 1.05,
   };
 }
 
@@ -127,7 +135,9 @@ async function poweroffToExited() {
   for (let i = 0; i < ROUNDS; i++) {
     const vm = await startVm(spec, { waitFor: Wait.forConsole(g.prompt) });
     let shutdownAt = 0;
-    vm.qmp.on("SHUTDOWN", () => { shutdownAt = performance.now(); });
+    vm.qmp.on("SHUTDOWN", () => {
+      shutdownAt = performance.now();
+    });
     const sent = performance.now();
     await vm.console.send("poweroff -f\n");
     await vm.exited;
@@ -136,7 +146,13 @@ async function poweroffToExited() {
     fromCommand.push(done - sent);
   }
   const ms = median(samples);
-  return { label: "guest poweroff (SHUTDOWN event) to exited", ms: Number(ms.toFixed(1)), fromPoweroffCommandMs: Math.round(median(fromCommand)), target: 100, ok: ms < 100 };
+  return {
+    label: "guest poweroff (SHUTDOWN event) to exited",
+    ms: Number(ms.toFixed(1)),
+    fromPoweroffCommandMs: Math.round(median(fromCommand)),
+    target: 100,
+    ok: ms < 100,
+  };
 }
 
 /** A real GC between measurements, so heap garbage does not hide (or fake) the cost. */
@@ -157,11 +173,17 @@ async function rssPerVm() {
   const after = process.memoryUsage();
   await Promise.all(vms.map((vm) => vm.kill()));
   const per = (k: "rss" | "heapUsed") => Number(((after[k] - before[k]) / VMS / 2 ** 10).toFixed(0));
-  return { label: `Node memory per managed VM (${VMS} tiny guests at a shell)`, rssKiB: per("rss"), heapKiB: per("heapUsed") };
+  return {
+    label: `Node memory per managed VM (${VMS} tiny guests at a shell)`,
+    rssKiB: per("rss"),
+    heapKiB: per("heapUsed"),
+  };
 }
 
 try {
-  const only = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : ["qmp", "shell", "exit", "memory"];
+  const only = args.includes("--only")
+    ? args[args.indexOf("--only") + 1]!.split(",")
+    : ["qmp", "shell", "exit", "memory"];
   const results: object[] = [];
   if (only.includes("qmp")) results.push(await ratio("start to QMP ready", false));
   if (only.includes("shell")) results.push(await ratio("start to guest shell", true));

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
         withKit((qmp) =>
           timed(async () => {
             for (let i = 0; i < SEQUENTIAL; i++) await qmp.execute("query-status");
-          })
+          }),
         ),
       rawPipe: (timed) => withRaw((raw) => timed(() => raw.pipelined(PIPELINED))),
       kitPipe: (timed) =>
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
             const calls: Promise<unknown>[] = [];
             for (let i = 0; i < PIPELINED; i++) calls.push(qmp.execute("query-status"));
             await Promise.all(calls);
-          })
+          }),
         ),
     };
     const rates: Record<Path, number[]> = { rawSeq: [], kitSeq: [], rawPipe: [], kitPipe: [] };
@@ -151,19 +151,36 @@ async function main(): Promise<void> {
       });
     };
     for (let round = 0; round < ROUNDS; round++) {
-      const order: Path[][] = round % 2 === 0 ? [["rawSeq", "kitSeq"], ["rawPipe", "kitPipe"]] : [["kitSeq", "rawSeq"], ["kitPipe", "rawPipe"]];
+      const order: Path[][] =
+        round % 2 === 0
+          ? [
+              ["rawSeq", "kitSeq"],
+              ["rawPipe", "kitPipe"],
+            ]
+          : [
+              ["kitSeq", "rawSeq"],
+              ["kitPipe", "rawPipe"],
+            ];
       for (const pair of order) for (const p of pair) await measure(p);
     }
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
     const fmt = (x: number) => x.toFixed(0).padStart(7);
     const us = (x: number) => x.toFixed(1).padStart(7);
-    console.log(`QMP query-status on QEMU ${version}: ${ROUNDS} interleaved rounds of ${SEQUENTIAL} sequential and ${PIPELINED} pipelined`);
+    console.log(
+      `QMP query-status on QEMU ${version}: ${ROUNDS} interleaved rounds of ${SEQUENTIAL} sequential and ${PIPELINED} pipelined`,
+    );
     console.log(`                         raw loop   qemukit   ratio (median of per-round ratios)`);
-    console.log(`sequential    (/s)        ${fmt(median(rates.rawSeq))}   ${fmt(median(rates.kitSeq))}   ${ratio(rates.kitSeq, rates.rawSeq).toFixed(2)}x`);
-    console.log(`pipelined     (/s)        ${fmt(median(rates.rawPipe))}   ${fmt(median(rates.kitPipe))}   ${ratio(rates.kitPipe, rates.rawPipe).toFixed(2)}x`);
+    console.log(
+      `sequential    (/s)        ${fmt(median(rates.rawSeq))}   ${fmt(median(rates.kitSeq))}   ${ratio(rates.kitSeq, rates.rawSeq).toFixed(2)}x`,
+    );
+    console.log(
+      `pipelined     (/s)        ${fmt(median(rates.rawPipe))}   ${fmt(median(rates.kitPipe))}   ${ratio(rates.kitPipe, rates.rawPipe).toFixed(2)}x`,
+    );
     console.log(`client CPU seq  (us/cmd)  ${us(median(cpu.rawSeq))}   ${us(median(cpu.kitSeq))}`);
     console.log(`client CPU pipe (us/cmd)  ${us(median(cpu.rawPipe))}   ${us(median(cpu.kitPipe))}`);
-    console.log(`per round /s: raw seq ${rates.rawSeq.map((x) => x.toFixed(0)).join(",")} | kit seq ${rates.kitSeq.map((x) => x.toFixed(0)).join(",")} | raw pipe ${rates.rawPipe.map((x) => x.toFixed(0)).join(",")} | kit pipe ${rates.kitPipe.map((x) => x.toFixed(0)).join(",")}`);
+    console.log(
+      `per round /s: raw seq ${rates.rawSeq.map((x) => x.toFixed(0)).join(",")} | kit seq ${rates.kitSeq.map((x) => x.toFixed(0)).join(",")} | raw pipe ${rates.rawPipe.map((x) => x.toFixed(0)).join(",")} | kit pipe ${rates.kitPipe.map((x) => x.toFixed(0)).join(",")}`,
+    );
   } finally {
     await qemu.stop();
   }

@@ -36,7 +36,8 @@ export async function bootGuest(options: RecipeOptions, allowTiny = true): Promi
     };
   }
   if (options.guest === "tiny") {
-    if (!allowTiny) throw new Error("this exercise needs a guest that boots from a disk image: use --guest debian or --image PATH");
+    if (!allowTiny)
+      throw new Error("this exercise needs a guest that boots from a disk image: use --guest debian or --image PATH");
     const t = await guests.tiny({ progress: false });
     return {
       label: "tiny",

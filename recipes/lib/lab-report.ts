@@ -18,11 +18,16 @@ export function renderTable(report: LabReport, width = 120): string {
   for (const r of report.recipes) {
     const what = r.summary ?? r.error?.message.split("\n")[0] ?? r.status;
     const room = Math.max(20, width - idW - 15);
-    lines.push(`${r.id.padEnd(idW)}  ${MARK[r.status]}   ${formatMs(r.ms).padStart(7)}  ${what.length > room ? `${what.slice(0, room - 1)}…` : what}`);
+    lines.push(
+      `${r.id.padEnd(idW)}  ${MARK[r.status]}   ${formatMs(r.ms).padStart(7)}  ${what.length > room ? `${what.slice(0, room - 1)}…` : what}`,
+    );
   }
   const failed = report.recipes.filter((r) => r.status !== "passed").length;
-  lines.push("", `${report.recipes.length - failed}/${report.recipes.length} recipes passed in ${formatMs(report.wallMs)} wall time ` +
-    `(QEMU ${report.qemuVersion}, accel ${report.accel.chosen}, ${report.jobs} at a time)${report.interrupted ? " — INTERRUPTED" : ""}`);
+  lines.push(
+    "",
+    `${report.recipes.length - failed}/${report.recipes.length} recipes passed in ${formatMs(report.wallMs)} wall time ` +
+      `(QEMU ${report.qemuVersion}, accel ${report.accel.chosen}, ${report.jobs} at a time)${report.interrupted ? " — INTERRUPTED" : ""}`,
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -33,29 +38,59 @@ export function renderMarkdown(report: LabReport): string {
   const out: string[] = [];
   out.push("# KVM lab report", "");
   out.push(`- Started: ${report.startedAt}`);
-  out.push(`- Wall time: **${formatMs(report.wallMs)}** (${report.jobs} recipes at a time, ${report.host.cpus} CPUs, ${report.host.runtime} ${report.host.node})`);
+  out.push(
+    `- Wall time: **${formatMs(report.wallMs)}** (${report.jobs} recipes at a time, ${report.host.cpus} CPUs, ${report.host.runtime} ${report.host.node})`,
+  );
   out.push(`- QEMU: ${report.qemuVersion}; accelerator: **${report.accel.chosen}** (${report.accel.reason})`);
   out.push(`- Guest: ${report.guest}; qemukit ${report.qemukit}`);
-  out.push(`- Result: ${report.ok ? "all recipes passed" : report.interrupted ? "**interrupted**" : "**some recipes failed**"}`, "");
+  out.push(
+    `- Result: ${report.ok ? "all recipes passed" : report.interrupted ? "**interrupted**" : "**some recipes failed**"}`,
+    "",
+  );
   out.push("| recipe | exercise | status | time | observed |", "|---|---|---|---|---|");
   for (const r of report.recipes) {
-    out.push(`| [${r.id}](#${r.id}) | ${cell(r.exercise)} | ${MARK[r.status]} ${r.status} | ${formatMs(r.ms)} | ${cell(r.summary ?? r.error?.message.split("\n")[0] ?? "")} |`);
+    out.push(
+      `| [${r.id}](#${r.id}) | ${cell(r.exercise)} | ${MARK[r.status]} ${r.status} | ${formatMs(r.ms)} | ${cell(r.summary ?? r.error?.message.split("\n")[0] ?? "")} |`,
+    );
   }
   if (report.preparation.length) {
     out.push("", "## Preparation", "");
-    for (const s of report.preparation) out.push(`- ${s.ok ? "✓" : "✗"} ${s.title} (${formatMs(s.ms)})${s.detail ? `: ${s.detail}` : ""}${s.error ? `: ${s.error}` : ""}`);
+    for (const s of report.preparation)
+      out.push(
+        `- ${s.ok ? "✓" : "✗"} ${s.title} (${formatMs(s.ms)})${s.detail ? `: ${s.detail}` : ""}${s.error ? `: ${s.error}` : ""}`,
+      );
   }
   for (const r of report.recipes) {
-    out.push("", `## ${r.id}`, "", `**${r.title}** — lab section “${r.exercise}”. Status: ${MARK[r.status]} ${r.status}, ${formatMs(r.ms)} (started at +${formatMs(r.startedAtMs)}).`, "");
+    out.push(
+      "",
+      `## ${r.id}`,
+      "",
+      `**${r.title}** — lab section “${r.exercise}”. Status: ${MARK[r.status]} ${r.status}, ${formatMs(r.ms)} (started at +${formatMs(r.startedAtMs)}).`,
+      "",
+    );
     out.push("The lab's commands:", "", "```", ...r.labCommands.map((c) => `$ ${c}`), "```", "");
-    if (r.error) out.push("**Failure:**", "", "```", r.error.message + (r.error.code ? `\n[${r.error.code}]` : ""), "```", "");
+    if (r.error)
+      out.push("**Failure:**", "", "```", r.error.message + (r.error.code ? `\n[${r.error.code}]` : ""), "```", "");
     if (r.steps.length) {
       out.push("Steps:", "");
-      for (const s of r.steps) out.push(`1. ${s.ok ? "✓" : "✗"} ${cell(s.title)} (${formatMs(s.ms)})${s.detail ? `: ${cell(s.detail)}` : ""}${s.error ? `: ${cell(s.error.split("\n")[0]!)}` : ""}`);
+      for (const s of r.steps)
+        out.push(
+          `1. ${s.ok ? "✓" : "✗"} ${cell(s.title)} (${formatMs(s.ms)})${s.detail ? `: ${cell(s.detail)}` : ""}${s.error ? `: ${cell(s.error.split("\n")[0]!)}` : ""}`,
+        );
       out.push("");
     }
     if (r.observations) {
-      out.push("Observations:", "", "```json", JSON.stringify(r.observations, (_k, v) => (typeof v === "string" && v.startsWith(report.outDir + "/") ? relative(report.outDir, v) : v), 2), "```");
+      out.push(
+        "Observations:",
+        "",
+        "```json",
+        JSON.stringify(
+          r.observations,
+          (_k, v) => (typeof v === "string" && v.startsWith(report.outDir + "/") ? relative(report.outDir, v) : v),
+          2,
+        ),
+        "```",
+      );
     }
   }
   return out.join("\n") + "\n";

@@ -66,7 +66,12 @@ export interface LabReport {
  * once: guest boots under TCG compete for the same cores, so overlapping them makes each
  * slower without finishing sooner; light recipes fill the other lanes meanwhile.
  */
-export async function schedule<T>(items: readonly T[], limit: number, heavy: (item: T) => boolean, fn: (item: T) => Promise<void>): Promise<void> {
+export async function schedule<T>(
+  items: readonly T[],
+  limit: number,
+  heavy: (item: T) => boolean,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   const queue = [...items];
   let heavyBusy = false;
   const waiting: (() => void)[] = [];
@@ -143,7 +148,10 @@ export async function runLab(options: LabOptions = {}): Promise<LabReport> {
     jobs,
     host: { cpus: availableParallelism(), node: process.version, runtime: "Deno" in globalThis ? "deno" : "node" },
     preparation: root.steps,
-    recipes: ids.map((id) => results.get(id) ?? notRun(id, interrupted && running.has(id) ? "interrupted" : "not run", running.get(id))),
+    recipes: ids.map(
+      (id) =>
+        results.get(id) ?? notRun(id, interrupted && running.has(id) ? "interrupted" : "not run", running.get(id)),
+    ),
     outDir,
   });
   const save = async (r: LabReport) => {
@@ -163,48 +171,92 @@ export async function runLab(options: LabOptions = {}): Promise<LabReport> {
     },
   );
   try {
-    await root.step("QEMU version", async () => {
-      const out = (await $`qemu-system-x86_64 --version`).stdout;
-      qemuVersion = /version (\S+)/.exec(out)?.[1] ?? out.split("\n")[0]!;
-      return qemuVersion;
-    }, (v) => v);
-    await root.step("accelerator (accel: auto)", async () => {
-      const r = await host.resolveAccel("auto");
-      accel = { chosen: r.chosen, reason: r.reason };
-      return r;
-    }, (r) => `${r.chosen}: ${r.reason}`);
+    await root.step(
+      "QEMU version",
+      async () => {
+        const out = (await $`qemu-system-x86_64 --version`).stdout;
+        qemuVersion = /version (\S+)/.exec(out)?.[1] ?? out.split("\n")[0]!;
+        return qemuVersion;
+      },
+      (v) => v,
+    );
+    await root.step(
+      "accelerator (accel: auto)",
+      async () => {
+        const r = await host.resolveAccel("auto");
+        accel = { chosen: r.chosen, reason: r.reason };
+        return r;
+      },
+      (r) => `${r.chosen}: ${r.reason}`,
+    );
     const needs = new Set(ids);
     const prepare: Promise<unknown>[] = [];
-    if (!options.image && [...needs].some((id) => id !== "check-host" && id !== "create-disk" && id !== "install-from-iso")) {
-      prepare.push(root.step("built-in Debian guest (built if needed)", () => guests.debian(), (g) => g.image));
+    if (
+      !options.image &&
+      [...needs].some((id) => id !== "check-host" && id !== "create-disk" && id !== "install-from-iso")
+    ) {
+      prepare.push(
+        root.step(
+          "built-in Debian guest (built if needed)",
+          () => guests.debian(),
+          (g) => g.image,
+        ),
+      );
     }
     if (needs.has("install-from-iso")) {
-      prepare.push(root.step("built-in installer ISO (built if needed)", () => guests.installer(), (g) => g.iso));
+      prepare.push(
+        root.step(
+          "built-in installer ISO (built if needed)",
+          () => guests.installer(),
+          (g) => g.iso,
+        ),
+      );
     }
     await Promise.allSettled(prepare);
 
     // Heavy recipes (guest boots) first and one at a time; light ones run beside them.
     const order = [...ids].sort((a, b) => Number(recipes[b].meta.heavy) - Number(recipes[a].meta.heavy));
-    await schedule(order, jobs, (id) => recipes[id].meta.heavy, async (id) => {
-      if (interrupted) return;
-      const recipe = recipes[id] as unknown as Recipe<object>;
-      const reporter = root.child(id);
-      const started = performance.now();
-      running.set(id, { started: started - t0, reporter });
-      sink.write(`[lab] ▶ ${id}: ${recipe.meta.title}\n`);
-      const opts: RecipeOptions = { reporter, outDir, ...(options.image ? { image: options.image } : {}) };
-      try {
-        const observations = await recipe.run(opts);
-        const summary = recipe.summarize(observations);
-        results.set(id, base(id, "passed", started - t0, performance.now() - started, reporter.steps, { observations, summary }));
-        sink.write(`[lab] ✓ ${id} (${formatMs(performance.now() - started)}): ${summary}\n`);
-      } catch (e) {
-        const err = e as { message?: string; code?: unknown };
-        const error = { message: String(err.message ?? e), ...(typeof err.code === "string" ? { code: err.code } : {}) };
-        results.set(id, base(id, interrupted ? "interrupted" : "failed", started - t0, performance.now() - started, reporter.steps, { error }));
-        sink.write(`[lab] ✗ ${id} (${formatMs(performance.now() - started)}): ${error.message.split("\n")[0]}\n`);
-      }
-    });
+    await schedule(
+      order,
+      jobs,
+      (id) => recipes[id].meta.heavy,
+      async (id) => {
+        if (interrupted) return;
+        const recipe = recipes[id] as unknown as Recipe<object>;
+        const reporter = root.child(id);
+        const started = performance.now();
+        running.set(id, { started: started - t0, reporter });
+        sink.write(`[lab] ▶ ${id}: ${recipe.meta.title}\n`);
+        const opts: RecipeOptions = { reporter, outDir, ...(options.image ? { image: options.image } : {}) };
+        try {
+          const observations = await recipe.run(opts);
+          const summary = recipe.summarize(observations);
+          results.set(
+            id,
+            base(id, "passed", started - t0, performance.now() - started, reporter.steps, { observations, summary }),
+          );
+          sink.write(`[lab] ✓ ${id} (${formatMs(performance.now() - started)}): ${summary}\n`);
+        } catch (e) {
+          const err = e as { message?: string; code?: unknown };
+          const error = {
+            message: String(err.message ?? e),
+            ...(typeof err.code === "string" ? { code: err.code } : {}),
+          };
+          results.set(
+            id,
+            base(
+              id,
+              interrupted ? "interrupted" : "failed",
+              started - t0,
+              performance.now() - started,
+              reporter.steps,
+              { error },
+            ),
+          );
+          sink.write(`[lab] ✗ ${id} (${formatMs(performance.now() - started)}): ${error.message.split("\n")[0]}\n`);
+        }
+      },
+    );
     const final = report();
     // After Ctrl-C the interrupt handler writes the report (after stopping the VMs).
     if (!interrupted) await save(final);
@@ -236,7 +288,11 @@ function base(
   };
 }
 
-function notRun(id: RecipeId, status: "interrupted" | "not run", running?: { started: number; reporter: Reporter }): LabRecipeResult {
+function notRun(
+  id: RecipeId,
+  status: "interrupted" | "not run",
+  running?: { started: number; reporter: Reporter },
+): LabRecipeResult {
   return base(id, status, running?.started ?? 0, 0, running?.reporter.steps ?? [], {});
 }
 

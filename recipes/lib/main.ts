@@ -30,22 +30,24 @@ export function isMain(meta: ImportMeta): boolean {
 
 /** Help text shared by every recipe script. */
 export function usage(recipe: Recipe): string {
-  return [
-    `usage: recipes/${recipe.meta.id}.ts [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N]`,
-    "",
-    `${recipe.meta.title}`,
-    `Lab exercise: ${recipe.meta.exercise}`,
-    "",
-    "The lab's commands:",
-    ...recipe.meta.labCommands.map((c) => `  $ ${c}`),
-    "",
-    "options:",
-    "  --json          print one JSON object of the observations on stdout (progress goes to stderr)",
-    "  --image PATH    boot this base image (your debian-11.qcow2) instead of the built-in Debian guest",
-    "  --guest NAME    built-in guest to boot: debian (default) or tiny",
-    "  --out DIR       where screenshots are written (default ./lab-output)",
-    "  --display N     VNC display number (default 1, as in the lab)",
-  ].join("\n") + "\n";
+  return (
+    [
+      `usage: recipes/${recipe.meta.id}.ts [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N]`,
+      "",
+      `${recipe.meta.title}`,
+      `Lab exercise: ${recipe.meta.exercise}`,
+      "",
+      "The lab's commands:",
+      ...recipe.meta.labCommands.map((c) => `  $ ${c}`),
+      "",
+      "options:",
+      "  --json          print one JSON object of the observations on stdout (progress goes to stderr)",
+      "  --image PATH    boot this base image (your debian-11.qcow2) instead of the built-in Debian guest",
+      "  --guest NAME    built-in guest to boot: debian (default) or tiny",
+      "  --out DIR       where screenshots are written (default ./lab-output)",
+      "  --display N     VNC display number (default 1, as in the lab)",
+    ].join("\n") + "\n"
+  );
 }
 
 /** Parses a recipe's command-line flags into {@link RecipeOptions}. Throws on unknown flags. */
@@ -69,7 +71,8 @@ export function parseRecipeArgs(args: readonly string[]): { options: RecipeOptio
   let display: number | undefined;
   if (values.display !== undefined) {
     display = Number(values.display);
-    if (!Number.isInteger(display) || display < 0 || display > 99) throw new Error(`--display must be 0..99, not ${values.display}`);
+    if (!Number.isInteger(display) || display < 0 || display > 99)
+      throw new Error(`--display must be 0..99, not ${values.display}`);
   }
   const options: RecipeOptions = {
     ...(values.image ? { image: resolve(values.image) } : {}),
@@ -91,7 +94,7 @@ export interface RecipeIO {
  * JSON object on stdout, progress on stderr). Returns the exit code.
  */
 export async function runRecipeCli(recipe: Recipe, args: readonly string[], io: RecipeIO = process): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseRecipeArgs>;
   try {
     parsed = parseRecipeArgs(args);
   } catch (e) {
@@ -104,7 +107,9 @@ export async function runRecipeCli(recipe: Recipe, args: readonly string[], io: 
   }
   const progress = parsed.json ? io.stderr : io.stdout;
   const reporter = new Reporter(progress);
-  const removeHandler = cleanUpOnInterrupt(undefined, (sig) => io.stderr.write(`\n${sig}: stopping VMs and removing temporary files...\n`));
+  const removeHandler = cleanUpOnInterrupt(undefined, (sig) =>
+    io.stderr.write(`\n${sig}: stopping VMs and removing temporary files...\n`),
+  );
   try {
     progress.write(`# ${recipe.meta.title}\n`);
     for (const c of recipe.meta.labCommands) progress.write(`  lab: $ ${c}\n`);

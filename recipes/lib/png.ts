@@ -18,7 +18,11 @@ export function decodePng(data: Uint8Array): Rgb {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.readUInt32BE(0) !== 0x89504e47) throw new Error("not a PNG file");
   let off = 8;
-  let width = 0, height = 0, colorType = 0, bitDepth = 0, interlace = 0;
+  let width = 0,
+    height = 0,
+    colorType = 0,
+    bitDepth = 0,
+    interlace = 0;
   const idat: Buffer[] = [];
   while (off < buf.length) {
     const len = buf.readUInt32BE(off);
@@ -56,7 +60,9 @@ export function decodePng(data: Uint8Array): Rgb {
       else if (filter === 3) v += (a + b) >> 1;
       else if (filter === 4) {
         const p = a + b - c;
-        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        const pa = Math.abs(p - a),
+          pb = Math.abs(p - b),
+          pc = Math.abs(p - c);
         v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       }
       cur[x] = v & 0xff;
@@ -84,7 +90,9 @@ export function colourShares(img: Rgb, top = 4): { colour: string; share: number
 }
 
 /** Reads a PNG file and summarises its colours. */
-export async function screenColours(path: string): Promise<{ width: number; height: number; colours: { colour: string; share: number }[] }> {
+export async function screenColours(
+  path: string,
+): Promise<{ width: number; height: number; colours: { colour: string; share: number }[] }> {
   const img = decodePng(await readFile(path));
   return { width: img.width, height: img.height, colours: colourShares(img) };
 }

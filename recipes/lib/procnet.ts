@@ -43,23 +43,25 @@ function decodeAddress(hex: string, family: "ipv4" | "ipv6"): string {
 async function socketOwners(pids?: readonly number[]): Promise<Map<number, number[]>> {
   const owners = new Map<number, number[]>();
   const candidates = pids ?? (await readdir("/proc")).filter((d) => /^\d+$/.test(d)).map(Number);
-  await Promise.all(candidates.map(async (pid) => {
-    let fds: string[];
-    try {
-      fds = await readdir(`/proc/${pid}/fd`);
-    } catch {
-      return; // gone, or not ours to look at
-    }
-    for (const fd of fds) {
-      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (!m) continue;
-      const inode = Number(m[1]);
-      const list = owners.get(inode) ?? [];
-      if (!list.includes(pid)) list.push(pid);
-      owners.set(inode, list);
-    }
-  }));
+  await Promise.all(
+    candidates.map(async (pid) => {
+      let fds: string[];
+      try {
+        fds = await readdir(`/proc/${pid}/fd`);
+      } catch {
+        return; // gone, or not ours to look at
+      }
+      for (const fd of fds) {
+        const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (!m) continue;
+        const inode = Number(m[1]);
+        const list = owners.get(inode) ?? [];
+        if (!list.includes(pid)) list.push(pid);
+        owners.set(inode, list);
+      }
+    }),
+  );
   return owners;
 }
 
@@ -73,8 +75,12 @@ async function socketOwners(pids?: readonly number[]): Promise<Map<number, numbe
  */
 export async function listeningSockets(): Promise<ListeningSocket[]> {
   const tables = await Promise.all([
-    readFile("/proc/net/tcp", "utf8").then((t) => parseProcNetTcp(t, "ipv4")).catch(() => []),
-    readFile("/proc/net/tcp6", "utf8").then((t) => parseProcNetTcp(t, "ipv6")).catch(() => []),
+    readFile("/proc/net/tcp", "utf8")
+      .then((t) => parseProcNetTcp(t, "ipv4"))
+      .catch(() => []),
+    readFile("/proc/net/tcp6", "utf8")
+      .then((t) => parseProcNetTcp(t, "ipv6"))
+      .catch(() => []),
   ]);
   const owners = await socketOwners();
   return tables.flat().map((s) => ({ ...s, pids: owners.get(s.inode) ?? [] }));

@@ -61,14 +61,24 @@ export class Resources implements AsyncDisposable {
   vm<T extends Stoppable>(vm: T, timeout = 20_000): T {
     const withTimeout = <R>(p: Promise<R>, ms: number) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([p, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]).finally(() => clearTimeout(timer));
+      return Promise.race([p, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]).finally(
+        () => clearTimeout(timer),
+      );
     };
-    this.vms.set(vm, this.defer("stop VM", async () => {
-      try {
-        if ((await withTimeout(vm.shutdown({ timeouts: { powerdown: 0 } }), timeout)) !== "timeout") return;
-      } catch { /* fall through to kill */ }
-      await withTimeout(vm.kill().catch(() => undefined), 5_000);
-    }));
+    this.vms.set(
+      vm,
+      this.defer("stop VM", async () => {
+        try {
+          if ((await withTimeout(vm.shutdown({ timeouts: { powerdown: 0 } }), timeout)) !== "timeout") return;
+        } catch {
+          /* fall through to kill */
+        }
+        await withTimeout(
+          vm.kill().catch(() => undefined),
+          5_000,
+        );
+      }),
+    );
     return vm;
   }
 
@@ -106,7 +116,10 @@ export async function disposeAll(): Promise<void> {
  * `onInterrupt` (e.g. to write a partial report), then exits with 130/143. Returns a
  * function that removes the handler.
  */
-export function cleanUpOnInterrupt(onInterrupt?: (signal: string) => Promise<void> | void, before?: (signal: string) => void): () => void {
+export function cleanUpOnInterrupt(
+  onInterrupt?: (signal: string) => Promise<void> | void,
+  before?: (signal: string) => void,
+): () => void {
   let busy = false;
   const handler = (signal: NodeJS.Signals) => {
     if (busy) return; // a second Ctrl-C while cleaning up must not leave VMs behind

@@ -65,7 +65,10 @@ class Reader {
  */
 export async function rfbHandshake(host: string, port: number, timeout = 10_000): Promise<RfbHandshake> {
   const socket = connect({ host, port });
-  const timer = setTimeout(() => socket.destroy(new Error(`no VNC handshake from ${host}:${port} within ${timeout} ms`)), timeout);
+  const timer = setTimeout(
+    () => socket.destroy(new Error(`no VNC handshake from ${host}:${port} within ${timeout} ms`)),
+    timeout,
+  );
   try {
     const reader = new Reader(socket);
     const version = (await reader.read(12)).toString("latin1");
@@ -86,7 +89,11 @@ export async function rfbHandshake(host: string, port: number, timeout = 10_000)
     const init = await reader.read(24);
     const nameLength = init.readUInt32BE(20);
     const name = (await reader.read(nameLength)).toString("utf8");
-    return { rfbVersion, securityTypes, framebuffer: { width: init.readUInt16BE(0), height: init.readUInt16BE(2), name } };
+    return {
+      rfbVersion,
+      securityTypes,
+      framebuffer: { width: init.readUInt16BE(0), height: init.readUInt16BE(2), name },
+    };
   } finally {
     clearTimeout(timer);
     socket.destroy();

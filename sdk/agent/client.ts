@@ -75,11 +75,15 @@ export class GuestAgent {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = createConnection(path);
       s.once("connect", () => resolve(s));
-      s.once("error", (e) => reject(new AgentError("AGENT_UNAVAILABLE", `cannot connect to the guest agent socket ${path}: ${e.message}`, {
-        cause: e,
-        advice: "start the VM with a guest agent channel: vm()...agent().start()",
-        details: { path },
-      })));
+      s.once("error", (e) =>
+        reject(
+          new AgentError("AGENT_UNAVAILABLE", `cannot connect to the guest agent socket ${path}: ${e.message}`, {
+            cause: e,
+            advice: "start the VM with a guest agent channel: vm()...agent().start()",
+            details: { path },
+          }),
+        ),
+      );
     });
     const agent = new GuestAgent(socket);
     try {
@@ -114,13 +118,21 @@ export class GuestAgent {
   ): Promise<AgentCommands[C]["ret"]> {
     const [args, options = {}] = rest;
     return this.#serial(async () => {
-      const reply = await this.#roundTrip({ execute: command, ...(args !== undefined ? { arguments: args } : {}) },
-        options.timeout ?? 30_000, options.signal, command);
+      const reply = await this.#roundTrip(
+        { execute: command, ...(args !== undefined ? { arguments: args } : {}) },
+        options.timeout ?? 30_000,
+        options.signal,
+        command,
+      );
       if (reply.error) {
-        throw new AgentError("AGENT_COMMAND", `guest agent command ${command} failed: ${reply.error.desc ?? reply.error.class}`, {
-          advice: "see the agent's words above; for file commands check the guest path and its permissions",
-          details: { command, class: reply.error.class, desc: reply.error.desc },
-        });
+        throw new AgentError(
+          "AGENT_COMMAND",
+          `guest agent command ${command} failed: ${reply.error.desc ?? reply.error.class}`,
+          {
+            advice: "see the agent's words above; for file commands check the guest path and its permissions",
+            details: { command, class: reply.error.class, desc: reply.error.desc },
+          },
+        );
       }
       return reply.return as AgentCommands[C]["ret"];
     });
@@ -132,7 +144,10 @@ export class GuestAgent {
    */
   async close(): Promise<void> {
     if (this.#socket.destroyed) return;
-    await new Promise<void>((r) => { this.#socket.once("close", () => r()); this.#socket.destroy(); });
+    await new Promise<void>((r) => {
+      this.#socket.once("close", () => r());
+      this.#socket.destroy();
+    });
   }
 
   /** True once the connection ended. */
@@ -160,7 +175,12 @@ export class GuestAgent {
       if (this.#closed) throw this.#closed;
       const id = ++this.#nextId;
       // The leading 0xFF makes the agent drop any partial request it was reading.
-      this.#write(Buffer.concat([Buffer.from([SENTINEL]), Buffer.from(JSON.stringify({ execute: "guest-sync-delimited", arguments: { id } }) + "\n")]));
+      this.#write(
+        Buffer.concat([
+          Buffer.from([SENTINEL]),
+          Buffer.from(JSON.stringify({ execute: "guest-sync-delimited", arguments: { id } }) + "\n"),
+        ]),
+      );
       const until = Date.now() + Math.min(SYNC_RETRY_MS, Math.max(1, deadline - Date.now()));
       for (;;) {
         const left = until - Date.now();
@@ -180,7 +200,8 @@ export class GuestAgent {
       }
       if (Date.now() >= deadline) {
         throw new AgentError("AGENT_NOT_RESPONDING", `the guest agent did not answer within ${timeout} ms`, {
-          advice: "is qemu-ga running in the guest on the org.qemu.guest_agent.0 port? (the built-in Debian guest starts it at boot); " +
+          advice:
+            "is qemu-ga running in the guest on the org.qemu.guest_agent.0 port? (the built-in Debian guest starts it at boot); " +
             "under TCG a boot takes 15-60 s: pass a longer { timeout }",
           details: { timeout },
         });
@@ -225,7 +246,10 @@ export class GuestAgent {
         if (r instanceof Error) reject(r);
         else resolve(r);
       };
-      const timer = setTimeout(() => finish(new AgentError("AGENT_TIMEOUT", `no reply to ${what} within ${timeout} ms`)), timeout);
+      const timer = setTimeout(
+        () => finish(new AgentError("AGENT_TIMEOUT", `no reply to ${what} within ${timeout} ms`)),
+        timeout,
+      );
       const off = onAbort(signal, (reason) => finish(new AbortError(`guest agent ${what}`, { cause: reason })));
       this.#waiter = finish;
     });
@@ -252,7 +276,9 @@ export class GuestAgent {
       try {
         const parsed = JSON.parse(text) as Reply;
         if (parsed && typeof parsed === "object" && ("return" in parsed || "error" in parsed)) return parsed;
-      } catch { /* garbage before a sync, e.g. an answer cut off by a restart */ }
+      } catch {
+        /* garbage before a sync, e.g. an answer cut off by a restart */
+      }
     }
   }
 }

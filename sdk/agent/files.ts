@@ -20,7 +20,13 @@ export interface GuestFileOptions {
   readonly mode?: number;
 }
 
-async function withHandle<T>(agent: GuestAgent, path: string, mode: string, signal: AbortSignal | undefined, fn: (h: number) => Promise<T>): Promise<T> {
+async function withHandle<T>(
+  agent: GuestAgent,
+  path: string,
+  mode: string,
+  signal: AbortSignal | undefined,
+  fn: (h: number) => Promise<T>,
+): Promise<T> {
   const handle = await agent.execute("guest-file-open", { path, mode }, signal ? { signal } : {});
   try {
     return await fn(handle);
@@ -34,17 +40,26 @@ async function withHandle<T>(agent: GuestAgent, path: string, mode: string, sign
  * @example `await readGuestFile(agent, "/etc/os-release", (c) => chunks.push(c));`
  */
 export async function readGuestFile(
-  agent: GuestAgent, path: string, sink: (chunk: Buffer) => void | Promise<void>, options: GuestFileOptions = {},
+  agent: GuestAgent,
+  path: string,
+  sink: (chunk: Buffer) => void | Promise<void>,
+  options: GuestFileOptions = {},
 ): Promise<number> {
   const { signal } = options;
   return withHandle(agent, path, "r", signal, async (handle) => {
     let done = 0;
     for (;;) {
-      const r = await agent.execute("guest-file-read", { handle, count: FILE_CHUNK }, signal ? { signal, timeout: 120_000 } : { timeout: 120_000 });
+      const r = await agent.execute(
+        "guest-file-read",
+        { handle, count: FILE_CHUNK },
+        signal ? { signal, timeout: 120_000 } : { timeout: 120_000 },
+      );
       if (r.count > 0) {
         const chunk = Buffer.from(r["buf-b64"], "base64");
         if (chunk.length !== r.count) {
-          throw new AgentError("AGENT_PROTOCOL", `guest-file-read said ${r.count} bytes but sent ${chunk.length}`, { details: { path } });
+          throw new AgentError("AGENT_PROTOCOL", `guest-file-read said ${r.count} bytes but sent ${chunk.length}`, {
+            details: { path },
+          });
         }
         await sink(chunk);
         done += chunk.length;
@@ -60,7 +75,10 @@ export async function readGuestFile(
  * @example `await writeGuestFile(agent, "/tmp/x", [Buffer.from("hi\n")]);`
  */
 export async function writeGuestFile(
-  agent: GuestAgent, path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: GuestFileOptions & { readonly total?: number } = {},
+  agent: GuestAgent,
+  path: string,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: GuestFileOptions & { readonly total?: number } = {},
 ): Promise<number> {
   const { signal } = options;
   const done = await withHandle(agent, path, "w", signal, async (handle) => {
@@ -69,11 +87,20 @@ export async function writeGuestFile(
       for (let off = 0; off < piece.length; off += FILE_CHUNK) {
         const chunk = piece.subarray(off, off + FILE_CHUNK);
         const b64 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64");
-        const r = await agent.execute("guest-file-write", { handle, "buf-b64": b64 }, signal ? { signal, timeout: 120_000 } : { timeout: 120_000 });
+        const r = await agent.execute(
+          "guest-file-write",
+          { handle, "buf-b64": b64 },
+          signal ? { signal, timeout: 120_000 } : { timeout: 120_000 },
+        );
         if (r.count !== chunk.length) {
-          throw new AgentError("AGENT_PROTOCOL", `guest-file-write wrote ${r.count} of ${chunk.length} bytes to ${path}`, {
-            advice: "the guest file system may be full", details: { path },
-          });
+          throw new AgentError(
+            "AGENT_PROTOCOL",
+            `guest-file-write wrote ${r.count} of ${chunk.length} bytes to ${path}`,
+            {
+              advice: "the guest file system may be full",
+              details: { path },
+            },
+          );
         }
         done += chunk.length;
         options.onProgress?.(done, options.total);
@@ -83,8 +110,15 @@ export async function writeGuestFile(
     return done;
   });
   if (options.mode !== undefined) {
-    const { pid } = await agent.execute("guest-exec", { path: "/bin/chmod", arg: [(options.mode & 0o7777).toString(8), path] });
-    for (let s = await agent.execute("guest-exec-status", { pid }); !s.exited; s = await agent.execute("guest-exec-status", { pid })) {
+    const { pid } = await agent.execute("guest-exec", {
+      path: "/bin/chmod",
+      arg: [(options.mode & 0o7777).toString(8), path],
+    });
+    for (
+      let s = await agent.execute("guest-exec-status", { pid });
+      !s.exited;
+      s = await agent.execute("guest-exec-status", { pid })
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -95,11 +129,21 @@ export async function writeGuestFile(
  * Streams a host file into the guest.
  * @example `await copyFileIn(agent, "report.txt", "/root/report.txt");`
  */
-export async function copyFileIn(agent: GuestAgent, hostPath: string, guestPath: string, options: GuestFileOptions = {}): Promise<number> {
+export async function copyFileIn(
+  agent: GuestAgent,
+  hostPath: string,
+  guestPath: string,
+  options: GuestFileOptions = {},
+): Promise<number> {
   const fh = await open(hostPath, "r");
   try {
     const total = (await fh.stat()).size;
-    return await writeGuestFile(agent, guestPath, fh.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }), { ...options, total });
+    return await writeGuestFile(
+      agent,
+      guestPath,
+      fh.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }),
+      { ...options, total },
+    );
   } finally {
     await fh.close();
   }
@@ -109,10 +153,22 @@ export async function copyFileIn(agent: GuestAgent, hostPath: string, guestPath:
  * Streams a guest file to the host.
  * @example `await copyFileOut(agent, "/var/log/syslog", "syslog.txt");`
  */
-export async function copyFileOut(agent: GuestAgent, guestPath: string, hostPath: string, options: GuestFileOptions = {}): Promise<number> {
+export async function copyFileOut(
+  agent: GuestAgent,
+  guestPath: string,
+  hostPath: string,
+  options: GuestFileOptions = {},
+): Promise<number> {
   const fh = await open(hostPath, "w");
   try {
-    return await readGuestFile(agent, guestPath, async (c) => { await fh.write(c); }, options);
+    return await readGuestFile(
+      agent,
+      guestPath,
+      async (c) => {
+        await fh.write(c);
+      },
+      options,
+    );
   } finally {
     await fh.close();
   }

@@ -95,6 +95,7 @@ export class GuestProcess implements PromiseLike<GuestOutput> {
     return this;
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a guest command is awaited like zx's ProcessPromise, and starts only then
   then<A = GuestOutput, B = never>(
     onfulfilled?: ((value: GuestOutput) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -117,7 +118,12 @@ export class GuestProcess implements PromiseLike<GuestOutput> {
       const runner = await this.#runner();
       const started = Date.now();
       const r = await runner.run(wrap(this.command, o), o);
-      const out = new GuestOutput({ command: this.command, ...r, duration: Date.now() - started, transport: runner.transport });
+      const out = new GuestOutput({
+        command: this.command,
+        ...r,
+        duration: Date.now() - started,
+        transport: runner.transport,
+      });
       if (o.verbose) {
         process.stdout.write(out.stdout);
         process.stderr.write(out.stderr);
@@ -148,7 +154,8 @@ function wrap(command: string, o: GuestShellOptions): string {
   let s = command;
   const env = Object.entries(o.env ?? {});
   for (const [k] of env) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
   }
   if (env.length) s = `export ${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ")}\n${s}`;
   if (o.cwd !== undefined) s = `cd ${shellQuote(o.cwd)} || exit 1\n${s}`;
@@ -194,15 +201,22 @@ export function agentRunner(agent: GuestAgent): GuestRunner {
       const timeout = o.timeout ?? DEFAULT_TIMEOUT;
       const deadline = Date.now() + timeout;
       const input = o.input === undefined ? undefined : Buffer.from(o.input).toString("base64");
-      const { pid } = await agent.execute("guest-exec", {
-        path: "/usr/bin/timeout",
-        arg: ["-s", "KILL", "0", "/bin/sh", "-c", script],
-        "capture-output": true,
-        ...(input !== undefined ? { "input-data": input } : {}),
-      }, o.signal ? { signal: o.signal } : {});
-      const kill = () => agent.execute("guest-exec", { path: "/bin/kill", arg: ["-KILL", "--", `-${pid}`] }).catch(() => {});
+      const { pid } = await agent.execute(
+        "guest-exec",
+        {
+          path: "/usr/bin/timeout",
+          arg: ["-s", "KILL", "0", "/bin/sh", "-c", script],
+          "capture-output": true,
+          ...(input !== undefined ? { "input-data": input } : {}),
+        },
+        o.signal ? { signal: o.signal } : {},
+      );
+      const kill = () =>
+        agent.execute("guest-exec", { path: "/bin/kill", arg: ["-KILL", "--", `-${pid}`] }).catch(() => {});
       let aborted = false;
-      const off = onAbort(o.signal, () => { aborted = true; });
+      const off = onAbort(o.signal, () => {
+        aborted = true;
+      });
       try {
         const s = await waitExit(agent, pid, deadline, o.signal).catch(async (e) => {
           if (e instanceof AbortError || aborted) {
@@ -247,7 +261,11 @@ export function consoleRunner(console: Console): GuestRunner {
       let line = `sh -c "$(printf %s ${b64(script)} | base64 -d)"`;
       if (o.input !== undefined) line = `printf %s ${b64(o.input)} | base64 -d | ${line}`;
       else line += " </dev/null";
-      const r = await console.run(line, { timeout: o.timeout ?? DEFAULT_TIMEOUT, nothrow: true, ...(o.signal ? { signal: o.signal } : {}) });
+      const r = await console.run(line, {
+        timeout: o.timeout ?? DEFAULT_TIMEOUT,
+        nothrow: true,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       return { stdout: r.output, stderr: "", exitCode: r.exitCode };
     },
   };

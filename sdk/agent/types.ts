@@ -42,7 +42,11 @@ export interface GuestFileWrite {
 /** `guest-info` reply (the part qemukit reads). */
 export interface GuestAgentInfo {
   readonly version: string;
-  readonly supported_commands: readonly { readonly name: string; readonly enabled: boolean; readonly "success-response": boolean }[];
+  readonly supported_commands: readonly {
+    readonly name: string;
+    readonly enabled: boolean;
+    readonly "success-response": boolean;
+  }[];
 }
 
 /** `guest-get-osinfo` reply (all fields optional in the schema). */
@@ -72,7 +76,10 @@ export interface AgentCommands {
   "guest-file-read": { args: { handle: number; count?: number }; ret: GuestFileRead };
   "guest-file-write": { args: { handle: number; "buf-b64": string; count?: number }; ret: GuestFileWrite };
   "guest-file-flush": { args: { handle: number }; ret: Record<string, never> };
-  "guest-file-seek": { args: { handle: number; offset: number; whence: number | "set" | "cur" | "end" }; ret: { position: number; eof: boolean } };
+  "guest-file-seek": {
+    args: { handle: number; offset: number; whence: number | "set" | "cur" | "end" };
+    ret: { position: number; eof: boolean };
+  };
   /** No reply on success: the guest goes down. */
   "guest-shutdown": { args: { mode?: "halt" | "powerdown" | "reboot" } | undefined; ret: undefined };
 }

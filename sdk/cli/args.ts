@@ -10,9 +10,13 @@ export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /** Parsed flag values: booleans and strings (arrays for `multiple`). */
 export type ParsedFlags<O extends FlagSpec> = {
-  [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: "boolean" } ? boolean[] : string[])
-    : O[K] extends { type: "boolean" } ? boolean
-    : string;
+  [K in keyof O]?: O[K] extends { multiple: true }
+    ? O[K] extends { type: "boolean" }
+      ? boolean[]
+      : string[]
+    : O[K] extends { type: "boolean" }
+      ? boolean
+      : string;
 };
 
 /**

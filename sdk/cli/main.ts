@@ -15,15 +15,39 @@ interface LazyCommand {
 
 /** Every top-level command, in the order `--help` lists them. */
 export const commands: readonly LazyCommand[] = [
-  { name: "lab", summary: "run every lab exercise on the built-in Debian guest and write a report", load: () => import("./commands/lab.ts") },
+  {
+    name: "lab",
+    summary: "run every lab exercise on the built-in Debian guest and write a report",
+    load: () => import("./commands/lab.ts"),
+  },
   { name: "recipe", summary: "run one lab recipe (qemukit recipe --list)", load: () => import("./commands/recipe.ts") },
-  { name: "repl", summary: "interactive TypeScript session with the SDK preloaded", load: () => import("./commands/repl.ts") },
+  {
+    name: "repl",
+    summary: "interactive TypeScript session with the SDK preloaded",
+    load: () => import("./commands/repl.ts"),
+  },
   { name: "vm", summary: "list running qemukit VMs, stop or kill them", load: () => import("./commands/vm.ts") },
-  { name: "guest", summary: "build and list the built-in guests (tiny, debian, installer)", load: () => import("./commands/guest.ts") },
-  { name: "image", summary: "qemu-img, typed: info, create, overlay, convert, snapshot ...", load: () => import("./commands/image.ts") },
+  {
+    name: "guest",
+    summary: "build and list the built-in guests (tiny, debian, installer)",
+    load: () => import("./commands/guest.ts"),
+  },
+  {
+    name: "image",
+    summary: "qemu-img, typed: info, create, overlay, convert, snapshot ...",
+    load: () => import("./commands/image.ts"),
+  },
   { name: "host", summary: "check this host for virtualization support", load: () => import("./commands/host.ts") },
-  { name: "verify", summary: "verify SHA*SUMS files and OpenPGP signatures", load: () => import("./commands/verify.ts") },
-  { name: "types", summary: "generate @qemu-types/qmp from the installed QEMU's schema", load: () => import("./commands/types.ts") },
+  {
+    name: "verify",
+    summary: "verify SHA*SUMS files and OpenPGP signatures",
+    load: () => import("./commands/verify.ts"),
+  },
+  {
+    name: "types",
+    summary: "generate @qemu-types/qmp from the installed QEMU's schema",
+    load: () => import("./commands/types.ts"),
+  },
 ];
 
 const topHelp = () =>
@@ -56,7 +80,9 @@ async function dispatch(cmd: CliCommand, args: readonly string[], io: CliIO, pat
     const sub = cmd.subcommands.find((s) => s.name === first);
     if (sub) return dispatch(sub, rest, io, `${path} ${sub.name}`);
     if (!cmd.run || !first.startsWith("-")) {
-      throw new UsageError(`unknown subcommand '${first}' for '${path}' (expected one of: ${cmd.subcommands.map((s) => s.name).join(", ")})`);
+      throw new UsageError(
+        `unknown subcommand '${first}' for '${path}' (expected one of: ${cmd.subcommands.map((s) => s.name).join(", ")})`,
+      );
     }
   }
   if (args.includes("--help") || args.includes("-h")) {
@@ -76,7 +102,10 @@ async function dispatch(cmd: CliCommand, args: readonly string[], io: CliIO, pat
  * process.exitCode = await main(["host", "check", "--json"]);
  * ```
  */
-export async function main(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.stderr : io.stdout).write(topHelp());
@@ -109,9 +138,11 @@ const isEntry = (() => {
   const arg = process.argv[1];
   if (!arg) return false;
   try {
-    return import.meta.url === new URL(`file://${arg.startsWith("/") ? "" : process.cwd() + "/"}${arg}`).href ||
-      import.meta.url.endsWith("/sdk/cli/main.ts") && arg.endsWith("sdk/cli/main.ts") ||
-      import.meta.url.endsWith("/sdk/cli/main.js") && arg.endsWith("sdk/cli/main.js");
+    return (
+      import.meta.url === new URL(`file://${arg.startsWith("/") ? "" : process.cwd() + "/"}${arg}`).href ||
+      (import.meta.url.endsWith("/sdk/cli/main.ts") && arg.endsWith("sdk/cli/main.ts")) ||
+      (import.meta.url.endsWith("/sdk/cli/main.js") && arg.endsWith("sdk/cli/main.js"))
+    );
   } catch {
     return false;
   }

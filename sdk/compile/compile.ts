@@ -16,7 +16,12 @@ import type { CompileContext, CompiledVm, OverlayPlan } from "./types.ts";
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** File names qemukit uses inside a run directory. */
-export const RUN_FILES = Object.freeze({ qmp: "qmp.sock", console: "console.sock", agent: "qga.sock", pidfile: "qemu.pid" });
+export const RUN_FILES = Object.freeze({
+  qmp: "qmp.sock",
+  console: "console.sock",
+  agent: "qga.sock",
+  pidfile: "qemu.pid",
+});
 
 /** The virtio-serial port name QEMU's guest agent (`qemu-ga`) opens by default. */
 export const GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
@@ -25,11 +30,14 @@ function socketPath(runDir: string, file: string): string {
   const p = posix.join(runDir, file);
   const bytes = new TextEncoder().encode(p).length;
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new SpecError(`socket path ${JSON.stringify(p)} is ${bytes} bytes; unix sockets allow ${MAX_SOCKET_PATH_BYTES}`, {
-      code: "SPEC_PATH",
-      advice: "use a shorter run directory (set QEMUKIT_RUN_DIR, e.g. /tmp/qk) or a shorter VM name",
-      details: { path: p, bytes },
-    });
+    throw new SpecError(
+      `socket path ${JSON.stringify(p)} is ${bytes} bytes; unix sockets allow ${MAX_SOCKET_PATH_BYTES}`,
+      {
+        code: "SPEC_PATH",
+        advice: "use a shorter run directory (set QEMUKIT_RUN_DIR, e.g. /tmp/qk) or a shorter VM name",
+        details: { path: p, bytes },
+      },
+    );
   }
   return p;
 }
@@ -39,7 +47,8 @@ function resolveBaseFormat(disk: DiskSpec & { source: { kind: "overlay" } }, ctx
   if (f) return f;
   throw new SpecError(`cannot tell the format of overlay base ${JSON.stringify(disk.source.base)}`, {
     code: "SPEC_FORMAT",
-    advice: `pass overlay(${JSON.stringify(disk.source.base)}, { baseFormat: "qcow2" }) (or "raw"...); ` +
+    advice:
+      `pass overlay(${JSON.stringify(disk.source.base)}, { baseFormat: "qcow2" }) (or "raw"...); ` +
       "start() detects it with qemu-img info, a preview cannot",
     details: { base: disk.source.base },
   });
@@ -83,29 +92,35 @@ function diskArgs(spec: VmSpec, ctx: CompileContext, overlays: OverlayPlan[]): s
       format = d.source.format;
     }
     if (d.legacySlot) {
-      out.push("-drive", optList(undefined, [
-        ["file", plainFile(file)],
-        ["format", format],
-        ["if", "ide"],
-        ["index", LEGACY_INDEX[d.legacySlot]],
-        ["media", d.media],
-        ["readonly", d.readOnly && d.media !== "cdrom" ? true : undefined],
-        ["cache", d.cache],
-        ["aio", d.aio],
-      ]));
+      out.push(
+        "-drive",
+        optList(undefined, [
+          ["file", plainFile(file)],
+          ["format", format],
+          ["if", "ide"],
+          ["index", LEGACY_INDEX[d.legacySlot]],
+          ["media", d.media],
+          ["readonly", d.readOnly && d.media !== "cdrom" ? true : undefined],
+          ["cache", d.cache],
+          ["aio", d.aio],
+        ]),
+      );
       return;
     }
     const direct = d.cache === "none" || d.cache === "directsync" ? true : undefined;
-    out.push("-blockdev", optList(undefined, [
-      ["driver", format],
-      ["node-name", id],
-      ["read-only", d.readOnly ? true : undefined],
-      ["cache.direct", direct],
-      ["cache.no-flush", d.cache === "unsafe" ? true : undefined],
-      ["file.driver", "file"],
-      ["file.filename", file],
-      ["file.aio", d.aio],
-    ]));
+    out.push(
+      "-blockdev",
+      optList(undefined, [
+        ["driver", format],
+        ["node-name", id],
+        ["read-only", d.readOnly ? true : undefined],
+        ["cache.direct", direct],
+        ["cache.no-flush", d.cache === "unsafe" ? true : undefined],
+        ["file.driver", "file"],
+        ["file.filename", file],
+        ["file.aio", d.aio],
+      ]),
+    );
     let driver: string;
     let bus: string | undefined;
     if (d.interface === "virtio") driver = "virtio-blk-pci";
@@ -118,13 +133,16 @@ function diskArgs(spec: VmSpec, ctx: CompileContext, overlays: OverlayPlan[]): s
       driver = d.media === "cdrom" ? "scsi-cd" : "scsi-hd";
       bus = "scsi0.0";
     }
-    out.push("-device", optList(driver, [
-      ["bus", bus],
-      ["drive", id],
-      ["id", `${id}-dev`],
-      ["bootindex", d.bootIndex],
-      ["write-cache", d.cache === "writethrough" || d.cache === "directsync" ? false : undefined],
-    ]));
+    out.push(
+      "-device",
+      optList(driver, [
+        ["bus", bus],
+        ["drive", id],
+        ["id", `${id}-dev`],
+        ["bootindex", d.bootIndex],
+        ["write-cache", d.cache === "writethrough" || d.cache === "directsync" ? false : undefined],
+      ]),
+    );
   });
   return out;
 }
@@ -145,14 +163,23 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
   validateSpec(spec);
   if (!ctx.runDir || ctx.runDir.includes("\0")) {
     throw new SpecError("the compile context needs a run directory", {
-      code: "SPEC_PATH", advice: "pass { runDir } (start() makes one under runRoot())",
+      code: "SPEC_PATH",
+      advice: "pass { runDir } (start() makes one under runRoot())",
     });
   }
   const argv: string[] = [ctx.qemuBinary ?? "qemu-system-x86_64", ...machineArgs(spec, ctx)];
   const overlays: OverlayPlan[] = [];
   const qmpSocket = spec.qmp ? socketPath(ctx.runDir, RUN_FILES.qmp) : undefined;
   if (qmpSocket !== undefined) {
-    argv.push("-chardev", optList("socket", [["id", "qmp"], ["path", qmpSocket], ["server", true], ["wait", false]]));
+    argv.push(
+      "-chardev",
+      optList("socket", [
+        ["id", "qmp"],
+        ["path", qmpSocket],
+        ["server", true],
+        ["wait", false],
+      ]),
+    );
     argv.push("-mon", "chardev=qmp,mode=control");
   }
   const serial = serialArgs(spec, ctx, qmpSocket);
@@ -168,7 +195,10 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
   argv.push(...spec.extraArgs);
   for (const a of argv) {
     if (a.includes("\0")) {
-      throw new SpecError(`argument ${JSON.stringify(a)} contains a NUL byte`, { code: "SPEC_PATH", advice: "remove the NUL byte" });
+      throw new SpecError(`argument ${JSON.stringify(a)} contains a NUL byte`, {
+        code: "SPEC_PATH",
+        advice: "remove the NUL byte",
+      });
     }
   }
   return Object.freeze({
@@ -185,13 +215,27 @@ export function compile(spec: VmSpec, ctx: CompileContext): CompiledVm {
 function machineArgs(spec: VmSpec, ctx: CompileContext): string[] {
   const argv: string[] = [];
   // debug-threads names QEMU's threads ("CPU 0/TCG"), which is what a student sees in `ps -efL`.
-  if (spec.name) argv.push("-name", optList(undefined, [["guest", spec.name], ["debug-threads", true]]));
+  if (spec.name)
+    argv.push(
+      "-name",
+      optList(undefined, [
+        ["guest", spec.name],
+        ["debug-threads", true],
+      ]),
+    );
   if (spec.machine) argv.push("-machine", spec.machine);
   for (const a of accelList(spec, ctx)) argv.push("-accel", a);
   if (spec.cpu) argv.push("-cpu", spec.cpu);
   argv.push("-m", String(spec.memoryMiB));
   const { cpus, sockets, cores, threads } = spec.smp;
-  argv.push("-smp", optList(String(cpus), [["sockets", sockets], ["cores", cores], ["threads", threads]]));
+  argv.push(
+    "-smp",
+    optList(String(cpus), [
+      ["sockets", sockets],
+      ["cores", cores],
+      ["threads", threads],
+    ]),
+  );
   argv.push("-nodefaults");
   argv.push("-display", spec.display.kind);
   if (spec.vnc) argv.push("-vnc", vncArg(spec.vnc));
@@ -200,20 +244,46 @@ function machineArgs(spec: VmSpec, ctx: CompileContext): string[] {
 }
 
 /** The serial console: a socket in the run directory, a log file, or stdio. */
-function serialArgs(spec: VmSpec, ctx: CompileContext, qmpSocket: string | undefined): { argv: string[]; consoleSocket?: string } {
+function serialArgs(
+  spec: VmSpec,
+  ctx: CompileContext,
+  qmpSocket: string | undefined,
+): { argv: string[]; consoleSocket?: string } {
   if (spec.serial.kind === "none") return { argv: [] };
   const device = ["-device", "isa-serial,chardev=console"];
   if (spec.serial.kind === "socket") {
     const consoleSocket = socketPath(ctx.runDir, RUN_FILES.console);
-    return { argv: ["-chardev", optList("socket", [["id", "console"], ["path", consoleSocket], ["server", true], ["wait", false]]), ...device], consoleSocket };
+    return {
+      argv: [
+        "-chardev",
+        optList("socket", [
+          ["id", "console"],
+          ["path", consoleSocket],
+          ["server", true],
+          ["wait", false],
+        ]),
+        ...device,
+      ],
+      consoleSocket,
+    };
   }
   if (spec.serial.kind === "file") {
     if (spec.serial.path === qmpSocket) {
       throw new SpecError("two consoles on one socket: the serial log file is the QMP socket", {
-        code: "SPEC_CONFLICT", advice: "write the serial log somewhere else",
+        code: "SPEC_CONFLICT",
+        advice: "write the serial log somewhere else",
       });
     }
-    return { argv: ["-chardev", optList("file", [["id", "console"], ["path", spec.serial.path]]), ...device] };
+    return {
+      argv: [
+        "-chardev",
+        optList("file", [
+          ["id", "console"],
+          ["path", spec.serial.path],
+        ]),
+        ...device,
+      ],
+    };
   }
   return { argv: ["-chardev", "stdio,id=console", ...device] };
 }
@@ -224,9 +294,21 @@ function serialArgs(spec: VmSpec, ctx: CompileContext, qmpSocket: string | undef
  */
 function agentArgs(socket: string): string[] {
   return [
-    "-chardev", optList("socket", [["id", "qga"], ["path", socket], ["server", true], ["wait", false]]),
-    "-device", "virtio-serial-pci,id=qga0",
-    "-device", optList("virtserialport", [["bus", "qga0.0"], ["chardev", "qga"], ["name", GUEST_AGENT_PORT]]),
+    "-chardev",
+    optList("socket", [
+      ["id", "qga"],
+      ["path", socket],
+      ["server", true],
+      ["wait", false],
+    ]),
+    "-device",
+    "virtio-serial-pci,id=qga0",
+    "-device",
+    optList("virtserialport", [
+      ["bus", "qga0.0"],
+      ["chardev", "qga"],
+      ["name", GUEST_AGENT_PORT],
+    ]),
   ];
 }
 
@@ -246,12 +328,14 @@ function bootArgs(spec: VmSpec): string[] {
 function networkArgs(spec: VmSpec): string[] {
   if (spec.network.kind !== "user") return [];
   return [
-    "-netdev", optList("user", [
+    "-netdev",
+    optList("user", [
       ["id", "net0"],
-      ...spec.network.forwards.map((f) =>
-        ["hostfwd", `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}-:${f.guestPort}`] as const
+      ...spec.network.forwards.map(
+        (f) => ["hostfwd", `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}-:${f.guestPort}`] as const,
       ),
     ]),
-    "-device", `${spec.network.model},netdev=net0`,
+    "-device",
+    `${spec.network.model},netdev=net0`,
   ];
 }

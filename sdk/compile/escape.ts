@@ -39,7 +39,10 @@ export function plainFile(path: string): string {
  * optList("socket", [["id", "qmp"], ["path", "/r,un/qmp.sock"], ["server", true]]);   // "socket,id=qmp,path=/r,,un/qmp.sock,server=on"
  * ```
  */
-export function optList(head: string | undefined, pairs: ReadonlyArray<readonly [string, string | number | boolean | undefined]>): string {
+export function optList(
+  head: string | undefined,
+  pairs: ReadonlyArray<readonly [string, string | number | boolean | undefined]>,
+): string {
   const parts: string[] = head !== undefined ? [head] : [];
   for (const [k, v] of pairs) {
     if (v === undefined) continue;

@@ -27,10 +27,34 @@ export interface ParsedCommandLine {
 
 /** QEMU options that take no value and are kept raw (handled flags are in FLAG_HANDLERS). */
 const FLAGS = new Set([
-  "-S", "-snapshot", "-no-reboot", "-no-shutdown", "-no-hpet", "-no-acpi", "-full-screen", "-no-user-config", "-usb", "-no-fd-bootchk",
-  "-only-migratable", "-preconfig", "-version", "-help", "-h", "-win2k-hack", "-no-quit", "-alt-grab",
-  "-ctrl-grab", "-no-frame", "-enable-fips", "-rtc-td-hack", "-old-param", "-semihosting",
-  "-writeconfig-help", "-list-accel", "-enable-sync-profile", "-portrait",
+  "-S",
+  "-snapshot",
+  "-no-reboot",
+  "-no-shutdown",
+  "-no-hpet",
+  "-no-acpi",
+  "-full-screen",
+  "-no-user-config",
+  "-usb",
+  "-no-fd-bootchk",
+  "-only-migratable",
+  "-preconfig",
+  "-version",
+  "-help",
+  "-h",
+  "-win2k-hack",
+  "-no-quit",
+  "-alt-grab",
+  "-ctrl-grab",
+  "-no-frame",
+  "-enable-fips",
+  "-rtc-td-hack",
+  "-old-param",
+  "-semihosting",
+  "-writeconfig-help",
+  "-list-accel",
+  "-enable-sync-profile",
+  "-portrait",
 ]);
 
 const PROGRAMS_IMPLYING_KVM = new Set(["kvm", "qemu-kvm"]);
@@ -79,7 +103,12 @@ function onOff(v: string): boolean | undefined {
 function parseForward(rule: string): PortForward | undefined {
   const m = /^(tcp|udp)?:([0-9.]*):(\d+)-:(\d+)$/.exec(rule);
   if (!m) return undefined;
-  return { protocol: (m[1] ?? "tcp") as "tcp" | "udp", hostAddress: m[2], hostPort: Number(m[3]), guestPort: Number(m[4]) };
+  return {
+    protocol: (m[1] ?? "tcp") as "tcp" | "udp",
+    hostAddress: m[2],
+    hostPort: Number(m[3]),
+    guestPort: Number(m[4]),
+  };
 }
 
 /** Everything the option handlers read and update while walking one command line. */
@@ -116,7 +145,9 @@ interface OptionValue {
 function optionValue(value: string): OptionValue {
   const { head, pairs } = splitOpts(value);
   return {
-    value, head, pairs,
+    value,
+    head,
+    pairs,
     get: (k) => pairs.find(([key]) => key === k)?.[1],
     only: (...allowed) => pairs.every(([k]) => allowed.includes(k)),
   };
@@ -160,9 +191,19 @@ const OPTION_HANDLERS: Readonly<Record<string, (s: ParseState, o: OptionValue, o
       const v = o.get(k);
       return v === undefined ? undefined : Number(v);
     };
-    s.b = s.b.smp({ cpus: o.head !== undefined ? Number(o.head) : num("cpus"), sockets: num("sockets"), cores: num("cores"), threads: num("threads") });
+    s.b = s.b.smp({
+      cpus: o.head !== undefined ? Number(o.head) : num("cpus"),
+      sockets: num("sockets"),
+      cores: num("cores"),
+      threads: num("threads"),
+    });
   },
-  ...Object.fromEntries((["hda", "hdb", "hdc", "hdd"] as const).map((slot) => [`-${slot}`, (s: ParseState, o: OptionValue) => void (s.b = s.b[slot](o.value))])),
+  ...Object.fromEntries(
+    (["hda", "hdb", "hdc", "hdd"] as const).map((slot) => [
+      `-${slot}`,
+      (s: ParseState, o: OptionValue) => void (s.b = s.b[slot](o.value)),
+    ]),
+  ),
   "-cdrom": (s, o) => void (s.b = s.b.cdrom(o.value)),
   "-drive": (s, o, opt) => {
     const r = parseDrive(s.b, o.value);
@@ -217,13 +258,23 @@ const OPTION_HANDLERS: Readonly<Record<string, (s: ParseState, o: OptionValue, o
     // qemukit's own pidfile lives in the run directory and is re-added by daemonize().
     if (!/(^|\/)qemu\.pid$/.test(o.value)) keep(s, opt, o.value);
   },
-  ...Object.fromEntries(["-qmp", "-qmp-pretty", "-monitor", "-gdb", "-parallel"].map((opt) => [opt, (s: ParseState, o: OptionValue) => {
-    warnListeningChardev(s, opt, o.value);
-    keep(s, opt, o.value);
-  }])),
+  ...Object.fromEntries(
+    ["-qmp", "-qmp-pretty", "-monitor", "-gdb", "-parallel"].map((opt) => [
+      opt,
+      (s: ParseState, o: OptionValue) => {
+        warnListeningChardev(s, opt, o.value);
+        keep(s, opt, o.value);
+      },
+    ]),
+  ),
   "-chardev": (s, o, opt) => {
     if (o.head === "socket" && o.get("port") !== undefined && isServer(o) && isAllInterfaces(o.get("host") ?? "")) {
-      warnAllInterfaces(s, `${opt} ${o.value}`, `the character device on TCP ${o.get("port")}`, `add host=127.0.0.1 (${opt} ${o.value},host=127.0.0.1)`);
+      warnAllInterfaces(
+        s,
+        `${opt} ${o.value}`,
+        `the character device on TCP ${o.get("port")}`,
+        `add host=127.0.0.1 (${opt} ${o.value},host=127.0.0.1)`,
+      );
     }
     keep(s, opt, o.value);
   },
@@ -232,10 +283,14 @@ const OPTION_HANDLERS: Readonly<Record<string, (s: ParseState, o: OptionValue, o
 function parseVnc(s: ParseState, o: OptionValue, opt: string): void {
   if (o.value === "none") {
     s.sawDisplay = true;
-    return patch(s, { vnc: undefined });
+    patch(s, { vnc: undefined });
+    return;
   }
   const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(o.head ?? "");
-  if (!m || !o.only("websocket", "password") || !o.pairs.every(([, v]) => onOff(v) !== undefined)) return keep(s, opt, o.value);
+  if (!m || !o.only("websocket", "password") || !o.pairs.every(([, v]) => onOff(v) !== undefined)) {
+    keep(s, opt, o.value);
+    return;
+  }
   s.sawDisplay = true;
   const flag = (k: string) => o.pairs.some(([key, v]) => key === k && onOff(v));
   const listen = m[1] ?? m[2] ?? "";
@@ -244,7 +299,12 @@ function parseVnc(s: ParseState, o: OptionValue, opt: string): void {
   if (isAllInterfaces(listen)) {
     const ports = `TCP ${5900 + display}${flag("websocket") ? ` and websocket ${5700 + display}` : ""}`;
     const loopback = `-vnc 127.0.0.1:${display}${o.pairs.length > 0 ? `,${o.pairs.map(([k, v]) => `${k}=${v}`).join(",")}` : ""}`;
-    warnAllInterfaces(s, `${opt} ${o.value}`, `VNC display :${display} (${ports})`, `${loopback}, or vm().vnc(${display}) (loopback is the builder's default)`);
+    warnAllInterfaces(
+      s,
+      `${opt} ${o.value}`,
+      `VNC display :${display} (${ports})`,
+      `${loopback}, or vm().vnc(${display}) (loopback is the builder's default)`,
+    );
   }
 }
 
@@ -263,12 +323,20 @@ function parseMachine(s: ParseState, o: OptionValue): void {
 
 function parseNic(s: ParseState, o: OptionValue, opt: string): void {
   s.sawNetwork = true;
-  if (o.value === "none") return patch(s, { network: { kind: "none" } });
+  if (o.value === "none") {
+    patch(s, { network: { kind: "none" } });
+    return;
+  }
   warnForwards(s, o);
   const forwards = o.pairs.filter(([k]) => k === "hostfwd").map(([, v]) => parseForward(v));
   const model = o.get("model") ?? "e1000";
-  if (opt === "-nic" && o.head === "user" && o.only("hostfwd", "model") && forwards.every((f) => f) &&
-    (model === "e1000" || model === "virtio-net-pci")) {
+  if (
+    opt === "-nic" &&
+    o.head === "user" &&
+    o.only("hostfwd", "model") &&
+    forwards.every((f) => f) &&
+    (model === "e1000" || model === "virtio-net-pci")
+  ) {
     s.b = s.b.network({ user: forwards as PortForward[], model });
   } else {
     s.rawNetwork = true;
@@ -302,8 +370,12 @@ function warnForwards(s: ParseState, o: OptionValue): void {
   for (const [k, v] of o.pairs) {
     const f = k === "hostfwd" ? parseForward(v) : undefined;
     if (f && isAllInterfaces(f.hostAddress ?? "")) {
-      warnAllInterfaces(s, `hostfwd=${v}`, `host port ${f.hostPort} (${f.protocol}) forwarded to guest port ${f.guestPort}`,
-        `hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}, or .forward(${f.hostPort}, ${f.guestPort}) in the builder (loopback by default)`);
+      warnAllInterfaces(
+        s,
+        `hostfwd=${v}`,
+        `host port ${f.hostPort} (${f.protocol}) forwarded to guest port ${f.guestPort}`,
+        `hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}, or .forward(${f.hostPort}, ${f.guestPort}) in the builder (loopback by default)`,
+      );
     }
   }
 }
@@ -314,9 +386,12 @@ function warnListeningChardev(s: ParseState, opt: string, value: string): void {
   const m = /^(tcp|telnet|websocket):(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(o.head ?? "");
   // A tcp chardev without `server` connects out; -gdb always listens.
   if (!m || !isAllInterfaces(m[2] ?? m[3] ?? "") || (opt !== "-gdb" && !isServer(o))) return;
-  const what = opt === "-gdb" ? `the gdb stub on TCP ${m[4]}` : opt.startsWith("-qmp") || opt === "-monitor"
-    ? `the ${opt === "-monitor" ? "monitor" : "QMP socket"} on TCP ${m[4]} (full control of the VM, no password)`
-    : `the ${opt.slice(1)} port on TCP ${m[4]}`;
+  const what =
+    opt === "-gdb"
+      ? `the gdb stub on TCP ${m[4]}`
+      : opt.startsWith("-qmp") || opt === "-monitor"
+        ? `the ${opt === "-monitor" ? "monitor" : "QMP socket"} on TCP ${m[4]} (full control of the VM, no password)`
+        : `the ${opt.slice(1)} port on TCP ${m[4]}`;
   const fixed = `${opt} ${m[1]}:127.0.0.1:${m[4]}${value.slice((o.head ?? "").length)}`;
   const own = opt.startsWith("-qmp") ? " (qemukit's own QMP socket is a unix socket in the run directory)" : "";
   warnAllInterfaces(s, `${opt} ${value}`, what, fixed + own);
@@ -328,7 +403,17 @@ function warnListeningChardev(s: ParseState, opt: string, value: string): void {
  */
 const SUDO_VALUE_OPTIONS = new Set("CDghprtTUu".split(""));
 const SUDO_LONG_VALUE_OPTIONS = new Set([
-  "--close-from", "--chdir", "--group", "--host", "--prompt", "--role", "--type", "--command-timeout", "--other-user", "--user", "--chroot",
+  "--close-from",
+  "--chdir",
+  "--group",
+  "--host",
+  "--prompt",
+  "--role",
+  "--type",
+  "--command-timeout",
+  "--other-user",
+  "--user",
+  "--chroot",
 ]);
 
 function skipSudo(words: readonly string[]): number {
@@ -391,10 +476,21 @@ export function fromCommandLine(cmd: string | readonly string[]): ParsedCommandL
   const words = typeof cmd === "string" ? splitCommandLine(cmd) : [...cmd];
   const { next, program, implied } = readProgram(words, skipSudo(words));
   const s: ParseState = {
-    b: vm().memory(128).accel("tcg"), implied, sawDisplay: false, sawNetwork: false, rawNetwork: false, rawSerial: false,
-    nodefaults: false, raw: [], unmodelled: [], warnings: [],
+    b: vm().memory(128).accel("tcg"),
+    implied,
+    sawDisplay: false,
+    sawNetwork: false,
+    rawNetwork: false,
+    rawSerial: false,
+    nodefaults: false,
+    raw: [],
+    unmodelled: [],
+    warnings: [],
   };
-  const own = recogniseOwnPlumbing(words.slice(next).map((w) => (w.startsWith("--") ? w.slice(1) : w)), next);
+  const own = recogniseOwnPlumbing(
+    words.slice(next).map((w) => (w.startsWith("--") ? w.slice(1) : w)),
+    next,
+  );
   if (own.qmp) patch(s, { qmp: true });
   if (own.serial) patch(s, { serial: own.serial });
 
@@ -430,7 +526,9 @@ function readValueOption(s: ParseState, own: OwnPlumbing, words: readonly string
   }
   if (value === undefined) {
     throw new SpecError(`option ${words[i - 1]} needs a value`, {
-      code: "SPEC_PARSE", advice: `complete it, e.g. ${words[i - 1]} <value>`, details: { option: words[i - 1] },
+      code: "SPEC_PARSE",
+      advice: `complete it, e.g. ${words[i - 1]} <value>`,
+      details: { option: words[i - 1] },
     });
   }
   const handler = Object.hasOwn(OPTION_HANDLERS, opt) ? OPTION_HANDLERS[opt] : undefined;
@@ -447,14 +545,23 @@ function finish(s: ParseState, program: string | undefined): ParsedCommandLine {
       advice: "add -kernel <vmlinuz> (QEMU only passes a command line or initrd to a kernel it boots directly)",
     });
   }
-  if (kernel !== undefined) s.b = s.b.kernel(kernel, { ...(initrd !== undefined ? { initrd } : {}), ...(append !== undefined ? { append } : {}) });
+  if (kernel !== undefined)
+    s.b = s.b.kernel(kernel, {
+      ...(initrd !== undefined ? { initrd } : {}),
+      ...(append !== undefined ? { append } : {}),
+    });
   if (!s.sawDisplay) s.b = s.b.display("gtk");
   // Raw network or serial options replace the defaults qemukit would add, as they would replace QEMU's.
   if (s.rawNetwork || (s.nodefaults && !s.sawNetwork)) patch(s, { network: { kind: "none" } });
   if (s.rawSerial) patch(s, { serial: { kind: "none" } });
   s.b = s.b.accel(s.explicit ?? (s.implied.length > 0 ? s.implied : ["tcg"]));
   if (s.raw.length > 0) s.b = s.b.args(...s.raw);
-  return { builder: s.b, unmodelled: s.unmodelled, warnings: s.warnings, ...(program !== undefined ? { program } : {}) };
+  return {
+    builder: s.b,
+    unmodelled: s.unmodelled,
+    warnings: s.warnings,
+    ...(program !== undefined ? { program } : {}),
+  };
 }
 
 /** Shell words of a pasted line, refusing what a shell would run as more than one plain command. */
@@ -463,7 +570,8 @@ function splitCommandLine(line: string): string[] {
   if (syntax !== undefined) {
     throw new SpecError(`the command line has shell syntax (${syntax}), not only a QEMU command`, {
       code: "SPEC_SHELL_SYNTAX",
-      advice: "pass the qemu-system/kvm command alone: drop what the shell would run around it (pipes, ;, &&, ||, &, " +
+      advice:
+        "pass the qemu-system/kvm command alone: drop what the shell would run around it (pipes, ;, &&, ||, &, " +
         "redirections, $(...) and `...`), or pass an argv array",
       details: { line, syntax },
     });
@@ -509,7 +617,10 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
   const r: OwnPlumbing = { consumed: new Set(), disks: new Map(), networks: new Map(), qmp: false };
   const opts = (j: number) => splitOpts(words[j] ?? "");
   const scan: PlumbingScan = {
-    words, r, opts, offset,
+    words,
+    r,
+    opts,
+    offset,
     find: (opt, pred) => {
       for (let j = 0; j < words.length - 1; j++) {
         if (words[j] !== opt) continue;
@@ -518,7 +629,9 @@ function recogniseOwnPlumbing(words: readonly string[], offset: number): OwnPlum
       }
       return -1;
     },
-    eat: (...js) => js.forEach((j) => r.consumed.add(j + offset)),
+    eat: (...js) => {
+      for (const j of js) r.consumed.add(j + offset);
+    },
   };
   recogniseSockets(scan);
   recogniseDisks(scan);
@@ -537,13 +650,18 @@ function recogniseSockets({ r, opts, find, eat }: PlumbingScan): void {
     eat(qmpDev, mon);
   }
   const serialDev = find("-device", (h, o, n) => h === "isa-serial" && o.chardev === "console" && n === 1);
-  const con = find("-chardev", (h, o, n) =>
-    (h === "socket" && serverSocket(o, "console", n)) || (h === "file" && o.id === "console" && o.path !== undefined && n === 2) ||
-    (h === "stdio" && o.id === "console" && n === 1));
+  const con = find(
+    "-chardev",
+    (h, o, n) =>
+      (h === "socket" && serverSocket(o, "console", n)) ||
+      (h === "file" && o.id === "console" && o.path !== undefined && n === 2) ||
+      (h === "stdio" && o.id === "console" && n === 1),
+  );
   if (serialDev >= 0 && con >= 0) {
     const { head, pairs } = opts(con);
     const o = Object.fromEntries(pairs);
-    r.serial = head === "socket" ? { kind: "socket" } : head === "file" ? { kind: "file", path: o.path } : { kind: "stdio" };
+    r.serial =
+      head === "socket" ? { kind: "socket" } : head === "file" ? { kind: "file", path: o.path } : { kind: "stdio" };
     eat(serialDev, con);
   }
   const vga = find("-device", (h, _o, n) => h === "VGA" && n === 0);
@@ -558,15 +676,34 @@ function recogniseDisks({ words, r, opts, find, eat, offset }: PlumbingScan): vo
     const { head, pairs } = opts(j + 1);
     const dev = Object.fromEntries(pairs);
     const kind = head !== undefined ? DISK_DEVICES[head] : undefined;
-    if (!kind || !dev.drive || !pairs.every(([k]) => ["drive", "id", "bootindex", "write-cache", "bus"].includes(k))) continue;
+    if (!kind || !dev.drive || !pairs.every(([k]) => ["drive", "id", "bootindex", "write-cache", "bus"].includes(k)))
+      continue;
     const bd = find("-blockdev", (h, o) => h === undefined && o["node-name"] === dev.drive);
     if (bd < 0) continue;
     const o = Object.fromEntries(opts(bd).pairs);
-    const known = ["driver", "node-name", "read-only", "cache.direct", "cache.no-flush", "file.driver", "file.filename", "file.aio"];
+    const known = [
+      "driver",
+      "node-name",
+      "read-only",
+      "cache.direct",
+      "cache.no-flush",
+      "file.driver",
+      "file.filename",
+      "file.aio",
+    ];
     if (!Object.keys(o).every((k) => known.includes(k)) || o["file.driver"] !== "file" || !o["file.filename"]) continue;
     const direct = o["cache.direct"] === "on";
     const noWriteCache = dev["write-cache"] === "off";
-    const cache = direct && noWriteCache ? "directsync" : direct ? "none" : o["cache.no-flush"] === "on" ? "unsafe" : noWriteCache ? "writethrough" : undefined;
+    const cache =
+      direct && noWriteCache
+        ? "directsync"
+        : direct
+          ? "none"
+          : o["cache.no-flush"] === "on"
+            ? "unsafe"
+            : noWriteCache
+              ? "writethrough"
+              : undefined;
     r.disks.set(j + 1 + offset, {
       path: o["file.filename"],
       format: o.driver as ImageFormat,
@@ -631,10 +768,22 @@ function parseDrive(b: VmBuilder, value: string): VmBuilder | undefined {
       if (slot !== "hdc" || Object.keys(extra).length > 0) return undefined;
       return b.cdrom(file, format !== undefined ? { format } : {});
     }
-    return b[slot]({ path: file, ...(format !== undefined ? { format } : {}), ...(readOnly !== undefined ? { readOnly } : {}), ...extra });
+    return b[slot]({
+      path: file,
+      ...(format !== undefined ? { format } : {}),
+      ...(readOnly !== undefined ? { readOnly } : {}),
+      ...extra,
+    });
   }
   if ((iface === "virtio" || iface === "scsi") && o.index === undefined) {
-    return b.disk({ path: file, interface: iface, media, ...(format !== undefined ? { format } : {}), ...(readOnly !== undefined ? { readOnly } : {}), ...extra });
+    return b.disk({
+      path: file,
+      interface: iface,
+      media,
+      ...(format !== undefined ? { format } : {}),
+      ...(readOnly !== undefined ? { readOnly } : {}),
+      ...extra,
+    });
   }
   return undefined;
 }

@@ -19,7 +19,8 @@ import { SpecError } from "../errors/errors.ts";
 export function shellQuote(word: string): string {
   if (word.includes("\0")) {
     throw new SpecError(`cannot put a NUL byte on a command line: ${JSON.stringify(word)}`, {
-      code: "SPEC_PATH", advice: "remove the NUL byte",
+      code: "SPEC_PATH",
+      advice: "remove the NUL byte",
     });
   }
   if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
@@ -65,7 +66,9 @@ export function scanShellLine(line: string): { words: string[]; syntax?: string 
   let i = 0;
   const fail = (what: string) =>
     new SpecError(`unterminated ${what} in command line`, {
-      code: "SPEC_PARSE", advice: "close the quote, or pass the words as an array", details: { line },
+      code: "SPEC_PARSE",
+      advice: "close the quote, or pass the words as an array",
+      details: { line },
     });
   // Command substitution runs in double quotes too.
   const substitution = (at: number) =>

@@ -80,7 +80,8 @@ export class ToolNotFoundError extends QemukitError {
   readonly tool: string;
   constructor(tool: string, debianPackage: string | undefined, options: QemukitErrorOptions = {}) {
     super("TOOL_NOT_FOUND", `${tool} was not found on PATH`, {
-      advice: options.advice ??
+      advice:
+        options.advice ??
         (debianPackage
           ? `install it with: sudo apt-get install ${debianPackage}   (or run: npm run setup)`
           : "install it and make sure it is on PATH"),

@@ -39,7 +39,10 @@ export interface CachedGuest<Fact extends string> {
  * file("kernel"); // ".../guests/tiny-<hash>/vmlinuz"
  * ```
  */
-export async function buildCached<Fact extends string>(guest: GuestBuild<Fact>, options: BuildOptions): Promise<CachedGuest<Fact>> {
+export async function buildCached<Fact extends string>(
+  guest: GuestBuild<Fact>,
+  options: BuildOptions,
+): Promise<CachedGuest<Fact>> {
   const { dir, manifest } = await cachedBuild({
     name: guest.name,
     recipe: guest.recipe,

@@ -49,9 +49,16 @@ export function recipeHash(recipe: unknown): string {
     Array.isArray(v)
       ? v.map(canon)
       : v && typeof v === "object"
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
-      : v;
-  return createHash("sha256").update(JSON.stringify(canon(recipe))).digest("hex").slice(0, 16);
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256")
+    .update(JSON.stringify(canon(recipe)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Reads the manifest of a complete build, or undefined when there is none. */
@@ -62,7 +69,6 @@ export async function readManifest(dir: string): Promise<BuildManifest | undefin
     return undefined;
   }
 }
-
 
 const TMP_RE = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
 
@@ -124,7 +130,9 @@ export interface CachedBuildOptions {
  * const { dir, manifest } = await cachedBuild({ name: "tiny", recipe, build: async (tmp) => ({ kernel: "vmlinuz" }) });
  * ```
  */
-export async function cachedBuild(options: CachedBuildOptions): Promise<{ dir: string; manifest: BuildManifest; built: boolean }> {
+export async function cachedBuild(
+  options: CachedBuildOptions,
+): Promise<{ dir: string; manifest: BuildManifest; built: boolean }> {
   const root = guestsRoot(options.cacheRoot);
   const hash = recipeHash(options.recipe);
   const dir = join(root, `${options.name}-${hash}`);

@@ -11,12 +11,12 @@ export type CpioEntry =
   | { readonly type: "dir"; readonly path: string; readonly mode?: number }
   | { readonly type: "symlink"; readonly path: string; readonly target: string }
   | {
-    readonly type: "chardev" | "blockdev";
-    readonly path: string;
-    readonly major: number;
-    readonly minor: number;
-    readonly mode?: number;
-  };
+      readonly type: "chardev" | "blockdev";
+      readonly path: string;
+      readonly major: number;
+      readonly minor: number;
+      readonly mode?: number;
+    };
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -33,14 +33,30 @@ function pad4(n: number): number {
 }
 
 function header(fields: {
-  ino: number; mode: number; nlink: number; size: number;
-  rdevMajor: number; rdevMinor: number; nameSize: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  size: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  nameSize: number;
 }): string {
-  return "070701" +
-    hex8(fields.ino) + hex8(fields.mode) + hex8(0) /* uid */ + hex8(0) /* gid */ +
-    hex8(fields.nlink) + hex8(0) /* mtime: fixed so archives are reproducible */ +
-    hex8(fields.size) + hex8(0) + hex8(0) /* dev major/minor */ +
-    hex8(fields.rdevMajor) + hex8(fields.rdevMinor) + hex8(fields.nameSize) + hex8(0) /* check */;
+  return (
+    "070701" +
+    hex8(fields.ino) +
+    hex8(fields.mode) +
+    hex8(0) /* uid */ +
+    hex8(0) /* gid */ +
+    hex8(fields.nlink) +
+    hex8(0) /* mtime: fixed so archives are reproducible */ +
+    hex8(fields.size) +
+    hex8(0) +
+    hex8(0) /* dev major/minor */ +
+    hex8(fields.rdevMajor) +
+    hex8(fields.rdevMinor) +
+    hex8(fields.nameSize) +
+    hex8(0) /* check */
+  );
 }
 
 /**
@@ -71,9 +87,19 @@ export function writeCpio(entries: readonly CpioEntry[]): Uint8Array {
   };
   const emit = (name: string, mode: number, data: Uint8Array, ino: number, nlink: number, rdev: [number, number]) => {
     const nameBytes = enc.encode(name + "\0");
-    push(enc.encode(header({
-      ino, mode, nlink, size: data.length, rdevMajor: rdev[0], rdevMinor: rdev[1], nameSize: nameBytes.length,
-    })));
+    push(
+      enc.encode(
+        header({
+          ino,
+          mode,
+          nlink,
+          size: data.length,
+          rdevMajor: rdev[0],
+          rdevMinor: rdev[1],
+          nameSize: nameBytes.length,
+        }),
+      ),
+    );
     push(nameBytes);
     padTo4();
     if (data.length) {

@@ -15,11 +15,7 @@ import { GuestBuildError, looksLikeDiskFull, looksLikeNetworkFailure } from "./e
  * a missing program names its Debian package (from the programs table), an unreachable mirror becomes
  * `GUEST_NETWORK`, a full disk `GUEST_DISK_FULL`.
  */
-export async function buildTool(
-  guest: string,
-  argv: readonly string[],
-  options: Parameters<typeof exec>[1] = {},
-) {
+export async function buildTool(guest: string, argv: readonly string[], options: Parameters<typeof exec>[1] = {}) {
   try {
     return await exec(argv, options);
   } catch (e) {
@@ -43,15 +39,20 @@ export function diskFull(guest: string, cause: unknown): GuestBuildError {
   return new GuestBuildError(guest, "the disk is full", {
     code: "GUEST_DISK_FULL",
     cause,
-    advice: "free some space in the cache directory (or point QEMUKIT_CACHE elsewhere) and retry; the partial build was removed",
+    advice:
+      "free some space in the cache directory (or point QEMUKIT_CACHE elsewhere) and retry; the partial build was removed",
   });
 }
 
 /** Installed version of a host package, or throws ToolNotFoundError-style advice. */
 export async function installedVersions(guest: string, packages: readonly string[]): Promise<Record<string, string>> {
-  const r = await buildTool(guest, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Status}\n", ...packages], {
-    reject: false,
-  });
+  const r = await buildTool(
+    guest,
+    ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Status}\n", ...packages],
+    {
+      reject: false,
+    },
+  );
   const out: Record<string, string> = {};
   for (const line of r.stdout.split("\n")) {
     const [name, version, status] = line.split(" ");
@@ -80,8 +81,20 @@ const memo = new Map<string, Promise<AptCandidate>>();
 /** Stat stamps that change whenever `apt-get update` changes what apt-cache would answer. */
 async function aptStamp(): Promise<string> {
   const parts: string[] = [];
-  for (const p of ["/var/lib/apt/lists", "/var/cache/apt/pkgcache.bin", "/etc/apt/sources.list", "/etc/apt/sources.list.d"]) {
-    parts.push(String(await stat(p).then((s) => s.mtimeMs, () => 0)));
+  for (const p of [
+    "/var/lib/apt/lists",
+    "/var/cache/apt/pkgcache.bin",
+    "/etc/apt/sources.list",
+    "/etc/apt/sources.list.d",
+  ]) {
+    parts.push(
+      String(
+        await stat(p).then(
+          (s) => s.mtimeMs,
+          () => 0,
+        ),
+      ),
+    );
   }
   return parts.join(":");
 }
@@ -108,7 +121,9 @@ async function cachedCandidate(guest: string, pkg: string): Promise<AptCandidate
   let saved: { stamp?: string; candidates?: Record<string, AptCandidate> } = {};
   try {
     saved = JSON.parse(await readFile(file, "utf8"));
-  } catch { /* first use */ }
+  } catch {
+    /* first use */
+  }
   if (saved.stamp === stamp && saved.candidates?.[pkg]) return saved.candidates[pkg]!;
   const fresh = await askAptCache(guest, pkg);
   const candidates = saved.stamp === stamp ? { ...saved.candidates, [pkg]: fresh } : { [pkg]: fresh };
@@ -117,7 +132,9 @@ async function cachedCandidate(guest: string, pkg: string): Promise<AptCandidate
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify({ stamp, candidates }, null, 2));
     await rename(tmp, file);
-  } catch { /* a read-only cache only costs speed */ }
+  } catch {
+    /* a read-only cache only costs speed */
+  }
   return fresh;
 }
 
@@ -143,7 +160,10 @@ export async function cloudKernelPackage(guest: string): Promise<AptCandidate & 
  * The versioned kernel package behind `linux-image-<flavour>`: "cloud-amd64" (small, but
  * without e1000, QEMU's default NIC) or "amd64" (Debian's generic kernel, which has it).
  */
-export async function kernelPackage(guest: string, flavour: "cloud-amd64" | "amd64"): Promise<AptCandidate & { release: string }> {
+export async function kernelPackage(
+  guest: string,
+  flavour: "cloud-amd64" | "amd64",
+): Promise<AptCandidate & { release: string }> {
   const meta = await aptCandidate(guest, `linux-image-${flavour}`);
   const name = new RegExp(`(linux-image-(\\d[^\\s,]*-${flavour}))(?:[\\s,]|$)`).exec(meta.depends);
   if (!name) throw new GuestBuildError(guest, `cannot read the kernel package from: ${meta.depends}`);

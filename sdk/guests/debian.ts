@@ -35,15 +35,39 @@ const MIRRORS = [
  */
 const KERNEL_FLAVOUR = "amd64";
 const PACKAGES = [
-  "systemd-sysv", "udev", "kmod", `linux-image-${KERNEL_FLAVOUR}`, "fdisk", "e2fsprogs",
-  "util-linux", "procps", "iproute2", "less", "qemu-guest-agent", "acpid",
+  "systemd-sysv",
+  "udev",
+  "kmod",
+  `linux-image-${KERNEL_FLAVOUR}`,
+  "fdisk",
+  "e2fsprogs",
+  "util-linux",
+  "procps",
+  "iproute2",
+  "less",
+  "qemu-guest-agent",
+  "acpid",
 ];
 /** Module trees of the generic kernel a QEMU guest never uses (about 250 MB of the image). */
 const PRUNED_MODULES = [
-  "sound", "drivers/gpu", "drivers/media", "drivers/net/wireless", "drivers/infiniband", "drivers/staging",
-  "drivers/bluetooth", "drivers/iio", "drivers/isdn", "drivers/net/can", "drivers/usb/gadget",
-  "drivers/input/touchscreen", "drivers/input/joystick", "drivers/mtd", "drivers/comedi", "net/wireless",
-  "net/mac80211", "net/bluetooth",
+  "sound",
+  "drivers/gpu",
+  "drivers/media",
+  "drivers/net/wireless",
+  "drivers/infiniband",
+  "drivers/staging",
+  "drivers/bluetooth",
+  "drivers/iio",
+  "drivers/isdn",
+  "drivers/net/can",
+  "drivers/usb/gadget",
+  "drivers/input/touchscreen",
+  "drivers/input/joystick",
+  "drivers/mtd",
+  "drivers/comedi",
+  "net/wireless",
+  "net/mac80211",
+  "net/bluetooth",
 ];
 /**
  * Loaded at boot by qemukit-modules.service, beside the shell's start rather than before it
@@ -57,18 +81,46 @@ export const GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
 /** Units a throwaway test VM does not need; each costs seconds under TCG. */
 const MASKED = [
   // measured with systemd-analyze blame under TCG: getty-static alone took 12 s
-  "getty-static.service", "getty@tty1.service", "getty@tty2.service", "serial-getty@ttyS0.service",
-  "e2scrub_reap.service", "e2scrub_all.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
-  "fstrim.timer", "dpkg-db-backup.timer", "systemd-tmpfiles-clean.timer", "man-db.timer",
-  "systemd-timesyncd.service", "systemd-networkd-wait-online.service", "remote-fs.target",
-  "systemd-pstore.service", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
-  "sys-kernel-config.mount", "sys-fs-fuse-connections.mount", "dev-hugepages.mount", "dev-mqueue.mount",
-  "modprobe@drm.service", "modprobe@fuse.service", "modprobe@configfs.service",
-  "modprobe@dm_mod.service", "modprobe@loop.service", "modprobe@efi_pstore.service",
-  "systemd-journal-catalog-update.service", "systemd-update-done.service", "ldconfig.service",
-  "systemd-hwdb-update.service", "systemd-sysusers.service", "systemd-random-seed.service",
-  "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service", "systemd-remount-fs.service",
-  "systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "systemd-firstboot.service",
+  "getty-static.service",
+  "getty@tty1.service",
+  "getty@tty2.service",
+  "serial-getty@ttyS0.service",
+  "e2scrub_reap.service",
+  "e2scrub_all.timer",
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+  "fstrim.timer",
+  "dpkg-db-backup.timer",
+  "systemd-tmpfiles-clean.timer",
+  "man-db.timer",
+  "systemd-timesyncd.service",
+  "systemd-networkd-wait-online.service",
+  "remote-fs.target",
+  "systemd-pstore.service",
+  "sys-kernel-debug.mount",
+  "sys-kernel-tracing.mount",
+  "sys-kernel-config.mount",
+  "sys-fs-fuse-connections.mount",
+  "dev-hugepages.mount",
+  "dev-mqueue.mount",
+  "modprobe@drm.service",
+  "modprobe@fuse.service",
+  "modprobe@configfs.service",
+  "modprobe@dm_mod.service",
+  "modprobe@loop.service",
+  "modprobe@efi_pstore.service",
+  "systemd-journal-catalog-update.service",
+  "systemd-update-done.service",
+  "ldconfig.service",
+  "systemd-hwdb-update.service",
+  "systemd-sysusers.service",
+  "systemd-random-seed.service",
+  "systemd-update-utmp.service",
+  "systemd-update-utmp-runlevel.service",
+  "systemd-remount-fs.service",
+  "systemd-binfmt.service",
+  "proc-sys-fs-binfmt_misc.automount",
+  "systemd-firstboot.service",
   "systemd-journal-flush.service",
   // Debian's unit waits for udev to announce the port; qemukit-ga.service finds it in sysfs.
   "qemu-guest-agent.service",
@@ -76,8 +128,15 @@ const MASKED = [
 // ext4 and crc32c (its checksums) are modules in the generic kernel, and sd_mod needs t10_pi,
 // whose CRCs come from crypto modules loaded only on request; built-in ones are skipped.
 const INITRD_MODULES = [
-  "crc32c_generic", "crct10dif_generic", "crc64_rocksoft_generic", "ata_piix", "ata_generic", "sd_mod",
-  "virtio_pci", "virtio_blk", "ext4",
+  "crc32c_generic",
+  "crct10dif_generic",
+  "crc64_rocksoft_generic",
+  "ata_piix",
+  "ata_generic",
+  "sd_mod",
+  "virtio_pci",
+  "virtio_blk",
+  "ext4",
 ];
 const LABEL = "qemukit-root";
 const DISK_BYTES = 4 * 1024 ** 3;
@@ -233,7 +292,10 @@ async function writeRootCustomisations(root: string, release: string, initrd: Ui
   // dev-ttyS0.device and so waits for udev's coldplug; the port exists from the start.
   await put("etc/systemd/system/qemukit-console.service", CONSOLE_UNIT);
   await mkdir(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
-  await symlink("../qemukit-console.service", join(root, "etc/systemd/system/multi-user.target.wants/qemukit-console.service"));
+  await symlink(
+    "../qemukit-console.service",
+    join(root, "etc/systemd/system/multi-user.target.wants/qemukit-console.service"),
+  );
   await put("etc/systemd/system/qemukit-modules.service", MODULES_UNIT);
   await enable(root, "qemukit-modules.service", "multi-user.target", "/etc/systemd/system");
   await put("etc/systemd/network/80-qemukit.network", NETWORK_FILE);
@@ -303,7 +365,15 @@ async function installGrub(raw: string, coreImg: string): Promise<void> {
 /** The inputs the debian guest is built from; its hash names the cache entry. */
 export async function debianRecipe() {
   const kernelPkg = await kernelPackage("debian", KERNEL_FLAVOUR);
-  const host = await installedVersions("debian", ["mmdebstrap", "e2fsprogs", "fdisk", "grub-pc-bin", "grub-common", "qemu-utils", "busybox-static"]);
+  const host = await installedVersions("debian", [
+    "mmdebstrap",
+    "e2fsprogs",
+    "fdisk",
+    "grub-pc-bin",
+    "grub-common",
+    "qemu-utils",
+    "busybox-static",
+  ]);
   const recipe = {
     guest: "debian",
     version: RECIPE_VERSION,
@@ -325,68 +395,115 @@ export async function debianRecipe() {
  */
 export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
   const { recipe } = await debianRecipe();
-  const { dir, facts, file } = await buildCached({
-    name: "debian",
-    recipe,
-    weights: [40, 2, 4, 8, 1, 25],
-    build: async (tmp, progress) => {
-      const rootDir = join(tmp, "rootfs");
-      progress.step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages + minbase)`);
-      await buildTool("debian", [
-        "mmdebstrap", "--variant=minbase", "--quiet", `--include=${PACKAGES.join(",")}`,
-        // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
-        // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
-        `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
-        `--customize-hook=for d in ${PRUNED_MODULES.join(" ")}; do rm -rf "$1"/lib/modules/*/kernel/$d; done; ` +
-          `for r in "$1"/lib/modules/*; do chroot "$1" depmod "\${r##*/}"; done`,
-        "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/doc/*",
-        "--dpkgopt=path-exclude=/usr/share/locale/*", "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-        SUITE, rootDir, ...MIRRORS,
-      ], {
-        // mmdebstrap's helpers start with `#!/usr/bin/env python3`, once per package: a
-        // version-manager shim earlier on PATH (pyenv, asdf) would cost seconds each.
-        env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` },
-      });
-      progress.step("initramfs, GRUB config, autologin, masked units");
-      const release = (await readdir(join(rootDir, "lib/modules")))[0]!;
-      await writeRootCustomisations(rootDir, release, await initramfs(rootDir, release));
-      await mkdir(join(rootDir, "boot/grub/i386-pc"), { recursive: true });
-      for (const f of await readdir("/usr/lib/grub/i386-pc")) {
-        if (f.endsWith(".mod") || f.endsWith(".lst")) {
-          await writeFile(join(rootDir, "boot/grub/i386-pc", f), await readFile(join("/usr/lib/grub/i386-pc", f)));
+  const { dir, facts, file } = await buildCached(
+    {
+      name: "debian",
+      recipe,
+      weights: [40, 2, 4, 8, 1, 25],
+      build: async (tmp, progress) => {
+        const rootDir = join(tmp, "rootfs");
+        progress.step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages + minbase)`);
+        await buildTool(
+          "debian",
+          [
+            "mmdebstrap",
+            "--variant=minbase",
+            "--quiet",
+            `--include=${PACKAGES.join(",")}`,
+            // Debian's own initramfs would be ~30 MB, slow to read through BIOS calls; we write our own.
+            // (diverted before the kernel's postinst runs; a conffile edit would stop dpkg at a prompt).
+            `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"`,
+            `--customize-hook=for d in ${PRUNED_MODULES.join(" ")}; do rm -rf "$1"/lib/modules/*/kernel/$d; done; ` +
+              `for r in "$1"/lib/modules/*; do chroot "$1" depmod "\${r##*/}"; done`,
+            "--dpkgopt=path-exclude=/usr/share/man/*",
+            "--dpkgopt=path-exclude=/usr/share/doc/*",
+            "--dpkgopt=path-exclude=/usr/share/locale/*",
+            "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+            SUITE,
+            rootDir,
+            ...MIRRORS,
+          ],
+          {
+            // mmdebstrap's helpers start with `#!/usr/bin/env python3`, once per package: a
+            // version-manager shim earlier on PATH (pyenv, asdf) would cost seconds each.
+            env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` },
+          },
+        );
+        progress.step("initramfs, GRUB config, autologin, masked units");
+        const release = (await readdir(join(rootDir, "lib/modules")))[0]!;
+        await writeRootCustomisations(rootDir, release, await initramfs(rootDir, release));
+        await mkdir(join(rootDir, "boot/grub/i386-pc"), { recursive: true });
+        for (const f of await readdir("/usr/lib/grub/i386-pc")) {
+          if (f.endsWith(".mod") || f.endsWith(".lst")) {
+            await writeFile(join(rootDir, "boot/grub/i386-pc", f), await readFile(join("/usr/lib/grub/i386-pc", f)));
+          }
         }
-      }
-      progress.step("partition table and ext4 file system (mkfs.ext4 -d)");
-      const raw = join(tmp, "disk.raw");
-      await (await open(raw, "w")).close();
-      await exec(["truncate", "-s", String(DISK_BYTES), raw]);
-      await buildTool("debian", ["sfdisk", "--quiet", raw], {
-        input: `label: dos\nstart=${PART_START_SECTOR}, type=83, bootable\n`,
-      });
-      const partKiB = (DISK_BYTES - PART_START_SECTOR * 512) / 1024;
-      await buildTool("debian", [
-        "mkfs.ext4", "-q", "-F", "-L", LABEL, "-d", rootDir,
-        "-E", `offset=${PART_START_SECTOR * 512}`, raw, `${partKiB}k`,
-      ]);
-      progress.step("GRUB boot.img + core image (i386-pc)");
-      const core = join(tmp, "core.img");
-      await buildTool("debian", [
-        "grub-mkimage", "-O", "i386-pc", "-o", core, "-p", "(hd0,msdos1)/boot/grub",
-        "biosdisk", "part_msdos", "ext2", "normal", "linux", "serial", "terminal", "configfile", "echo", "test",
-      ]);
-      await installGrub(raw, core);
-      await rm(rootDir, { recursive: true, force: true });
-      // Not compressed (-c): SeaBIOS reads the kernel a few sectors at a time, and QEMU
-      // inflates a whole 64 KiB cluster for each read of a compressed one. Measured under
-      // TCG: 82 s to the prompt compressed (100 MB) vs 34 s uncompressed (300 MB).
-      progress.step("qemu-img convert -O qcow2");
-      await buildTool("debian", ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, join(tmp, "debian-12.qcow2")]);
-      await rm(raw, { force: true });
-      await rm(core, { force: true });
-      await chmod(join(tmp, "debian-12.qcow2"), 0o444);
-      return { image: "debian-12.qcow2", kernelRelease: release };
+        progress.step("partition table and ext4 file system (mkfs.ext4 -d)");
+        const raw = join(tmp, "disk.raw");
+        await (await open(raw, "w")).close();
+        await exec(["truncate", "-s", String(DISK_BYTES), raw]);
+        await buildTool("debian", ["sfdisk", "--quiet", raw], {
+          input: `label: dos\nstart=${PART_START_SECTOR}, type=83, bootable\n`,
+        });
+        const partKiB = (DISK_BYTES - PART_START_SECTOR * 512) / 1024;
+        await buildTool("debian", [
+          "mkfs.ext4",
+          "-q",
+          "-F",
+          "-L",
+          LABEL,
+          "-d",
+          rootDir,
+          "-E",
+          `offset=${PART_START_SECTOR * 512}`,
+          raw,
+          `${partKiB}k`,
+        ]);
+        progress.step("GRUB boot.img + core image (i386-pc)");
+        const core = join(tmp, "core.img");
+        await buildTool("debian", [
+          "grub-mkimage",
+          "-O",
+          "i386-pc",
+          "-o",
+          core,
+          "-p",
+          "(hd0,msdos1)/boot/grub",
+          "biosdisk",
+          "part_msdos",
+          "ext2",
+          "normal",
+          "linux",
+          "serial",
+          "terminal",
+          "configfile",
+          "echo",
+          "test",
+        ]);
+        await installGrub(raw, core);
+        await rm(rootDir, { recursive: true, force: true });
+        // Not compressed (-c): SeaBIOS reads the kernel a few sectors at a time, and QEMU
+        // inflates a whole 64 KiB cluster for each read of a compressed one. Measured under
+        // TCG: 82 s to the prompt compressed (100 MB) vs 34 s uncompressed (300 MB).
+        progress.step("qemu-img convert -O qcow2");
+        await buildTool("debian", [
+          "qemu-img",
+          "convert",
+          "-f",
+          "raw",
+          "-O",
+          "qcow2",
+          raw,
+          join(tmp, "debian-12.qcow2"),
+        ]);
+        await rm(raw, { force: true });
+        await rm(core, { force: true });
+        await chmod(join(tmp, "debian-12.qcow2"), 0o444);
+        return { image: "debian-12.qcow2", kernelRelease: release };
+      },
     },
-  }, options);
+    options,
+  );
   return {
     name: "debian",
     image: file("image"),
@@ -397,4 +514,3 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
     kernelRelease: facts.kernelRelease,
   };
 }
-

@@ -43,7 +43,12 @@ export class FileTree {
   file(path: string, data: string | Uint8Array, mode = 0o644): this {
     const p = this.#norm(path);
     this.#parents(p);
-    this.#entries.set(p, { type: "file", path: p, data: typeof data === "string" ? new TextEncoder().encode(data) : data, mode });
+    this.#entries.set(p, {
+      type: "file",
+      path: p,
+      data: typeof data === "string" ? new TextEncoder().encode(data) : data,
+      mode,
+    });
     return this;
   }
 

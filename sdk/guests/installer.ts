@@ -48,7 +48,11 @@ async function sha512File(path: string): Promise<string> {
 /** The inputs the installer guest is built from; its hash names the cache entry. */
 export async function installerRecipe() {
   const host = await installedVersions("installer", [
-    "debian-installer-12-netboot-amd64", "isolinux", "syslinux-common", "xorriso", "gnupg",
+    "debian-installer-12-netboot-amd64",
+    "isolinux",
+    "syslinux-common",
+    "xorriso",
+    "gnupg",
   ]);
   const recipe = { guest: "installer", version: RECIPE_VERSION, host };
   return { recipe };
@@ -65,67 +69,112 @@ export async function installerRecipe() {
  */
 export async function installer(options: BuildOptions = {}): Promise<InstallerGuest> {
   const { recipe } = await installerRecipe();
-  const { dir, facts, file } = await buildCached({
-    name: "installer",
-    recipe,
-    weights: [1, 6, 2, 2],
-    build: async (tmp, progress) => {
-      progress.step("lay out the ISO tree (installer kernel + initrd, isolinux)");
-      const tree = join(tmp, "iso-tree");
-      await mkdir(join(tree, "isolinux"), { recursive: true });
-      await mkdir(join(tree, "install.amd"), { recursive: true });
-      await copyFile(join(DI_DIR, "linux"), join(tree, "install.amd/vmlinuz"));
-      await copyFile(join(DI_DIR, "initrd.gz"), join(tree, "install.amd/initrd.gz"));
-      await copyFile(ISOLINUX_BIN, join(tree, "isolinux/isolinux.bin"));
-      for (const m of ["ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"]) {
-        await copyFile(join(SYSLINUX_MODULES, m), join(tree, "isolinux", m));
-      }
-      await writeFile(join(tree, "isolinux/isolinux.cfg"), ISOLINUX_CFG);
-      progress.step("xorriso (isolinux El Torito image)");
-      const iso = join(tmp, INSTALLER_ISO_NAME);
-      await buildTool("installer", [
-        "xorriso", "-as", "mkisofs", "-quiet", "-r", "-J", "-V", "DEBIAN12_QEMUKIT", "-o", iso,
-        "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
-        "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", tree,
-      ]);
-      await rm(tree, { recursive: true, force: true });
-      progress.step("SHA512SUMS");
-      await writeFile(join(tmp, "SHA512SUMS"), `${await sha512File(iso)}  ${INSTALLER_ISO_NAME}\n`);
-      progress.step("signing key and detached signature (gpg)");
-      // gpg-agent's socket lives in GNUPGHOME: keep the path short and private.
-      const gnupgHome = await mkdtemp(join(tmpdir(), "qk-gpg-"));
-      const env = { GNUPGHOME: gnupgHome };
-      try {
-        await buildTool("installer", ["gpg", "--batch", "--quiet", "--gen-key"], {
-          env,
-          input: [
-            "%no-protection", "Key-Type: eddsa", "Key-Curve: ed25519", "Key-Usage: sign",
-            "Name-Real: qemukit installer test signing key", "Name-Email: installer@qemukit.invalid",
-            "Expire-Date: 0", "%commit", "",
-          ].join("\n"),
-        });
-        const listing = await buildTool("installer", ["gpg", "--batch", "--with-colons", "--list-secret-keys"], { env });
-        const fingerprint = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(listing.stdout)?.[1];
-        if (!fingerprint) throw new Error(`no fingerprint in gpg output: ${listing.stdout}`);
-        await buildTool("installer", [
-          "gpg", "--batch", "--yes", "--local-user", fingerprint, "--output", join(tmp, "SHA512SUMS.sign"),
-          "--detach-sign", join(tmp, "SHA512SUMS"),
-        ], { env });
-        await buildTool("installer", ["gpg", "--batch", "--export", "--output", join(tmp, "signing-key.gpg"), fingerprint], { env });
-        await writeFile(join(tmp, "FINGERPRINT"), fingerprint + "\n");
-        for (const f of [INSTALLER_ISO_NAME, "SHA512SUMS", "SHA512SUMS.sign", "signing-key.gpg", "FINGERPRINT"]) {
-          await chmod(join(tmp, f), 0o444);
+  const { dir, facts, file } = await buildCached(
+    {
+      name: "installer",
+      recipe,
+      weights: [1, 6, 2, 2],
+      build: async (tmp, progress) => {
+        progress.step("lay out the ISO tree (installer kernel + initrd, isolinux)");
+        const tree = join(tmp, "iso-tree");
+        await mkdir(join(tree, "isolinux"), { recursive: true });
+        await mkdir(join(tree, "install.amd"), { recursive: true });
+        await copyFile(join(DI_DIR, "linux"), join(tree, "install.amd/vmlinuz"));
+        await copyFile(join(DI_DIR, "initrd.gz"), join(tree, "install.amd/initrd.gz"));
+        await copyFile(ISOLINUX_BIN, join(tree, "isolinux/isolinux.bin"));
+        for (const m of ["ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"]) {
+          await copyFile(join(SYSLINUX_MODULES, m), join(tree, "isolinux", m));
         }
-        return {
-          iso: INSTALLER_ISO_NAME, sha512sums: "SHA512SUMS", signature: "SHA512SUMS.sign",
-          publicKey: "signing-key.gpg", fingerprint,
-        };
-      } finally {
-        await exec(["gpgconf", "--kill", "gpg-agent"], { env, reject: false }).catch(() => {});
-        await rm(gnupgHome, { recursive: true, force: true });
-      }
+        await writeFile(join(tree, "isolinux/isolinux.cfg"), ISOLINUX_CFG);
+        progress.step("xorriso (isolinux El Torito image)");
+        const iso = join(tmp, INSTALLER_ISO_NAME);
+        await buildTool("installer", [
+          "xorriso",
+          "-as",
+          "mkisofs",
+          "-quiet",
+          "-r",
+          "-J",
+          "-V",
+          "DEBIAN12_QEMUKIT",
+          "-o",
+          iso,
+          "-b",
+          "isolinux/isolinux.bin",
+          "-c",
+          "isolinux/boot.cat",
+          "-no-emul-boot",
+          "-boot-load-size",
+          "4",
+          "-boot-info-table",
+          tree,
+        ]);
+        await rm(tree, { recursive: true, force: true });
+        progress.step("SHA512SUMS");
+        await writeFile(join(tmp, "SHA512SUMS"), `${await sha512File(iso)}  ${INSTALLER_ISO_NAME}\n`);
+        progress.step("signing key and detached signature (gpg)");
+        // gpg-agent's socket lives in GNUPGHOME: keep the path short and private.
+        const gnupgHome = await mkdtemp(join(tmpdir(), "qk-gpg-"));
+        const env = { GNUPGHOME: gnupgHome };
+        try {
+          await buildTool("installer", ["gpg", "--batch", "--quiet", "--gen-key"], {
+            env,
+            input: [
+              "%no-protection",
+              "Key-Type: eddsa",
+              "Key-Curve: ed25519",
+              "Key-Usage: sign",
+              "Name-Real: qemukit installer test signing key",
+              "Name-Email: installer@qemukit.invalid",
+              "Expire-Date: 0",
+              "%commit",
+              "",
+            ].join("\n"),
+          });
+          const listing = await buildTool("installer", ["gpg", "--batch", "--with-colons", "--list-secret-keys"], {
+            env,
+          });
+          const fingerprint = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(listing.stdout)?.[1];
+          if (!fingerprint) throw new Error(`no fingerprint in gpg output: ${listing.stdout}`);
+          await buildTool(
+            "installer",
+            [
+              "gpg",
+              "--batch",
+              "--yes",
+              "--local-user",
+              fingerprint,
+              "--output",
+              join(tmp, "SHA512SUMS.sign"),
+              "--detach-sign",
+              join(tmp, "SHA512SUMS"),
+            ],
+            { env },
+          );
+          await buildTool(
+            "installer",
+            ["gpg", "--batch", "--export", "--output", join(tmp, "signing-key.gpg"), fingerprint],
+            { env },
+          );
+          await writeFile(join(tmp, "FINGERPRINT"), fingerprint + "\n");
+          for (const f of [INSTALLER_ISO_NAME, "SHA512SUMS", "SHA512SUMS.sign", "signing-key.gpg", "FINGERPRINT"]) {
+            await chmod(join(tmp, f), 0o444);
+          }
+          return {
+            iso: INSTALLER_ISO_NAME,
+            sha512sums: "SHA512SUMS",
+            signature: "SHA512SUMS.sign",
+            publicKey: "signing-key.gpg",
+            fingerprint,
+          };
+        } finally {
+          await exec(["gpgconf", "--kill", "gpg-agent"], { env, reject: false }).catch(() => {});
+          await rm(gnupgHome, { recursive: true, force: true });
+        }
+      },
     },
-  }, options);
+    options,
+  );
   return {
     name: "installer",
     iso: file("iso"),

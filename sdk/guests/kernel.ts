@@ -48,7 +48,10 @@ export async function kernelIn(root: string, release: string): Promise<UnpackedK
  * Compressed modules are refused: bookworm ships them uncompressed
  * (CONFIG_MODULE_COMPRESS_NONE), and busybox insmod could not load them otherwise.
  */
-export async function moduleClosure(kernel: UnpackedKernel, wanted: readonly string[]): Promise<{ name: string; path: string }[]> {
+export async function moduleClosure(
+  kernel: UnpackedKernel,
+  wanted: readonly string[],
+): Promise<{ name: string; path: string }[]> {
   const deps = new Map<string, string[]>();
   const present = wanted.filter((m) => kernel.modules.has(m));
   const dependsOf = (m: string): string[] => deps.get(m) ?? [];

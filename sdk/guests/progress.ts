@@ -35,9 +35,8 @@ export function stepReporter(
   weights: readonly number[],
   option: BuildOptions["progress"],
 ): StepReporter {
-  const sink = option === false ? undefined : option === undefined || option === "auto"
-    ? progressPrinter(process.stderr)
-    : option;
+  const sink =
+    option === false ? undefined : option === undefined || option === "auto" ? progressPrinter(process.stderr) : option;
   const total = weights.reduce((a, b) => a + b, 0);
   let index = 0;
   return {
@@ -47,7 +46,13 @@ export function stepReporter(
       sink?.({ guest, step: index, steps: weights.length, label, percent: (100 * before) / total });
     },
     done(seconds) {
-      sink?.({ guest, step: weights.length, steps: weights.length, label: `built in ${seconds.toFixed(1)} s`, percent: 100 });
+      sink?.({
+        guest,
+        step: weights.length,
+        steps: weights.length,
+        label: `built in ${seconds.toFixed(1)} s`,
+        percent: 100,
+      });
     },
   };
 }

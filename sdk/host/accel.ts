@@ -177,3 +177,36 @@ export async function resolveAccel(choice: AccelChoice, options: AccelOptions = 
   const rest = list.filter((a) => a !== "kvm");
   return { accel: rest, chosen: rest[0]!, reason: `kvm dropped from the requested list: ${v.reason}` };
 }
+
+/**
+ * What this host already knows against an explicit `accel("kvm")`: the per-boot verdict when a
+ * check or an `accel("auto")` start measured one, else what the facts alone say (no /dev/kvm,
+ * or not openable). Never probes, so asking costs a few file reads; `undefined` when nothing
+ * known speaks against KVM. `start()` puts the text on `m.accel.warning` and emits it as a
+ * process warning (`QEMUKIT_ACCEL_KVM`).
+ *
+ * @example
+ * ```ts
+ * const warning = await kvmWarning();
+ * // 'accel("kvm") was asked for, but this host measured KVM as the slower accelerator: kvm ran the probe 1003x slower ...'
+ * ```
+ */
+export async function kvmWarning(options: AccelOptions = {}): Promise<string | undefined> {
+  const root = options.root ?? "/";
+  const qemu = options.qemu ?? "qemu-system-x86_64";
+  const facts = await readHostFacts(root);
+  const fromFacts = verdictFromFacts(facts);
+  const measured =
+    fromFacts ??
+    (options.prober
+      ? await accelVerdict({ ...options, cache: false })
+      : root === "/" && facts.bootId
+        ? await readCached(facts.bootId, qemu, factsKey(facts))
+        : undefined);
+  if (!measured || measured.use === "kvm") return undefined;
+  const what = fromFacts ? "KVM unusable" : "KVM as the slower accelerator";
+  return (
+    `accel("kvm") was asked for, but this host ${fromFacts ? "has" : "measured"} ${what}: ${measured.reason}; ` +
+    `use accel("auto") to run guests with the faster one (qemukit host check shows the figures)`
+  );
+}

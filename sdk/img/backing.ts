@@ -48,7 +48,7 @@ export async function prepareBacking(
   const absBase = absPath(base);
   const given = options.format !== undefined ? checkFormat(options.format, "backing format") : undefined;
   const baseSt = await statImage(absBase, "backing file");
-  const format = given ?? await detectFormat(absBase);
+  const format = given ?? (await detectFormat(absBase));
   const layers = BACKING_FORMATS.includes(format)
     ? await walkChain(absBase, format)
     : [{ path: absBase, dev: baseSt.dev, ino: baseSt.ino }];
@@ -66,8 +66,9 @@ export async function prepareBacking(
     }
   }
   const mode = options.mode ?? "auto";
-  const name = mode === "absolute" || (mode === "auto" && isAbsolute(base))
-    ? absBase
-    : unambiguous(relative(dirname(absPath(image)), absBase));
+  const name =
+    mode === "absolute" || (mode === "auto" && isAbsolute(base))
+      ? absBase
+      : unambiguous(relative(dirname(absPath(image)), absBase));
   return { format, name, layers };
 }

@@ -108,43 +108,62 @@ function isProtocol(name: string): boolean {
  * ```
  * @throws {ImageError} BACKING_MISSING, BACKING_LOOP, IMAGE_NOT_FOUND, IMAGE_FORMAT
  */
-export async function walkChain(path: string, format: ImageFormat, options: { maxDepth?: number } = {}): Promise<ChainLayer[]> {
+export async function walkChain(
+  path: string,
+  format: ImageFormat,
+  options: { maxDepth?: number } = {},
+): Promise<ChainLayer[]> {
   const maxDepth = options.maxDepth ?? 256;
   const layers: ChainLayer[] = [];
   let current = resolve(path);
   let currentFormat: ImageFormat = format;
   let st = await statImage(current, "image");
   for (;;) {
-    const backing = currentFormat === "qcow2"
-      ? await readQcow2Backing(current, layers.length ? current : path)
-      : currentFormat === "qed" || currentFormat === "vmdk"
-      ? await qemuImgBacking(current, currentFormat, current)
-      : {};
+    const backing =
+      currentFormat === "qcow2"
+        ? await readQcow2Backing(current, layers.length ? current : path)
+        : currentFormat === "qed" || currentFormat === "vmdk"
+          ? await qemuImgBacking(current, currentFormat, current)
+          : {};
     layers.push({ path: current, format: currentFormat, dev: st.dev, ino: st.ino, backingName: backing.name });
     if (!backing.name || isProtocol(backing.name)) return layers;
     const next = isAbsolute(backing.name) ? backing.name : resolve(dirname(current), backing.name);
     const nextSt = await statMaybe(next);
     if (!nextSt) {
-      throw new ImageError("BACKING_MISSING", `backing file ${backing.name} of ${current} does not exist (looked at ${next})`, {
-        advice: "restore it there, or point the image at its new location with " +
-          "image.rebase(image, newBase, { unsafe: true, backingFormat })",
-        details: { path: current, backing: backing.name, resolved: next },
-      });
+      throw new ImageError(
+        "BACKING_MISSING",
+        `backing file ${backing.name} of ${current} does not exist (looked at ${next})`,
+        {
+          advice:
+            "restore it there, or point the image at its new location with " +
+            "image.rebase(image, newBase, { unsafe: true, backingFormat })",
+          details: { path: current, backing: backing.name, resolved: next },
+        },
+      );
     }
     const seen = layers.find((l) => l.dev === nextSt.dev && l.ino === nextSt.ino);
     if (seen || layers.length >= maxDepth) {
-      throw new ImageError("BACKING_LOOP", seen
-        ? `the backing chain of ${path} loops: ${current} is backed by ${next}, which is ${seen.path}`
-        : `the backing chain of ${path} is deeper than ${maxDepth} layers`, {
-        advice: "repair the chain with image.rebase(layer, otherBase, { unsafe: true }) so no layer points back at another",
-        details: { path, layers: layers.map((l) => l.path), next },
-      });
+      throw new ImageError(
+        "BACKING_LOOP",
+        seen
+          ? `the backing chain of ${path} loops: ${current} is backed by ${next}, which is ${seen.path}`
+          : `the backing chain of ${path} is deeper than ${maxDepth} layers`,
+        {
+          advice:
+            "repair the chain with image.rebase(layer, otherBase, { unsafe: true }) so no layer points back at another",
+          details: { path, layers: layers.map((l) => l.path), next },
+        },
+      );
     }
-    const nextFormat = backing.format ?? await detectFormat(next);
+    const nextFormat = backing.format ?? (await detectFormat(next));
     if (!isImageFormat(nextFormat)) {
-      throw new ImageError("IMAGE_FORMAT", `backing file ${next} has format ${nextFormat}, which qemukit does not handle`, {
-        details: { path: next, format: nextFormat },
-      });
+      throw new ImageError(
+        "IMAGE_FORMAT",
+        `backing file ${next} has format ${nextFormat}, which qemukit does not handle`,
+        {
+          details: { path: next, format: nextFormat },
+        },
+      );
     }
     current = next;
     currentFormat = nextFormat;

@@ -8,7 +8,18 @@ import { detectFormat } from "./detect.ts";
 import { ImageError } from "./errors.ts";
 import { BACKING_FORMATS, checkFormat, type ImageFormat } from "./formats.ts";
 import { dirname } from "node:path";
-import { absPath, checkDestination, checkNotSame, commitTemp, guardTemp, makePrivate, removeQuietly, statImage, sweepStaleTemps, tempSibling } from "./paths.ts";
+import {
+  absPath,
+  checkDestination,
+  checkNotSame,
+  commitTemp,
+  guardTemp,
+  makePrivate,
+  removeQuietly,
+  statImage,
+  sweepStaleTemps,
+  tempSibling,
+} from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 
 /** One progress report: qemu-img's `-p` percentage. */
@@ -72,6 +83,7 @@ export class ConvertTask implements PromiseLike<ConvertResult>, AsyncIterable<Co
     return () => void this.#listeners.delete(listener);
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a ConvertTask is awaitable by design (`await convert(...)` gives the result).
   then<A = ConvertResult, B = never>(
     onfulfilled?: ((value: ConvertResult) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -87,10 +99,15 @@ export class ConvertTask implements PromiseLike<ConvertResult>, AsyncIterable<Co
       queue.push(p);
       wake?.();
     });
-    this.done.then(() => {}, () => {}).finally(() => {
-      finished = true;
-      wake?.();
-    });
+    this.done
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        finished = true;
+        wake?.();
+      });
     try {
       for (;;) {
         while (queue.length) yield queue.shift()!;
@@ -131,7 +148,7 @@ export function convert(src: string, dst: string, options: ConvertOptions = {}):
     const srcSt = await statImage(absSrc, "source image");
     const dstSt = await checkDestination(absDst, options.overwrite);
     checkNotSame(srcSt, dstSt, src, dst);
-    const sourceFormat = given ?? await detectFormat(absSrc);
+    const sourceFormat = given ?? (await detectFormat(absSrc));
     if (BACKING_FORMATS.includes(sourceFormat)) {
       const layers = await walkChain(absSrc, sourceFormat);
       const hit = dstSt && layers.find((l) => l.dev === dstSt.dev && l.ino === dstSt.ino);
@@ -143,7 +160,9 @@ export function convert(src: string, dst: string, options: ConvertOptions = {}):
       }
     }
     if (options.signal?.aborted) {
-      throw new ImageError("IMAGE_ABORTED", `conversion of ${src} was aborted before it started`, { details: { path: src } });
+      throw new ImageError("IMAGE_ABORTED", `conversion of ${src} was aborted before it started`, {
+        details: { path: src },
+      });
     }
     const direct = writesSideFiles(format, options.options);
     sweepStaleTemps(dirname(absDst));
@@ -173,7 +192,13 @@ export function convert(src: string, dst: string, options: ConvertOptions = {}):
     };
     const unguard = guardTemp(target);
     try {
-      await runQemuImg(args, { op: "convert", path: dst, format: sourceFormat, onStdout: onOut, signal: options.signal });
+      await runQemuImg(args, {
+        op: "convert",
+        path: dst,
+        format: sourceFormat,
+        onStdout: onOut,
+        signal: options.signal,
+      });
       makePrivate(target);
       if (!direct) await commitTemp(target, absDst, options.overwrite);
     } catch (e) {

@@ -5,8 +5,25 @@
 import { dirname } from "node:path";
 import { prepareBacking, type BackingPathMode } from "./backing.ts";
 import { ImageError } from "./errors.ts";
-import { BACKING_FORMATS, checkFormat, formatSize, maxVirtualSize, parseImageSize, type ImageFormat, type Size } from "./formats.ts";
-import { absPath, checkDestination, commitTemp, guardTemp, makePrivate, removeQuietly, sweepStaleTemps, tempSibling } from "./paths.ts";
+import {
+  BACKING_FORMATS,
+  checkFormat,
+  formatSize,
+  maxVirtualSize,
+  parseImageSize,
+  type ImageFormat,
+  type Size,
+} from "./formats.ts";
+import {
+  absPath,
+  checkDestination,
+  commitTemp,
+  guardTemp,
+  makePrivate,
+  removeQuietly,
+  sweepStaleTemps,
+  tempSibling,
+} from "./paths.ts";
 import { runQemuImg } from "./run.ts";
 
 /** Preallocation modes (which ones a format accepts differs; qemu-img says so). */
@@ -50,15 +67,17 @@ export interface CreateResult {
 
 /** `key=value` for `-o`: QEMU's option parser reads `,,` as a literal comma. */
 export function optionString(options: FormatOptions): string {
-  return Object.entries(options).map(([k, v]) => {
-    if (!/^[a-z0-9_.-]+$/i.test(k)) {
-      throw new ImageError("IMAGE_INVALID_ARGUMENT", `invalid format option name ${JSON.stringify(k)}`, {
-        advice: "option names are like cluster_size, lazy_refcounts, subformat",
-      });
-    }
-    const s = typeof v === "boolean" ? (v ? "on" : "off") : String(v);
-    return `${k}=${s.replaceAll(",", ",,")}`;
-  }).join(",");
+  return Object.entries(options)
+    .map(([k, v]) => {
+      if (!/^[a-z0-9_.-]+$/i.test(k)) {
+        throw new ImageError("IMAGE_INVALID_ARGUMENT", `invalid format option name ${JSON.stringify(k)}`, {
+          advice: "option names are like cluster_size, lazy_refcounts, subformat",
+        });
+      }
+      const s = typeof v === "boolean" ? (v ? "on" : "off") : String(v);
+      return `${k}=${s.replaceAll(",", ",,")}`;
+    })
+    .join(",");
 }
 
 /** VMDK subformats that write extra files named after the image: these cannot be renamed into place. */
@@ -70,7 +89,12 @@ export function writesSideFiles(format: ImageFormat, options: FormatOptions | un
 /** Checks a cluster size: a power of two from 512 bytes to 2 MiB (qcow2, qed). */
 export function checkClusterSize(clusterSize: number | undefined): void {
   if (clusterSize === undefined) return;
-  if (!Number.isInteger(clusterSize) || clusterSize < 512 || clusterSize > 2 * 1024 * 1024 || (clusterSize & (clusterSize - 1)) !== 0) {
+  if (
+    !Number.isInteger(clusterSize) ||
+    clusterSize < 512 ||
+    clusterSize > 2 * 1024 * 1024 ||
+    (clusterSize & (clusterSize - 1)) !== 0
+  ) {
     throw new ImageError("IMAGE_INVALID_ARGUMENT", `invalid cluster size ${clusterSize}`, {
       advice: "use a power of two from 512 to 2097152 bytes (65536 is the default)",
       details: { clusterSize },
@@ -84,12 +108,17 @@ export function checkSize(size: Size, format: ImageFormat, clusterSize?: number)
   const bytes = parseImageSize(size);
   const max = maxVirtualSize(format, clusterSize);
   if (bytes > max) {
-    throw new ImageError("SIZE_INVALID", `${formatSize(bytes)} (${bytes} bytes) is beyond the ${format} limit of ${formatSize(max)}`, {
-      advice: format === "qcow2"
-        ? "pick a smaller size or a larger clusterSize (qcow2's limit grows with the square of the cluster size)"
-        : `pick a size up to ${formatSize(max)}, or use qcow2 or raw`,
-      details: { size: bytes, max, format },
-    });
+    throw new ImageError(
+      "SIZE_INVALID",
+      `${formatSize(bytes)} (${bytes} bytes) is beyond the ${format} limit of ${formatSize(max)}`,
+      {
+        advice:
+          format === "qcow2"
+            ? "pick a smaller size or a larger clusterSize (qcow2's limit grows with the square of the cluster size)"
+            : `pick a size up to ${formatSize(max)}, or use qcow2 or raw`,
+        details: { size: bytes, max, format },
+      },
+    );
   }
   return bytes;
 }
@@ -121,9 +150,10 @@ export async function create(path: string, size: Size | undefined, options: Crea
     });
   }
   const dstSt = await checkDestination(abs, options.overwrite);
-  const backing = options.backing === undefined
-    ? undefined
-    : await prepareBacking(options.backing, abs, dstSt, { format: options.backingFormat, mode: options.backingPath });
+  const backing =
+    options.backing === undefined
+      ? undefined
+      : await prepareBacking(options.backing, abs, dstSt, { format: options.backingFormat, mode: options.backingPath });
 
   const direct = writesSideFiles(format, options.options);
   sweepStaleTemps(dirname(abs));

@@ -67,8 +67,14 @@ export async function du(path: string, options: DuOptions = {}): Promise<DuResul
   const layers = await Promise.all(paths.map(one));
   return {
     path: abs,
-    bytes: exactBytes(layers.reduce((n, l) => n + BigInt(l.bytes), 0n), abs),
-    apparentBytes: exactBytes(layers.reduce((n, l) => n + BigInt(l.apparentBytes), 0n), abs),
+    bytes: exactBytes(
+      layers.reduce((n, l) => n + BigInt(l.bytes), 0n),
+      abs,
+    ),
+    apparentBytes: exactBytes(
+      layers.reduce((n, l) => n + BigInt(l.apparentBytes), 0n),
+      abs,
+    ),
     layers,
   };
 }

@@ -83,7 +83,8 @@ export class ImageLockedError extends ImageError {
       {
         advice: holder
           ? `shut down "${holder}" first, or work on an overlay of the image; read-only inspection (image.info) still works`
-          : "stop the VM or process using the image (see: lsof " + JSON.stringify(path) +
+          : "stop the VM or process using the image (see: lsof " +
+            JSON.stringify(path) +
             "), or work on an overlay; read-only inspection (image.info) still works",
         ...options,
         details: { path, holder, ...(options.details ?? {}) },

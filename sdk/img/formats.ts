@@ -23,12 +23,17 @@ export type Size = number | bigint | string;
 const TOO_LARGE = "above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles";
 
 function invalidSize(size: unknown, why: string): ImageError {
-  return new ImageError("SIZE_INVALID", `invalid size ${typeof size === "string" ? JSON.stringify(size) : String(size)}: ${why}`, {
-    advice: why === TOO_LARGE
-      ? "pick a size up to 8P (qcow2 reaches 2 PiB with its default 64 KiB clusters; 8 PiB with 128 KiB)"
-      : `give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (${SIZE_UNIT_LETTERS}; "GiB" also works)`,
-    details: { size: typeof size === "bigint" ? size.toString() : size },
-  });
+  return new ImageError(
+    "SIZE_INVALID",
+    `invalid size ${typeof size === "string" ? JSON.stringify(size) : String(size)}: ${why}`,
+    {
+      advice:
+        why === TOO_LARGE
+          ? "pick a size up to 8P (qcow2 reaches 2 PiB with its default 64 KiB clusters; 8 PiB with 128 KiB)"
+          : `give bytes (1073741824) or a number with a binary unit: "512M", "2G", "1.5T" (${SIZE_UNIT_LETTERS}; "GiB" also works)`,
+      details: { size: typeof size === "bigint" ? size.toString() : size },
+    },
+  );
 }
 
 /**
@@ -60,7 +65,8 @@ export function parseSignedSize(size: Size): number {
     return size;
   } else if (typeof size === "string") {
     const parsed = parseSizeText(size);
-    if (!parsed.ok) throw invalidSize(size, parsed.problem === "fraction" ? "not a whole number of bytes" : "not a size");
+    if (!parsed.ok)
+      throw invalidSize(size, parsed.problem === "fraction" ? "not a whole number of bytes" : "not a size");
     bytes = parsed.bytes;
   } else throw invalidSize(size, "expected a number, bigint or string");
   if (bytes > BigInt(MAX_EXACT_BYTES) || bytes < -BigInt(MAX_EXACT_BYTES)) {
@@ -92,7 +98,7 @@ export function maxVirtualSize(format: ImageFormat, clusterSize = 65536): number
 function formatLimit(format: ImageFormat, cs: bigint): bigint {
   switch (format) {
     case "qcow2":
-      return (32n * 1024n * 1024n / 8n) * (cs / 8n) * cs;
+      return ((32n * 1024n * 1024n) / 8n) * (cs / 8n) * cs;
     case "qed":
       // default table size: 4 clusters of 8-byte entries, two levels
       return ((4n * cs) / 8n) ** 2n * cs;
@@ -118,5 +124,9 @@ function formatLimit(format: ImageFormat, cs: bigint): bigint {
  * ```
  */
 export function checkFormat(name: unknown, what = "format"): ImageFormat {
-  return checkFormatWith(name, (message, advice, details) => new ImageError("IMAGE_FORMAT", message, { advice, details }), { what });
+  return checkFormatWith(
+    name,
+    (message, advice, details) => new ImageError("IMAGE_FORMAT", message, { advice, details }),
+    { what },
+  );
 }

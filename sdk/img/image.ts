@@ -37,7 +37,12 @@ export const image = Object.freeze({
   info,
   convert,
   detectFormat,
-  snapshot: Object.freeze({ create: createSnapshot, list: listSnapshots, apply: applySnapshot, delete: deleteSnapshot }),
+  snapshot: Object.freeze({
+    create: createSnapshot,
+    list: listSnapshots,
+    apply: applySnapshot,
+    delete: deleteSnapshot,
+  }),
   resize,
   check,
   commit,

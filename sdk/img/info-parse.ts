@@ -30,9 +30,8 @@ function snapshotOf(s: Obj): SnapshotInfo {
  */
 export function infoFromJson(j: Obj, backing?: ImageInfo): ImageInfo {
   const fs = j["format-specific"] as Obj | undefined;
-  const formatSpecific: FormatSpecific | undefined = fs && typeof fs["type"] === "string"
-    ? { type: fs["type"], data: (fs["data"] ?? {}) as Obj }
-    : undefined;
+  const formatSpecific: FormatSpecific | undefined =
+    fs && typeof fs["type"] === "string" ? { type: fs["type"], data: (fs["data"] ?? {}) as Obj } : undefined;
   const cs = j["cluster-size"];
   const base = {
     filename: str(j["filename"]) ?? "",
@@ -45,7 +44,9 @@ export function infoFromJson(j: Obj, backing?: ImageInfo): ImageInfo {
     corrupt: formatSpecific?.data["corrupt"] === true,
     ...(str(j["backing-filename"]) !== undefined ? { backingFilename: str(j["backing-filename"]) } : {}),
     ...(str(j["full-backing-filename"]) !== undefined ? { fullBackingFilename: str(j["full-backing-filename"]) } : {}),
-    ...(str(j["backing-filename-format"]) !== undefined ? { backingFilenameFormat: str(j["backing-filename-format"]) } : {}),
+    ...(str(j["backing-filename-format"]) !== undefined
+      ? { backingFilenameFormat: str(j["backing-filename-format"]) }
+      : {}),
     snapshots: Array.isArray(j["snapshots"]) ? (j["snapshots"] as Obj[]).map(snapshotOf) : [],
     ...(formatSpecific ? { formatSpecific } : {}),
     ...(backing ? { backing } : {}),
@@ -96,9 +97,10 @@ function layerSummary(i: Omit<ImageInfo, "summary">): string {
   if (i.clusterSize !== undefined) lines.push(`cluster_size: ${i.clusterSize}`);
   if (i.encrypted) lines.push("encrypted: yes");
   if (i.backingFilename !== undefined) {
-    const actual = i.fullBackingFilename && i.fullBackingFilename !== i.backingFilename
-      ? ` (actual path: ${i.fullBackingFilename})`
-      : "";
+    const actual =
+      i.fullBackingFilename && i.fullBackingFilename !== i.backingFilename
+        ? ` (actual path: ${i.fullBackingFilename})`
+        : "";
     lines.push(`backing file: ${i.backingFilename}${actual}`);
   }
   if (i.backingFilenameFormat !== undefined) lines.push(`backing file format: ${i.backingFilenameFormat}`);

@@ -47,7 +47,8 @@ export async function info(path: string, options: InfoOptions = {}): Promise<Ima
   const abs = absPath(path);
   const format = options.format !== undefined ? checkFormat(options.format) : undefined;
   const st = await statImage(abs, "image");
-  if (st.isDirectory()) throw new ImageError("IMAGE_FORMAT", `${path} is a directory, not an image`, { details: { path } });
+  if (st.isDirectory())
+    throw new ImageError("IMAGE_FORMAT", `${path} is a directory, not an image`, { details: { path } });
   const args = ["info", "--output=json"];
   if (options.shareLock !== false) args.push("-U");
   if (options.backingChain) {

@@ -31,10 +31,15 @@ export function parseImageJson(text: string, from: { readonly op: string; readon
 
 function exact(v: LosslessJson, key: string, from: { readonly op: string; readonly path: string }): ImageJson {
   if (typeof v === "bigint") {
-    throw new ImageError("SIZE_TOO_LARGE", `qemu-img ${from.op} reported ${key || "a value"} = ${v} for ${from.path}, above 2^53 - 1 (8 PiB)`, {
-      advice: "qemukit's results hold sizes as exact numbers up to 8 PiB; use qemu-img directly for an image this large",
-      details: { path: from.path, field: key, value: v.toString() },
-    });
+    throw new ImageError(
+      "SIZE_TOO_LARGE",
+      `qemu-img ${from.op} reported ${key || "a value"} = ${v} for ${from.path}, above 2^53 - 1 (8 PiB)`,
+      {
+        advice:
+          "qemukit's results hold sizes as exact numbers up to 8 PiB; use qemu-img directly for an image this large",
+        details: { path: from.path, field: key, value: v.toString() },
+      },
+    );
   }
   if (Array.isArray(v)) return v.map((x) => exact(x, key, from));
   if (v !== null && typeof v === "object") {
@@ -42,7 +47,8 @@ function exact(v: LosslessJson, key: string, from: { readonly op: string; readon
     for (const [k, x] of Object.entries(v)) {
       const value = exact(x, k, from);
       // defineProperty keeps a "__proto__" key as data, as the parser does.
-      if (k === "__proto__") Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      if (k === "__proto__")
+        Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
       else out[k] = value;
     }
     return out;

@@ -32,7 +32,9 @@ export function lookupLockHolder(path: string): string | undefined {
     try {
       const who = fn(path);
       if (who) return who;
-    } catch { /* a broken lookup must not hide the lock error itself */ }
+    } catch {
+      /* a broken lookup must not hide the lock error itself */
+    }
   }
   return undefined;
 }

@@ -39,7 +39,10 @@ export interface MeasureResult {
  * const n = await image.measure({ size: "20G" }, { format: "qcow2" });
  * ```
  */
-export async function measure(source: string | { readonly size: Size }, options: MeasureOptions = {}): Promise<MeasureResult> {
+export async function measure(
+  source: string | { readonly size: Size },
+  options: MeasureOptions = {},
+): Promise<MeasureResult> {
   const format = checkFormat(options.format ?? "qcow2");
   const args = ["measure", "--output=json", "-O", format];
   if (options.options && Object.keys(options.options).length) args.push("-o", optionString(options.options));

@@ -18,7 +18,15 @@
 export { image } from "./image.ts";
 export { ImageError, ImageLockedError, type ImageErrorCode } from "./errors.ts";
 export { registerLockHolderLookup, type LockHolderLookup } from "./lock-holders.ts";
-export { IMAGE_FORMATS, isImageFormat, maxVirtualSize, formatSize, parseImageSize, type ImageFormat, type Size } from "./formats.ts";
+export {
+  IMAGE_FORMATS,
+  isImageFormat,
+  maxVirtualSize,
+  formatSize,
+  parseImageSize,
+  type ImageFormat,
+  type Size,
+} from "./formats.ts";
 export type { OverlayOptions, OverlayResult } from "./overlay.ts";
 export type { BackingPathMode } from "./backing.ts";
 export type { CreateOptions, CreateResult, FormatOptions, Preallocation } from "./create.ts";

@@ -8,7 +8,18 @@ import { hostname } from "node:os";
 // Synchronous metadata calls on purpose: each is a single syscall of microseconds, while
 // the async versions cost a thread-pool round trip and an event-loop wake-up apiece,
 // which on a loaded host made a 1-call overlay measurably slower than a shell loop.
-import { chmodSync, linkSync as link, lstatSync, readdirSync, readFileSync, renameSync as rename, rmSync, statSync, unlinkSync as unlink, type Stats } from "node:fs";
+import {
+  chmodSync,
+  linkSync as link,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync as rename,
+  rmSync,
+  statSync,
+  unlinkSync as unlink,
+  type Stats,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { onFatalExit } from "../util/exit-guard.ts";
 import { isAlive } from "../util/proc.ts";
@@ -37,7 +48,10 @@ export async function statImage(path: string, what = "image"): Promise<Stats> {
       });
     }
     if (code === "EACCES") {
-      throw new ImageError("IMAGE_ACCESS", `cannot read ${what} ${path}: permission denied`, { cause: e, details: { path } });
+      throw new ImageError("IMAGE_ACCESS", `cannot read ${what} ${path}: permission denied`, {
+        cause: e,
+        details: { path },
+      });
     }
     throw e;
   }
@@ -99,7 +113,8 @@ export function checkNotSame(a: Stats | undefined, b: Stats | undefined, aPath: 
 function refuseIfLocked(path: string, st: Stats): void {
   if (!isLockedByQemu(st)) return;
   throw new ImageLockedError(path, lookupLockHolder(resolve(path)), {
-    advice: "a running VM (or qemu-img) has this image open: replacing it would lose everything it writes from now on; " +
+    advice:
+      "a running VM (or qemu-img) has this image open: replacing it would lose everything it writes from now on; " +
       "shut the VM down first, or write somewhere else",
   });
 }
@@ -112,7 +127,9 @@ const HOST_TAG = (() => {
   let boot = "";
   try {
     boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-  } catch { /* no /proc: the host name alone */ }
+  } catch {
+    /* no /proc: the host name alone */
+  }
   return createHash("sha256").update(`${hostname()}\n${boot}`).digest("hex").slice(0, 6);
 })();
 
@@ -125,7 +142,10 @@ const TEMP_RE = /^\..+\.qemukit-(\d+)-([0-9a-f]{6})[0-9a-f]{8}\.tmp$/;
  * run can tell it belonged to a process that died ({@link sweepStaleTemps}).
  */
 export function tempSibling(dst: string): string {
-  return join(dirname(dst), `.${basename(dst)}.qemukit-${process.pid}-${HOST_TAG}${randomBytes(4).toString("hex")}.tmp`);
+  return join(
+    dirname(dst),
+    `.${basename(dst)}.qemukit-${process.pid}-${HOST_TAG}${randomBytes(4).toString("hex")}.tmp`,
+  );
 }
 
 /**
@@ -172,7 +192,9 @@ export function sweepStaleTemps(dir: string, options: { force?: boolean } = {}):
       if (!st.isFile() || st.uid !== uid) continue;
       unlink(path);
       removed.push(path);
-    } catch { /* raced with another sweeper */ }
+    } catch {
+      /* raced with another sweeper */
+    }
   }
   return removed;
 }
@@ -227,5 +249,7 @@ export async function commitTemp(tmp: string, dst: string, overwrite: boolean | 
 export async function removeQuietly(path: string): Promise<void> {
   try {
     unlink(path);
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 }

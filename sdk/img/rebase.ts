@@ -40,7 +40,11 @@ export interface RebaseOptions {
  * ```
  * @throws {ImageError} IMAGE_NOT_FOUND, IMAGE_SAME_FILE (the new chain contains the image), BACKING_MISSING, BACKING_LOOP, IMAGE_LOCKED
  */
-export async function rebase(path: string, newBacking: string | null, options: RebaseOptions = {}): Promise<{ backingFile: string | undefined }> {
+export async function rebase(
+  path: string,
+  newBacking: string | null,
+  options: RebaseOptions = {},
+): Promise<{ backingFile: string | undefined }> {
   const abs = absPath(path);
   const st = await statImage(abs, "image");
   const format = await formatOf(abs, options.format);

@@ -40,10 +40,15 @@ export async function resize(path: string, size: Size, options: ResizeOptions = 
   const target = delta ? current.virtualSize + parseSignedSize(size) : parseSignedSize(size);
   checkSize(target, format, current.clusterSize);
   if (target < current.virtualSize && !options.shrink) {
-    throw new ImageError("SIZE_INVALID", `${path} would shrink from ${formatSize(current.virtualSize)} to ${formatSize(target)}`, {
-      advice: "shrinking loses the data past the new end: shrink the guest's partitions first, then pass { shrink: true }",
-      details: { path, from: current.virtualSize, to: target },
-    });
+    throw new ImageError(
+      "SIZE_INVALID",
+      `${path} would shrink from ${formatSize(current.virtualSize)} to ${formatSize(target)}`,
+      {
+        advice:
+          "shrinking loses the data past the new end: shrink the guest's partitions first, then pass { shrink: true }",
+        details: { path, from: current.virtualSize, to: target },
+      },
+    );
   }
   const args = ["resize", "-q", "-f", format];
   if (options.shrink) args.push("--shrink");

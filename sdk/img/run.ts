@@ -48,8 +48,13 @@ export async function runQemuImg(args: readonly string[], ctx: RunContext): Prom
     // Under the parent-death signal, like QEMU: a qemu-img writing a temp file must not
     // outlive a script that was SIGKILLed.
     const r = await exec(argv, {
-      debianPackage: "qemu-utils", signal: ctx.signal, env: ctx.env, reject: ctx.okExitCodes === undefined,
-      onStderr: ctx.onStderr, onStdout: ctx.onStdout, dieWithParent: true,
+      debianPackage: "qemu-utils",
+      signal: ctx.signal,
+      env: ctx.env,
+      reject: ctx.okExitCodes === undefined,
+      onStderr: ctx.onStderr,
+      onStdout: ctx.onStdout,
+      dieWithParent: true,
     });
     if (r.exitCode === 0 || (r.exitCode !== null && ctx.okExitCodes?.includes(r.exitCode))) return r;
     throw new ProcessError(argv, r.exitCode, r.stderr, { signal: r.signal });
@@ -68,7 +73,11 @@ export function mapQemuImgError(e: unknown, ctx: RunContext): unknown {
   }
   if (!(e instanceof ProcessError)) return e;
   const stderr = e.stderr;
-  const msg = stderr.trim().split("\n").map((l) => l.replace(/^qemu-img: /, "")).join("\n");
+  const msg = stderr
+    .trim()
+    .split("\n")
+    .map((l) => l.replace(/^qemu-img: /, ""))
+    .join("\n");
   const opts = { cause: e, details: { path: ctx.path, argv: e.argv, stderr } };
   const killedByXfsz = e.exitCode === null && /SIGXFSZ/.test(e.message);
 
@@ -86,7 +95,8 @@ export function mapQemuImgError(e: unknown, ctx: RunContext): unknown {
   if (/Could not open backing (file|image)/.test(stderr)) {
     return new ImageError("BACKING_MISSING", `a backing file of ${ctx.path} cannot be opened: ${msg}`, {
       ...opts,
-      advice: "restore the backing file at the path shown, or point the image at its new location with " +
+      advice:
+        "restore the backing file at the path shown, or point the image at its new location with " +
         "image.rebase(path, newBase, { unsafe: true, backingFormat })",
     });
   }
@@ -97,7 +107,9 @@ export function mapQemuImgError(e: unknown, ctx: RunContext): unknown {
     });
   }
   if (
-    /not in \S+ format|Image not in|invalid VMDK|bad signature|Invalid magic|not a (valid )?\S+ (image|file)/i.test(stderr) ||
+    /not in \S+ format|Image not in|invalid VMDK|bad signature|Invalid magic|not a (valid )?\S+ (image|file)/i.test(
+      stderr,
+    ) ||
     (ctx.format && /Could not open '[^']*': (Could not open '[^']*': )?Invalid argument/.test(stderr))
   ) {
     return new ImageError("IMAGE_FORMAT", `${ctx.path} is not a ${ctx.format ?? "valid"} image: ${msg}`, {
@@ -135,7 +147,9 @@ export function mapQemuImgError(e: unknown, ctx: RunContext): unknown {
       advice: "check the path (relative paths are relative to the current directory)",
     });
   }
-  if (/Invalid parameter|does not accept value|must be|Invalid option|not supported|Unsupported|Invalid/i.test(stderr)) {
+  if (
+    /Invalid parameter|does not accept value|must be|Invalid option|not supported|Unsupported|Invalid/i.test(stderr)
+  ) {
     return new ImageError("IMAGE_INVALID_ARGUMENT", `qemu-img ${ctx.op} rejected an option: ${msg}`, {
       ...opts,
       advice: "see `qemu-img create -f FORMAT -o help` for the options a format takes",

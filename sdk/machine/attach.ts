@@ -66,19 +66,27 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
     });
   }
   if (!meta.daemonized && meta.ownerPid !== process.pid) {
-    throw new VmError("VM_BUSY", `VM "${meta.name}" belongs to process ${meta.ownerPid}, which started it without daemonize`, {
-      advice: "start it with daemonize() to manage it from other processes",
-    });
+    throw new VmError(
+      "VM_BUSY",
+      `VM "${meta.name}" belongs to process ${meta.ownerPid}, which started it without daemonize`,
+      {
+        advice: "start it with daemonize() to manage it from other processes",
+      },
+    );
   }
   // QEMU serves one QMP client per monitor and leaves others waiting without a greeting:
   // look for a connected client first, so a busy monitor fails now, naming who holds it.
-  if (meta.qmpSocket && await unixSocketInUse(meta.qmpSocket)) {
-    const holders = await unixSocketClients(meta.qmpSocket);
-    const who = holders.length
-      ? holders.map((h) => `process ${h.pid}${h.pid === process.pid ? " (this process)" : ""} (${h.command})`).join(", ")
-      : "another client (run `ss -xp` to see which process)";
+  const holders =
+    meta.qmpSocket && (await unixSocketInUse(meta.qmpSocket)) ? await unixSocketClients(meta.qmpSocket) : [];
+  if (holders && holders.length > 0) {
+    const who = holders
+      .map((h) =>
+        h.pid === 0 ? h.command : `process ${h.pid}${h.pid === process.pid ? " (this process)" : ""} (${h.command})`,
+      )
+      .join(", ");
     throw new VmError("VM_BUSY", `the QMP monitor of "${meta.name}" is held by ${who}`, {
-      advice: "QEMU allows one QMP client at a time: detach() or end that client first" +
+      advice:
+        "QEMU allows one QMP client at a time: detach() or end that client first" +
         (holders.some((h) => h.pid === process.pid) ? "; in this process, use the RunningVm you already have" : ""),
       details: { holders },
     });
@@ -100,10 +108,17 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
     const status = await qmp.execute("query-status");
     const vnc = await queryVnc(qmp);
     return new RunningVm({
-      name: meta.name, runDir: meta.runDir, pid: meta.pid!, argv: meta.argv,
+      name: meta.name,
+      runDir: meta.runDir,
+      pid: meta.pid!,
+      argv: meta.argv,
       accel: meta.accel ?? { chosen: "tcg", reason: "unknown (attached)" },
-      qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
-      daemonized: meta.daemonized, keep: meta.keep, temporaryFiles: meta.temporaryFiles,
+      qmp,
+      ...(serial ? { console: serial } : {}),
+      ...(vnc ? { vnc } : {}),
+      daemonized: meta.daemonized,
+      keep: meta.keep,
+      temporaryFiles: meta.temporaryFiles,
       state: status.running ? "running" : status.status === "io-error" ? "io-error" : "paused",
     });
   } catch (e) {
@@ -141,8 +156,14 @@ export async function list(): Promise<VmListing[]> {
     if (status.kind === "stale" && !(meta?.keep && status.orphanPid === undefined)) await reapStale(dir, meta);
     if (status.kind !== "running" || !meta || meta.pid === undefined) continue;
     out.push({
-      name: meta.name, runDir: meta.runDir, pid: meta.pid, daemonized: meta.daemonized, ownerPid: meta.ownerPid,
-      ...(meta.vnc ? { vnc: meta.vnc } : {}), ...(meta.accel ? { accel: meta.accel } : {}), started: meta.started,
+      name: meta.name,
+      runDir: meta.runDir,
+      pid: meta.pid,
+      daemonized: meta.daemonized,
+      ownerPid: meta.ownerPid,
+      ...(meta.vnc ? { vnc: meta.vnc } : {}),
+      ...(meta.accel ? { accel: meta.accel } : {}),
+      started: meta.started,
     });
   }
   return out;

@@ -82,6 +82,14 @@ function abortError(what: string, signal: AbortSignal | undefined): AbortError {
 }
 
 /**
+ * The VM's hook to stop the console's waits while the guest cannot run (QEMU stopped it on a
+ * host I/O error): `console[HALT](error)` fails the current and every queued or later
+ * `run()`/`waitFor()` with `error`; `console[HALT](undefined)` lets them wait again. A symbol,
+ * so it is no part of what scripts see.
+ */
+export const HALT: unique symbol = Symbol("qemukit.console.halt");
+
+/**
  * A serial console connection.
  *
  * @example
@@ -101,6 +109,7 @@ export class Console {
   #listeners = new Set<(text: string) => void>();
   #closed = false;
   #closedReason = "the console connection closed";
+  #halted: Error | undefined;
   /** Resolves when the connection ends (VM exit, close()). */
   readonly closed: Promise<void>;
 
@@ -109,7 +118,9 @@ export class Console {
     this.#socket = socket;
     if (options.logFile) {
       this.#log = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
-      this.#log.on("error", () => { this.#log = undefined; });
+      this.#log.on("error", () => {
+        this.#log = undefined;
+      });
     }
     socket.on("data", (chunk: Buffer) => this.#onText(this.#decoder.write(chunk)));
     this.closed = new Promise((resolve) => {
@@ -117,9 +128,11 @@ export class Console {
         if (this.#closed) return;
         this.#closed = true;
         this.#onText(this.#decoder.end());
-        this.#waiter?.reject(new VmError("CONSOLE_CLOSED", this.#closedReason, {
-          advice: "the VM probably exited; check vm.exited and console.transcript",
-        }));
+        this.#waiter?.reject(
+          new VmError("CONSOLE_CLOSED", this.#closedReason, {
+            advice: "the VM probably exited; check vm.exited and console.transcript",
+          }),
+        );
         this.#waiter = undefined;
         this.#log?.end();
         resolve();
@@ -143,7 +156,10 @@ export class Console {
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s = netConnect(path);
-          s.once("connect", () => { s.off("error", reject); resolve(s); });
+          s.once("connect", () => {
+            s.off("error", reject);
+            resolve(s);
+          });
           s.once("error", reject);
         });
         return new Console(socket, options);
@@ -151,10 +167,14 @@ export class Console {
         const code = (e as NodeJS.ErrnoException).code;
         const retry = (code === "ENOENT" || code === "ECONNREFUSED") && Date.now() < (options.retryUntil ?? 0);
         if (!retry) {
-          throw new VmError("CONSOLE_CONNECT", `could not connect to the serial console at ${path}: ${(e as Error).message}`, {
-            cause: e,
-            advice: "another client may hold the console (one client at a time), or the VM is gone",
-          });
+          throw new VmError(
+            "CONSOLE_CONNECT",
+            `could not connect to the serial console at ${path}: ${(e as Error).message}`,
+            {
+              cause: e,
+              advice: "another client may hold the console (one client at a time), or the VM is gone",
+            },
+          );
         }
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -198,7 +218,8 @@ export class Console {
   waitFor(pattern: string | RegExp, options: ConsoleWaitOptions = {}): Promise<ConsoleMatch> {
     const what = `console.waitFor(${String(pattern)})`;
     return this.#exclusive(
-      () => this.#waitForUnlocked(toRegExp(pattern), options.timeout ?? DEFAULT_TIMEOUT, String(pattern), options.signal),
+      () =>
+        this.#waitForUnlocked(toRegExp(pattern), options.timeout ?? DEFAULT_TIMEOUT, String(pattern), options.signal),
       options.signal,
       what,
     );
@@ -217,7 +238,10 @@ export class Console {
    * @throws {TimeoutError} / {AbortError} when the socket does not take the text in time.
    */
   send(text: string, options: ConsoleSendOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new VmError("CONSOLE_CLOSED", this.#closedReason, { advice: "the VM probably exited; check vm.exited" }));
+    if (this.#closed)
+      return Promise.reject(
+        new VmError("CONSOLE_CLOSED", this.#closedReason, { advice: "the VM probably exited; check vm.exited" }),
+      );
     if (options.signal?.aborted) return Promise.reject(abortError("console.send()", options.signal));
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     return new Promise<void>((resolve, reject) => {
@@ -232,7 +256,9 @@ export class Console {
       };
       const timer = setTimeout(() => finish(new TimeoutError("console.send() handing text to QEMU", timeout)), timeout);
       const off = onAbort(options.signal, () => finish(abortError("console.send()", options.signal)));
-      this.#socket.write(text, (e) => finish(e ? new VmError("CONSOLE_CLOSED", `${this.#closedReason}: ${e.message}`, { cause: e }) : undefined));
+      this.#socket.write(text, (e) =>
+        finish(e ? new VmError("CONSOLE_CLOSED", `${this.#closedReason}: ${e.message}`, { cause: e }) : undefined),
+      );
     });
   }
 
@@ -255,25 +281,40 @@ export class Console {
    */
   run(command: string, options: ConsoleRunOptions = {}): Promise<ConsoleRunResult> {
     const what = `console.run(${JSON.stringify(command)})`;
-    return this.#exclusive(async () => {
-      const deadline = Date.now() + (options.timeout ?? DEFAULT_TIMEOUT);
-      const id = `${process.pid.toString(36)}${(++markerCounter).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-      // The typed line is echoed back; `""` inside the marker keeps the echo from matching.
-      // One line: typed-ahead lines would be echoed by the tty in the middle of the output.
-      await this.send(`echo QK""${id}B; ${command}; echo QK""${id}E:$?\n`);
-      const left = () => Math.max(1, deadline - Date.now());
-      let end: ConsoleMatch;
-      try {
-        await this.#waitForUnlocked(new RegExp(`QK${id}B\\r?\\n`), left(), `the start of "${command}"`, options.signal);
-        end = await this.#waitForUnlocked(new RegExp(`QK${id}E:(\\d+)\\r?\\n`), left(), `the end of "${command}"`, options.signal);
-      } catch (e) {
-        if ((e instanceof TimeoutError || e instanceof AbortError) && !this.#closed) await this.#interrupt(id);
-        throw e;
-      }
-      const result = { output: end.before.replace(/\r\n/g, "\n").replace(/\r/g, ""), exitCode: Number(end.match[1]) };
-      if (result.exitCode !== 0 && !options.nothrow) throw new GuestCommandError(command, result.exitCode, result.output);
-      return result;
-    }, options.signal, what);
+    return this.#exclusive(
+      async () => {
+        const deadline = Date.now() + (options.timeout ?? DEFAULT_TIMEOUT);
+        const id = `${process.pid.toString(36)}${(++markerCounter).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+        // The typed line is echoed back; `""` inside the marker keeps the echo from matching.
+        // One line: typed-ahead lines would be echoed by the tty in the middle of the output.
+        await this.send(`echo QK""${id}B; ${command}; echo QK""${id}E:$?\n`);
+        const left = () => Math.max(1, deadline - Date.now());
+        let end: ConsoleMatch;
+        try {
+          await this.#waitForUnlocked(
+            new RegExp(`QK${id}B\\r?\\n`),
+            left(),
+            `the start of "${command}"`,
+            options.signal,
+          );
+          end = await this.#waitForUnlocked(
+            new RegExp(`QK${id}E:(\\d+)\\r?\\n`),
+            left(),
+            `the end of "${command}"`,
+            options.signal,
+          );
+        } catch (e) {
+          if ((e instanceof TimeoutError || e instanceof AbortError) && !this.#closed) await this.#interrupt(id);
+          throw e;
+        }
+        const result = { output: end.before.replace(/\r\n/g, "\n").replace(/\r/g, ""), exitCode: Number(end.match[1]) };
+        if (result.exitCode !== 0 && !options.nothrow)
+          throw new GuestCommandError(command, result.exitCode, result.output);
+        return result;
+      },
+      options.signal,
+      what,
+    );
   }
 
   /**
@@ -288,6 +329,12 @@ export class Console {
     } catch {
       // The console may be unusable now (a program ignoring SIGINT); the next call will tell.
     }
+  }
+
+  /** The VM's host I/O error hook (the HALT symbol of console.ts), not for scripts. @hidden */
+  [HALT](error: Error | undefined): void {
+    this.#halted = error;
+    if (error) this.#waiter?.reject(error);
   }
 
   /** Closes the connection (the VM keeps running). Idempotent. */
@@ -309,24 +356,39 @@ export class Console {
     const start = () => {
       started = true;
       if (signal?.aborted) throw abortError(what, signal);
+      if (this.#halted) throw this.#halted;
       return fn();
     };
     const run = this.#queue.then(start, start);
     this.#queue = run.catch(() => {});
     if (!signal) return run;
     return new Promise<T>((resolve, reject) => {
-      const off = onAbort(signal, () => { if (!started) reject(abortError(what, signal)); });
-      run.then((v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
+      const off = onAbort(signal, () => {
+        if (!started) reject(abortError(what, signal));
+      });
+      run.then(
+        (v) => {
+          off();
+          resolve(v);
+        },
+        (e) => {
+          off();
+          reject(e);
+        },
+      );
     });
   }
 
   #waitForUnlocked(re: RegExp, timeout: number, what: string, signal?: AbortSignal): Promise<ConsoleMatch> {
     const found = this.#consume(re);
     if (found) return Promise.resolve(found);
+    if (this.#halted) return Promise.reject(this.#halted);
     if (this.#closed) {
-      return Promise.reject(new VmError("CONSOLE_CLOSED", `${this.#closedReason} before ${what} appeared`, {
-        details: { pending: this.#pending.slice(-2000) },
-      }));
+      return Promise.reject(
+        new VmError("CONSOLE_CLOSED", `${this.#closedReason} before ${what} appeared`, {
+          details: { pending: this.#pending.slice(-2000) },
+        }),
+      );
     }
     if (signal?.aborted) return Promise.reject(abortError(`waiting for ${what}`, signal));
     return new Promise<ConsoleMatch>((resolve, reject) => {
@@ -337,9 +399,11 @@ export class Console {
       };
       const timer = setTimeout(() => {
         stop();
-        reject(new TimeoutError(`console output matching ${what}`, timeout, {
-          details: { pending: this.#pending.slice(-2000) },
-        }));
+        reject(
+          new TimeoutError(`console output matching ${what}`, timeout, {
+            details: { pending: this.#pending.slice(-2000) },
+          }),
+        );
       }, timeout);
       const off = onAbort(signal, () => {
         stop();
@@ -347,8 +411,14 @@ export class Console {
       });
       const waiter: Waiter = {
         re,
-        resolve: (m) => { stop(); resolve(m); },
-        reject: (e) => { stop(); reject(e); },
+        resolve: (m) => {
+          stop();
+          resolve(m);
+        },
+        reject: (e) => {
+          stop();
+          reject(e);
+        },
       };
       this.#waiter = waiter;
     });

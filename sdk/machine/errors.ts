@@ -5,6 +5,13 @@
  */
 import { QemukitError, type QemukitErrorOptions } from "../errors/errors.ts";
 
+/** Stable codes of {@link VmStartError}. */
+export type VmStartErrorCode =
+  | "VM_START" // QEMU could not be started, or the guest did not become ready
+  | "RUN_DIR_EXISTS" // the run directory exists and is not one qemukit made
+  | "VM_RUNNING" // a VM of that name is running
+  | "VM_STARTING"; // a VM of that name is being started by another process
+
 /**
  * QEMU could not be started (bad option, missing or locked image, port in use...).
  * The message carries QEMU's own words; `argv` is the command line that was tried.
@@ -21,7 +28,7 @@ import { QemukitError, type QemukitErrorOptions } from "../errors/errors.ts";
  * ```
  */
 export class VmStartError extends QemukitError {
-  declare readonly code: "VM_START";
+  declare readonly code: VmStartErrorCode;
   /** The argv that was run (program first), or empty when QEMU was never spawned. */
   readonly argv: readonly string[];
   /** What QEMU printed on stderr (trimmed), or "" when it never ran. */
@@ -30,7 +37,7 @@ export class VmStartError extends QemukitError {
     message: string,
     argv: readonly string[],
     qemuMessage: string,
-    options: QemukitErrorOptions & { readonly code?: string } = {},
+    options: QemukitErrorOptions & { readonly code?: VmStartErrorCode } = {},
   ) {
     const said = qemuMessage.trim() ? `\n  QEMU said: ${qemuMessage.trim().split("\n").slice(-6).join("\n    ")}` : "";
     const cmd = argv.length ? `\n  command: ${argv.map(quoteArg).join(" ")}` : "";

@@ -72,22 +72,39 @@ export async function unixSocketInUse(path: string): Promise<boolean> {
 }
 
 /**
- * The processes connected to the unix socket `path` as clients (QEMU's side excluded),
- * through `ss`, which alone knows both ends of a unix connection. Empty when `ss` is missing.
+ * The clients connected to the unix socket `path` (QEMU's side excluded), through `ss`,
+ * which alone knows both ends of a unix connection. `undefined` when `ss` cannot tell;
+ * a connection whose client is already gone (QEMU has not closed its end yet) is not
+ * counted. A client whose process is not visible is listed with pid 0.
  */
-export async function unixSocketClients(path: string): Promise<ProcessInfo[]> {
-  const out = await new Promise<string>((resolve) => {
-    execFile("ss", ["-xpnH"], { timeout: 3000, maxBuffer: 16 << 20 }, (err, stdout) => resolve(err ? "" : stdout));
+export async function unixSocketClients(path: string): Promise<ProcessInfo[] | undefined> {
+  const out = await new Promise<string | undefined>((resolve) => {
+    execFile("ss", ["-xpnH"], { timeout: 3000, maxBuffer: 16 << 20 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
+  if (out === undefined) return undefined;
   const lines = out.split("\n").map((l) => l.trim().split(/\s+/));
   // Fields: Netid State Recv-Q Send-Q Local LocalInode Peer PeerInode [users:(...)]
   const peers = new Set(lines.filter((f) => f[4] === path && f[1] === "ESTAB").map((f) => f[7]));
-  const pids = new Set<number>();
+  const clients: ProcessInfo[] = [];
+  const seen = new Set<number>();
   for (const f of lines) {
-    if (!peers.has(f[5])) continue;
-    for (const m of f.slice(8).join(" ").matchAll(/pid=(\d+)/g)) pids.add(Number(m[1]));
+    if (!peers.has(f[5]) || f[4] === path) continue;
+    const pids = [
+      ...f
+        .slice(8)
+        .join(" ")
+        .matchAll(/pid=(\d+)/g),
+    ].map((m) => Number(m[1]));
+    if (pids.length === 0) clients.push({ pid: 0, command: "(a process this user cannot see)" });
+    for (const pid of pids) {
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      clients.push(await describeProcess(pid));
+    }
   }
-  return Promise.all([...pids].map(describeProcess));
+  return clients;
 }
 
 /** Whether TCP `port` on `host` can be listened on now. */

@@ -43,7 +43,9 @@ export function lockHolder(path: string): string | undefined {
     try {
       const meta = JSON.parse(readFileSync(join(runRoot(), e, METADATA_FILE), "utf8")) as VmMetadata;
       if (meta.pid !== undefined && isAlive(meta.pid) && meta.argv.some((a) => a.includes(abs))) return meta.name;
-    } catch { /* not a run directory, or half-written */ }
+    } catch {
+      /* not a run directory, or half-written */
+    }
   }
   return undefined;
 }

@@ -14,7 +14,13 @@ export type { StartOptions } from "./start.ts";
 export { RunningVm } from "./running-vm.ts";
 export type { ShutdownOptions, ShutdownTimeouts, VmSnapshot } from "./running-vm.ts";
 export { Console } from "./console.ts";
-export type { ConsoleMatch, ConsoleRunOptions, ConsoleRunResult, ConsoleSendOptions, ConsoleWaitOptions } from "./console.ts";
+export type {
+  ConsoleMatch,
+  ConsoleRunOptions,
+  ConsoleRunResult,
+  ConsoleSendOptions,
+  ConsoleWaitOptions,
+} from "./console.ts";
 export { Wait, WAIT_DEFAULT_TIMEOUT } from "./wait.ts";
 export type { WaitRunOptions, WaitStrategy } from "./wait.ts";
 export { attach, list } from "./attach.ts";

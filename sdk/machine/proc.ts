@@ -21,13 +21,15 @@ export function cmdline(pid: number): string[] | undefined {
 }
 
 /**
- * True when `pid` is alive and its command line mentions `marker` (the run directory):
- * guards against a recycled pid being mistaken for our QEMU.
+ * True when `pid` is alive and its command line names a file inside `runDir` (its sockets,
+ * pidfile): guards against a recycled pid being mistaken for our QEMU. `runDir + "/"`, so
+ * the QEMU of `vm10` is never taken for that of `vm1`.
  */
-export function isOurQemu(pid: number, marker: string): boolean {
+export function isOurQemu(pid: number, runDir: string): boolean {
   if (!isAlive(pid)) return false;
   const argv = cmdline(pid);
-  return argv !== undefined && argv.some((a) => a.includes(marker));
+  const inside = runDir.endsWith("/") ? runDir : `${runDir}/`;
+  return argv?.some((a) => a.includes(inside)) ?? false;
 }
 
 /**

@@ -35,12 +35,16 @@ export function registerForReaping(target: ReapTarget): () => void {
       try {
         const p = Number(readFileSync(target.pidFile, "utf8").trim());
         if (p > 0 && isOurQemu(p, target.runDir)) pid = p;
-      } catch { /* QEMU has not written it: its parent dies with us, and the daemon with it */ }
+      } catch {
+        /* QEMU has not written it: its parent dies with us, and the daemon with it */
+      }
     }
     if (pid !== undefined) {
       try {
         process.kill(pid, "SIGKILL");
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     }
     if (!target.keep) removeRunDirSync(target.runDir, target.temporaryFiles);
   });

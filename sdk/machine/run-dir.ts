@@ -12,7 +12,20 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { checkName } from "../spec/validate.ts";
 import { SpecError } from "../errors/errors.ts";
@@ -92,14 +105,20 @@ export function checkRunRoot(root: string = runRoot(), options: { create?: boole
       details: { runRoot: abs },
     });
   if (!st) throw unsafe("cannot be created", `create it: mkdir -m 700 ${JSON.stringify(abs)}`);
-  if (st.isSymbolicLink()) throw unsafe("is a symbolic link", `remove the link (it may be another user's): rm ${JSON.stringify(abs)}`);
+  if (st.isSymbolicLink())
+    throw unsafe("is a symbolic link", `remove the link (it may be another user's): rm ${JSON.stringify(abs)}`);
   if (!st.isDirectory()) throw unsafe("is not a directory", `remove it: rm ${JSON.stringify(abs)}`);
   if (st.uid !== euid()) {
-    throw unsafe(`belongs to uid ${st.uid}, not to you (uid ${euid()})`,
-      `remove it (another user may have created it to steer your VMs): rm -r ${JSON.stringify(abs)}`);
+    throw unsafe(
+      `belongs to uid ${st.uid}, not to you (uid ${euid()})`,
+      `remove it (another user may have created it to steer your VMs): rm -r ${JSON.stringify(abs)}`,
+    );
   }
   if ((st.mode & 0o077) !== 0) {
-    throw unsafe(`has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}, open to other users`, `make it private: chmod 700 ${JSON.stringify(abs)}`);
+    throw unsafe(
+      `has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}, open to other users`,
+      `make it private: chmod 700 ${JSON.stringify(abs)}`,
+    );
   }
   return abs;
 }
@@ -112,7 +131,8 @@ export function checkVmName(name: string): string {
     if (!(e instanceof SpecError)) throw e;
     throw new VmError("VM_NAME", `${JSON.stringify(name)} is not a VM name`, {
       cause: e,
-      advice: "VM names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; pass a path with a '/' for a run directory elsewhere",
+      advice:
+        "VM names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; pass a path with a '/' for a run directory elsewhere",
       details: { name },
     });
   }
@@ -122,7 +142,7 @@ export function checkVmName(name: string): string {
 export function readMarker(dir: string): RunMarker | undefined {
   const path = join(dir, MARKER_FILE);
   const st = lstatMaybe(path);
-  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
+  if (!st?.isFile() || st.uid !== euid()) return undefined;
   try {
     const m = JSON.parse(readFileSync(path, "utf8")) as RunMarker;
     return m && m.qemukit === 1 && typeof m.ownerPid === "number" ? m : undefined;
@@ -179,7 +199,9 @@ export function runDirStatus(dir: string, meta: VmMetadata | undefined): RunDirS
     try {
       const pid = Number(readFileSync(join(dir, "qemu.pid"), "utf8").trim());
       if (pid > 0 && isOurQemu(pid, dir)) orphanPid = pid;
-    } catch { /* no pidfile: QEMU never got that far */ }
+    } catch {
+      /* no pidfile: QEMU never got that far */
+    }
   }
   return { kind: "stale", marker, ...(meta ? { meta } : {}), ...(orphanPid ? { orphanPid } : {}) };
 }
@@ -200,7 +222,9 @@ export async function reapStale(dir: string, meta: VmMetadata | undefined): Prom
 async function killAndWait(pid: number): Promise<void> {
   try {
     process.kill(pid, "SIGKILL");
-  } catch { /* gone already */ }
+  } catch {
+    /* gone already */
+  }
   for (let i = 0; i < 400 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
@@ -216,19 +240,20 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
   if (options.dir) {
     dir = resolve(options.dir);
   } else {
-    try {
-      dir = join(checkRunRoot(options.root ?? runRoot())!, name);
-    } catch (e) {
-      if (!(e instanceof VmError)) throw e;
-      throw new VmStartError(e.summary, [], "", { code: e.code, cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
-    }
+    // An unsafe root is a VmError (RUN_ROOT_UNSAFE), the same one list() and attach() raise.
+    dir = join(checkRunRoot(options.root ?? runRoot())!, name);
   }
   const longest = Buffer.byteLength(dir) + SOCKET_NAME_RESERVE;
   if (longest > MAX_SOCKET_PATH) {
-    throw new VmStartError(`run directory ${dir} is too long for unix sockets (${longest} > ${MAX_SOCKET_PATH} bytes)`, [], "", {
-      advice: "set QEMUKIT_RUN_DIR to a short path such as /tmp/qk, or pass a shorter runDir / VM name",
-      details: { runDir: dir },
-    });
+    throw new VmStartError(
+      `run directory ${dir} is too long for unix sockets (${longest} > ${MAX_SOCKET_PATH} bytes)`,
+      [],
+      "",
+      {
+        advice: "set QEMUKIT_RUN_DIR to a short path such as /tmp/qk, or pass a shorter runDir / VM name",
+        details: { runDir: dir },
+      },
+    );
   }
   for (let attempt = 0; ; attempt++) {
     if (claim(dir, name)) return dir;
@@ -243,7 +268,7 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
         code: "RUN_DIR_EXISTS",
         advice: options.dir
           ? "qemukit never adopts or removes a directory it did not create: pass a path that does not exist yet"
-          : `pick another VM name, or move ${JSON.stringify(dir)} away if it is yours`,
+          : `pick another VM name, or move ${JSON.stringify(dir)} away if it is yours (a run directory left by a qemukit without run-directory markers is safe to remove by hand once its VM is gone)`,
         details: { runDir: dir },
       });
     }
@@ -255,11 +280,16 @@ export async function createRunDir(name: string, options: { root?: string; dir?:
       });
     }
     if (status.kind === "starting") {
-      throw new VmStartError(`a VM named "${name}" is already starting (process ${status.marker.ownerPid}, ${dir})`, [], "", {
-        code: "VM_STARTING",
-        advice: "pick another name, or wait for that start to finish and attach() to it",
-        details: { runDir: dir, ownerPid: status.marker.ownerPid },
-      });
+      throw new VmStartError(
+        `a VM named "${name}" is already starting (process ${status.marker.ownerPid}, ${dir})`,
+        [],
+        "",
+        {
+          code: "VM_STARTING",
+          advice: "pick another name, or wait for that start to finish and attach() to it",
+          details: { runDir: dir, ownerPid: status.marker.ownerPid },
+        },
+      );
     }
     if (attempt >= 2) {
       throw new VmStartError(`could not claim ${dir}: it keeps reappearing`, [], "", {
@@ -298,7 +328,9 @@ async function removeStaleForReuse(dir: string, status: RunDirStatus & { kind: "
   if (!moved || moved.ownerPid !== stale.ownerPid || moved.created !== stale.created) {
     try {
       renameSync(aside, dir);
-    } catch { /* the name was claimed meanwhile; leave ours aside for list() */ }
+    } catch {
+      /* the name was claimed meanwhile; leave ours aside for list() */
+    }
     return;
   }
   await reapStale(aside, meta);
@@ -308,7 +340,7 @@ async function removeStaleForReuse(dir: string, status: RunDirStatus & { kind: "
 export async function readMetadata(dir: string): Promise<VmMetadata | undefined> {
   const path = join(dir, METADATA_FILE);
   const st = lstatMaybe(path);
-  if (!st || !st.isFile() || st.uid !== euid()) return undefined;
+  if (!st?.isFile() || st.uid !== euid()) return undefined;
   try {
     const parsed = JSON.parse(await readFile(path, "utf8")) as VmMetadata;
     return parsed && parsed.qemukit === 1 ? parsed : undefined;
@@ -352,7 +384,9 @@ export function removeRunDirSync(dir: string, temporaryFiles: readonly string[] 
     if (!isInside(f, dir)) continue;
     try {
       rmSync(resolve(dir, f), { force: true });
-    } catch { /* best effort */ }
+    } catch {
+      /* best effort */
+    }
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -364,7 +398,9 @@ export function removeRunDirSync(dir: string, temporaryFiles: readonly string[] 
       if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY") return;
       try {
         writeFileSync(join(dir, MARKER_FILE), marker, { flag: "wx", mode: 0o600 });
-      } catch { /* someone else's claim, or gone */ return; }
+      } catch {
+        /* someone else's claim, or gone */ return;
+      }
     }
   }
 }

@@ -9,7 +9,7 @@ import type { QmpClient } from "../qmp/mod.ts";
 import { GuestAgent } from "../agent/client.ts";
 import { copyFileIn, copyFileOut, type GuestFileOptions, readGuestFile, writeGuestFile } from "../agent/files.ts";
 import { agentRunner, consoleRunner, type GuestRunner, type GuestShell, makeShell } from "../agent/shell.ts";
-import type { Console } from "./console.ts";
+import { type Console, HALT } from "./console.ts";
 import { VmError } from "./errors.ts";
 import { AgentError } from "../agent/errors.ts";
 import type { GuestOutput } from "../agent/output.ts";
@@ -116,8 +116,6 @@ export class RunningVm implements AsyncDisposable {
   #onExit: (() => void) | undefined;
   #detached = false;
   #ioError: VmError | undefined;
-  readonly #ioWaiters = new Set<(e: VmError) => void>();
-  #guardedConsole: Console | undefined;
   #agentSocket: string | undefined;
   #agent: Promise<GuestAgent> | undefined;
   #shell: GuestShell | undefined;
@@ -142,11 +140,15 @@ export class RunningVm implements AsyncDisposable {
       this.#state = "shutting-down";
     });
     // QEMU sends BLOCK_IO_ERROR before the STOP that follows it (action "stop").
-    init.qmp.on("BLOCK_IO_ERROR", (e) => { if (e.data?.action === "stop") this.#onIoError(e.data as unknown as Record<string, unknown>); });
-    init.qmp.on("STOP", () => { if (this.#state === "running") this.#state = "paused"; });
+    init.qmp.on("BLOCK_IO_ERROR", (e) => {
+      if (e.data?.action === "stop") this.#onIoError(e.data as unknown as Record<string, unknown>);
+    });
+    init.qmp.on("STOP", () => {
+      if (this.#state === "running") this.#state = "paused";
+    });
     init.qmp.on("RESUME", () => {
       if (this.#state === "paused" || this.#state === "io-error") this.#state = "running";
-      this.#ioError = undefined;
+      this.#clearIoError();
     });
     const raw = init.child && !init.daemonized ? init.child.exit : this.#pollExit();
     this.exited = raw.then((r) => this.#finish(r.code, r.signal));
@@ -160,11 +162,10 @@ export class RunningVm implements AsyncDisposable {
   get console(): Console {
     if (!this.#console) {
       throw new VmError("NO_CONSOLE", `VM "${this.name}" has no serial console connection`, {
-        advice: "start it with serial \"socket\" (the default), or read the log file you chose",
+        advice: 'start it with serial "socket" (the default), or read the log file you chose',
       });
     }
-    this.#guardedConsole ??= this.#guardConsole(this.#console);
-    return this.#guardedConsole;
+    return this.#console;
   }
 
   /**
@@ -206,15 +207,27 @@ export class RunningVm implements AsyncDisposable {
   agent(options: { readonly timeout?: number; readonly signal?: AbortSignal } = {}): Promise<GuestAgent> {
     this.#assertRunning("talk to its guest agent");
     if (!this.#agentSocket) {
-      return Promise.reject(new AgentError("AGENT_UNAVAILABLE", `VM "${this.name}" has no guest agent channel`, {
-        advice: "start it with vm()...agent(), and run qemu-ga in the guest (the built-in Debian guest does)",
-      }));
+      return Promise.reject(
+        new AgentError("AGENT_UNAVAILABLE", `VM "${this.name}" has no guest agent channel`, {
+          advice: "start it with vm()...agent(), and run qemu-ga in the guest (the built-in Debian guest does)",
+        }),
+      );
     }
     const socket = this.#agentSocket;
     if (!this.#agent) {
-      const p = GuestAgent.connect(socket, { timeout: options.timeout ?? AGENT_CONNECT_TIMEOUT, ...(options.signal ? { signal: options.signal } : {}) });
+      const p = GuestAgent.connect(socket, {
+        timeout: options.timeout ?? AGENT_CONNECT_TIMEOUT,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       this.#agent = p;
-      p.then((a) => { if (this.#exit || this.#detached) void a.close(); }, () => { if (this.#agent === p) this.#agent = undefined; });
+      p.then(
+        (a) => {
+          if (this.#exit || this.#detached) void a.close();
+        },
+        () => {
+          if (this.#agent === p) this.#agent = undefined;
+        },
+      );
     }
     return this.#agent.then((a) => {
       if (!a.closed) return a;
@@ -230,7 +243,14 @@ export class RunningVm implements AsyncDisposable {
    */
   async readFile(guestPath: string, options: GuestFileOptions = {}): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    await readGuestFile(await this.agent(), guestPath, (c) => { chunks.push(c); }, options);
+    await readGuestFile(
+      await this.agent(),
+      guestPath,
+      (c) => {
+        chunks.push(c);
+      },
+      options,
+    );
     return Buffer.concat(chunks);
   }
 
@@ -372,7 +392,7 @@ export class RunningVm implements AsyncDisposable {
     this.#assertRunning("resume");
     await this.qmp.execute("cont");
     this.#state = "running";
-    this.#ioError = undefined;
+    this.#clearIoError();
   }
 
   /** Hard reset, like the reset button (QMP `system_reset`). @example `await m.reset();` */
@@ -464,7 +484,10 @@ export class RunningVm implements AsyncDisposable {
    */
   async detach(): Promise<void> {
     this.#detached = true;
-    await this.#agent?.then((a) => a.close(), () => {});
+    await this.#agent?.then(
+      (a) => a.close(),
+      () => {},
+    );
     await this.#console?.close();
     await this.qmp.close();
   }
@@ -498,7 +521,9 @@ export class RunningVm implements AsyncDisposable {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = await Promise.race([
         this.exited.then(() => true),
-        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); }),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), ms);
+        }),
       ]);
       clearTimeout(timer);
       return done;
@@ -519,7 +544,8 @@ export class RunningVm implements AsyncDisposable {
     this.#signal("SIGKILL");
     if (await within(Math.max(t.kill, 1))) return this.exited;
     throw new VmError("VM_STUCK", `QEMU (pid ${this.pid}) did not exit even after SIGKILL`, {
-      advice: "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
+      advice:
+        "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
         `${this.pid}/status`,
     });
   }
@@ -527,45 +553,25 @@ export class RunningVm implements AsyncDisposable {
   #onIoError(data: Record<string, unknown>): void {
     const device = String(data["device"] || data["node-name"] || "a disk");
     const reason = typeof data["reason"] === "string" ? data["reason"] : "I/O error";
-    const error = new VmError("VM_IO_ERROR", `VM "${this.name}" stopped: ${data["operation"] ?? "I/O"} on ${device} failed on the host: ${reason}`, {
-      advice: data["nospace"]
-        ? "the host file system holding the disk image is full: free space there, then call resume() (QEMU retries the write)"
-        : "check the host disk holding the image (dmesg), then call resume() to retry, or shut the VM down",
-      details: { ...data },
-    });
+    const error = new VmError(
+      "VM_IO_ERROR",
+      `VM "${this.name}" stopped: ${data["operation"] ?? "I/O"} on ${device} failed on the host: ${reason}`,
+      {
+        advice: data["nospace"]
+          ? "the host file system holding the disk image is full: free space there, then call resume() (QEMU retries the write)"
+          : "check the host disk holding the image (dmesg), then call resume() to retry, or shut the VM down",
+        details: { ...data },
+      },
+    );
     this.#ioError = error;
     this.#state = "io-error";
-    for (const w of this.#ioWaiters) w(error);
-    this.#ioWaiters.clear();
+    this.#console?.[HALT](error);
   }
 
-  /**
-   * The console as callers see it: `run`/`waitFor` race the VM's I/O error. A Proxy keeps
-   * Console's own type and every other member; methods are bound to the real object
-   * (its private fields are not reachable through a proxy receiver).
-   */
-  #guardConsole(target: Console): Console {
-    const waits = new Set<PropertyKey>(["run", "waitFor"]);
-    return new Proxy(target, {
-      get: (t, prop) => {
-        const value = Reflect.get(t, prop, t) as unknown;
-        if (typeof value !== "function") return value;
-        const bound = (value as (...a: unknown[]) => unknown).bind(t);
-        if (!waits.has(prop)) return bound;
-        return (...args: unknown[]) => {
-          if (this.#ioError) return Promise.reject(this.#ioError);
-          return this.#raceIoError(bound(...args) as Promise<unknown>);
-        };
-      },
-    });
-  }
-
-  #raceIoError<T>(p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const fail = (e: VmError) => reject(e);
-      this.#ioWaiters.add(fail);
-      p.then(resolve, reject).finally(() => this.#ioWaiters.delete(fail));
-    });
+  #clearIoError(): void {
+    if (!this.#ioError) return;
+    this.#ioError = undefined;
+    this.#console?.[HALT](undefined);
   }
 
   #signal(signal: NodeJS.Signals): void {
@@ -573,7 +579,9 @@ export class RunningVm implements AsyncDisposable {
     if (signal === "SIGKILL") this.#signalSent = signal;
     try {
       process.kill(this.pid, signal);
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 
   #assertRunning(what: string): void {
@@ -591,7 +599,8 @@ export class RunningVm implements AsyncDisposable {
     // HMP reports failures as text on success-status replies.
     if (out) {
       throw new VmError("VM_SNAPSHOT", `could not ${what} (${command}): ${out}`, {
-        advice: "internal snapshots need every writable disk to be qcow2 (overlays are); raw disks and kernel-only VMs without a disk cannot hold them",
+        advice:
+          "internal snapshots need every writable disk to be qcow2 (overlays are); raw disks and kernel-only VMs without a disk cannot hold them",
         details: { command, output: out },
       });
     }
@@ -604,7 +613,14 @@ export class RunningVm implements AsyncDisposable {
    */
   async #pollExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     let qmpGoneAt = 0;
-    void this.qmp.closed.then(() => { qmpGoneAt = Date.now(); }, () => { qmpGoneAt = Date.now(); });
+    void this.qmp.closed.then(
+      () => {
+        qmpGoneAt = Date.now();
+      },
+      () => {
+        qmpGoneAt = Date.now();
+      },
+    );
     while (isAlive(this.pid)) {
       if (this.#detached) return new Promise(() => {});
       await sleep(qmpGoneAt && Date.now() - qmpGoneAt < 2000 ? 5 : 100);
@@ -613,22 +629,34 @@ export class RunningVm implements AsyncDisposable {
   }
 
   #finish(code: number | null, signal: NodeJS.Signals | null): VmExit {
-    const reason = this.#shutdownReason ??
-      (signal === "SIGKILL" || this.#signalSent === "SIGKILL" ? "killed"
-        : signal || (code !== null && code !== 0) ? "crashed"
-        : "exited");
-    const exit: VmExit = { code, signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null), reason };
+    const reason =
+      this.#shutdownReason ??
+      (signal === "SIGKILL" || this.#signalSent === "SIGKILL"
+        ? "killed"
+        : signal || (code !== null && code !== 0)
+          ? "crashed"
+          : "exited");
+    const exit: VmExit = {
+      code,
+      signal: signal ?? (code === null && this.#signalSent ? this.#signalSent : null),
+      reason,
+    };
     this.#exit = exit;
     this.#state = "exited";
     // Nothing here waits: `exited` must resolve within milliseconds of QEMU's death.
     // The sockets died with QEMU; closing our ends just releases them.
     this.#console?.close().catch(() => {});
-    this.#agent?.then((a) => a.close(), () => {});
+    this.#agent?.then(
+      (a) => a.close(),
+      () => {},
+    );
     this.qmp.close().catch(() => {});
     if (!this.#keep) removeRunDirSync(this.runDir, this.#temporaryFiles);
     try {
       this.#onExit?.();
-    } catch { /* bookkeeping only */ }
+    } catch {
+      /* bookkeeping only */
+    }
     return exit;
   }
 }

@@ -38,7 +38,9 @@ export async function spawnQemu(
   if (stdio === "log" && options.logFile) {
     try {
       logFd = openSync(options.logFile, "a", 0o600);
-    } catch { /* no log file; the in-memory tail still serves error messages */ }
+    } catch {
+      /* no log file; the in-memory tail still serves error messages */
+    }
   }
   const child = spawn(guarded[0]!, guarded.slice(1), {
     stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],
@@ -47,7 +49,9 @@ export async function spawnQemu(
   let log: WriteStream | undefined;
   if (logFd !== undefined) {
     log = createWriteStream("", { fd: logFd });
-    log.on("error", () => { log = undefined; });
+    log.on("error", () => {
+      log = undefined;
+    });
   }
   const collect = (b: Buffer) => {
     tail = (tail + b.toString("utf8")).slice(-TAIL);

@@ -10,7 +10,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
 import type { CompiledVm } from "../compile/types.ts";
 import { AbortError, QemukitError } from "../errors/errors.ts";
-import { resolveAccel } from "../host/accel.ts";
+import { kvmWarning, resolveAccel } from "../host/accel.ts";
 import { detectFormat } from "../img/detect.ts";
 import { ImageLockedError } from "../img/errors.ts";
 import { overlay } from "../img/overlay.ts";
@@ -67,36 +67,62 @@ async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promis
     return { list: [...r.accel], info: { chosen: r.chosen, reason: r.reason } };
   }
   const list: Accel[] = typeof choice === "string" ? [choice as Accel] : [...choice];
-  return { list, info: { chosen: list[0]!, reason: "requested by the spec" } };
+  // KVM asked for by name is honoured, but not silently where this host knows better.
+  const warning = list[0] === "kvm" ? await kvmWarning(qemuBinary ? { qemu: qemuBinary } : {}) : undefined;
+  if (warning) process.emitWarning(warning, { code: "QEMUKIT_ACCEL_KVM" });
+  return { list, info: { chosen: list[0]!, reason: "requested by the spec", ...(warning ? { warning } : {}) } };
 }
 
 /** Waits for the child's pipes to drain so the error message holds all of QEMU's words. */
 async function finalOutput(q: SpawnedQemu): Promise<string> {
   await Promise.race([
-    new Promise<void>((r) => (q.child.exitCode !== null || q.child.signalCode !== null) && q.child.stdout === null ? r() : q.child.once("close", () => r())),
+    new Promise<void>((r) =>
+      (q.child.exitCode !== null || q.child.signalCode !== null) && q.child.stdout === null
+        ? r()
+        : q.child.once("close", () => r()),
+    ),
     sleep(300),
   ]);
   return q.output();
 }
 
 /** Polls for the QMP socket while watching QEMU; fails fast with QEMU's message if it exits. */
-async function connectQmp(compiled: CompiledVm, q: SpawnedQemu, deadline: number, daemonParentDone: () => boolean): Promise<QmpClient> {
+async function connectQmp(
+  compiled: CompiledVm,
+  q: SpawnedQemu,
+  deadline: number,
+  daemonParentDone: () => boolean,
+): Promise<QmpClient> {
   const path = compiled.qmpSocket!;
   let exited = false;
-  void q.exit.then(() => { exited = true; });
+  void q.exit.then(() => {
+    exited = true;
+  });
   for (;;) {
     if (exited && !daemonParentDone()) {
       throw new VmStartError("QEMU exited during start", compiled.argv, await finalOutput(q));
     }
-    const present = await stat(path).then(() => true, () => false);
+    const present = await stat(path).then(
+      () => true,
+      () => false,
+    );
     if (present) {
       try {
-        return await QmpClient.connect(path, { timeout: Math.max(1000, deadline - Date.now()), retryUntil: Math.min(deadline, Date.now() + 1000) });
+        return await QmpClient.connect(path, {
+          timeout: Math.max(1000, deadline - Date.now()),
+          retryUntil: Math.min(deadline, Date.now() + 1000),
+        });
       } catch (e) {
         // QEMU may have bound the socket and then died on a later option.
         await Promise.race([q.exit, sleep(300)]);
-        if (exited && !daemonParentDone()) throw new VmStartError("QEMU exited during start", compiled.argv, await finalOutput(q), { cause: e });
-        throw new VmStartError(`could not connect to QMP at ${path}: ${(e as Error).message}`, compiled.argv, q.output(), { cause: e });
+        if (exited && !daemonParentDone())
+          throw new VmStartError("QEMU exited during start", compiled.argv, await finalOutput(q), { cause: e });
+        throw new VmStartError(
+          `could not connect to QMP at ${path}: ${(e as Error).message}`,
+          compiled.argv,
+          q.output(),
+          { cause: e },
+        );
       }
     }
     if (Date.now() > deadline) {
@@ -161,12 +187,22 @@ async function explainVnc(err: VmStartError, spec: VmSpec): Promise<VmStartError
   const holder = await tcpListener(port).catch(() => undefined);
   const vm = holder ? (await list().catch(() => [])).find((v) => v.pid === holder.pid) : undefined;
   const free = await freeVncDisplay(display, spec.vnc.listen).catch(() => undefined);
-  const who = vm ? `the qemukit VM "${vm.name}" (pid ${vm.pid})` : holder ? `process ${holder.pid} (${holder.command})` : "another process";
-  const offer = free !== undefined ? `use a free display such as .vnc(${free}) (port ${5900 + free})` : "choose another display";
-  return new VmStartError(`VNC display :${display} (TCP port ${port}) is already in use by ${who}`, err.argv, err.qemuMessage, {
-    advice: `${offer}, or stop ${vm ? `"${vm.name}"` : "that process"} first`,
-    details: { display, port, holder, vm: vm?.name, freeDisplay: free },
-  });
+  const who = vm
+    ? `the qemukit VM "${vm.name}" (pid ${vm.pid})`
+    : holder
+      ? `process ${holder.pid} (${holder.command})`
+      : "another process";
+  const offer =
+    free !== undefined ? `use a free display such as .vnc(${free}) (port ${5900 + free})` : "choose another display";
+  return new VmStartError(
+    `VNC display :${display} (TCP port ${port}) is already in use by ${who}`,
+    err.argv,
+    err.qemuMessage,
+    {
+      advice: `${offer}, or stop ${vm ? `"${vm.name}"` : "that process"} first`,
+      details: { display, port, holder, vm: vm?.name, freeDisplay: free },
+    },
+  );
 }
 
 /** Images a VM opens read-write (for naming lock holders). */
@@ -200,7 +236,11 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     await checkFiles(spec);
   } catch (e) {
     if (!(e instanceof QemukitError)) throw e;
-    throw new VmStartError(e.summary, [], "", { cause: e, ...(e.advice ? { advice: e.advice } : {}), details: e.details });
+    throw new VmStartError(e.summary, [], "", {
+      cause: e,
+      ...(e.advice ? { advice: e.advice } : {}),
+      details: e.details,
+    });
   }
   const name = spec.name ?? generateName();
   const keep = options.keep ?? spec.keep;
@@ -227,12 +267,18 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     aborted = true;
     const target = pid ?? q?.child.pid;
     if (target !== undefined) {
-      try { process.kill(target, "SIGKILL"); } catch { /* gone */ }
+      try {
+        process.kill(target, "SIGKILL");
+      } catch {
+        /* gone */
+      }
     }
     void serial?.close();
     void qmp?.close();
   });
-  const step = () => { if (aborted) throw abortError(); };
+  const step = () => {
+    if (aborted) throw abortError();
+  };
   try {
     // Overlays whose base format is unknown: read it once here, QEMU never probes.
     const baseFormats: Record<string, ImageFormat> = {};
@@ -241,13 +287,16 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         baseFormats[d.source.base] = await detectFormat(d.source.base);
       }
     }
-    const compiled = compile({ ...spec, name }, {
-      runDir,
-      accel: accelList,
-      startPaused: true,
-      ...(options.qemuBinary ? { qemuBinary: options.qemuBinary } : {}),
-      baseFormats,
-    });
+    const compiled = compile(
+      { ...spec, name },
+      {
+        runDir,
+        accel: accelList,
+        startPaused: true,
+        ...(options.qemuBinary ? { qemuBinary: options.qemuBinary } : {}),
+        baseFormats,
+      },
+    );
     argv = compiled.argv;
     if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
     for (const sock of [compiled.qmpSocket, compiled.consoleSocket, compiled.agentSocket]) {
@@ -264,9 +313,17 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     }
     const temporaryFiles = compiled.overlays.filter((o) => o.temporary).map((o) => o.path);
     const baseMeta = {
-      qemukit: 1 as const, name, runDir, ownerPid: process.pid, argv,
-      qmpSocket: compiled.qmpSocket, consoleSocket: compiled.consoleSocket,
-      daemonized: spec.daemonize, keep, temporaryFiles, started: new Date(started).toISOString(),
+      qemukit: 1 as const,
+      name,
+      runDir,
+      ownerPid: process.pid,
+      argv,
+      qmpSocket: compiled.qmpSocket,
+      consoleSocket: compiled.consoleSocket,
+      daemonized: spec.daemonize,
+      keep,
+      temporaryFiles,
+      started: new Date(started).toISOString(),
     };
     await writeMetadata(runDir, baseMeta);
     for (const o of compiled.overlays) {
@@ -285,7 +342,9 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       let timer: ReturnType<typeof setTimeout> | undefined;
       const r = await Promise.race([
         q.exit,
-        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now())))),
+        new Promise<undefined>(
+          (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))),
+        ),
       ]).finally(() => clearTimeout(timer));
       if (!r) throw new VmStartError("QEMU did not finish daemonizing within the start timeout", argv, q.output());
       if (r.code !== 0) throw new VmStartError("QEMU failed to start", argv, await finalOutput(q));
@@ -305,7 +364,10 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
     step();
     if (compiled.consoleSocket) {
-      serial = await Console.connect(compiled.consoleSocket, { logFile: join(runDir, "console.log"), retryUntil: deadline });
+      serial = await Console.connect(compiled.consoleSocket, {
+        logFile: join(runDir, "console.log"),
+        retryUntil: deadline,
+      });
     }
     step();
     // With more than one -accel QEMU falls back silently; ask which one it really took.
@@ -316,7 +378,12 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       if (chosen !== accelInfo.chosen) accel = { chosen, reason: `${accelInfo.reason}; QEMU fell back to ${chosen}` };
     }
     const vnc = spec.vnc ? await queryVnc(qmp) : undefined;
-    const metaWritten = writeMetadata(runDir, { ...baseMeta, pid, ...(vnc ? { vnc } : {}), accel } satisfies VmMetadata);
+    const metaWritten = writeMetadata(runDir, {
+      ...baseMeta,
+      pid,
+      ...(vnc ? { vnc } : {}),
+      accel,
+    } satisfies VmMetadata);
     unhold = holdImages(name, writableImages(spec, compiled));
     // A daemonized VM outlives this script once handed over; until then the reaper guards it.
     if (spec.daemonize) {
@@ -327,10 +394,23 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     const state: VmState = "paused";
     const cleanupHooks = [unreap, unhold];
     const vm = new RunningVm({
-      name, runDir, pid, argv, accel, qmp, ...(serial ? { console: serial } : {}), ...(vnc ? { vnc } : {}),
-      daemonized: spec.daemonize, keep, temporaryFiles, child: q, state,
+      name,
+      runDir,
+      pid,
+      argv,
+      accel,
+      qmp,
+      ...(serial ? { console: serial } : {}),
+      ...(vnc ? { vnc } : {}),
+      daemonized: spec.daemonize,
+      keep,
+      temporaryFiles,
+      child: q,
+      state,
       ...(compiled.agentSocket ? { agentSocket: compiled.agentSocket } : {}),
-      onExit: () => { for (const h of cleanupHooks) h?.(); },
+      onExit: () => {
+        for (const h of cleanupHooks) h?.();
+      },
     });
     handedOver = true;
     try {
@@ -343,9 +423,12 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         await Promise.race([
           ready,
           vm.exited.then((e) => {
-            throw aborted ? abortError() : new VmError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`, {
-              advice: "look at the console transcript and qemu.log (start with { keep: true } to keep the run directory)",
-            });
+            throw aborted
+              ? abortError()
+              : new VmError("VM_EXITED", `QEMU exited (${e.reason}) before the guest was ready`, {
+                  advice:
+                    "look at the console transcript and qemu.log (start with { keep: true } to keep the run directory)",
+                });
           }),
         ]);
       }
@@ -374,7 +457,9 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     if (pid !== undefined) {
       try {
         process.kill(pid, "SIGKILL");
-      } catch { /* gone already */ }
+      } catch {
+        /* gone already */
+      }
     } else if (q && q.child.exitCode === null) {
       q.child.kill("SIGKILL");
     }
@@ -387,7 +472,10 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     if (aborted) throw abortError();
     if (e instanceof VmStartError) throw await explainVnc(explainLock(e), spec);
     if (e instanceof QemukitError) {
-      throw new VmStartError(e.summary, argv, q?.output() ?? "", { cause: e, ...(e.advice ? { advice: e.advice } : {}) });
+      throw new VmStartError(e.summary, argv, q?.output() ?? "", {
+        cause: e,
+        ...(e.advice ? { advice: e.advice } : {}),
+      });
     }
     throw new VmStartError(`could not start the VM: ${(e as Error).message}`, argv, q?.output() ?? "", { cause: e });
   } finally {

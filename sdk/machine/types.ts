@@ -21,6 +21,8 @@ export interface VmExit {
 export interface AccelInfo {
   readonly chosen: Accel;
   readonly reason: string;
+  /** Set when the spec named KVM although this host measured it unusable or slower than TCG. */
+  readonly warning?: string;
 }
 
 /** The VNC server as QEMU reports it over QMP. */

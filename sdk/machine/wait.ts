@@ -28,14 +28,26 @@ export interface WaitStrategy {
 export const WAIT_DEFAULT_TIMEOUT = 60_000;
 
 /** `p`, or a TimeoutError after `ms`, or an AbortError when `signal` aborts; `stop` ends the work behind `p`. */
-function bounded<T>(p: Promise<T>, ms: number, what: string, signal: AbortSignal | undefined, stop?: () => void): Promise<T> {
+function bounded<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  signal: AbortSignal | undefined,
+  stop?: () => void,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let off = () => {};
   return Promise.race([
     p,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { stop?.(); reject(new TimeoutError(what, ms)); }, ms);
-      off = onAbort(signal, (reason) => { stop?.(); reject(new AbortError(`waiting for ${what}`, { cause: reason })); });
+      timer = setTimeout(() => {
+        stop?.();
+        reject(new TimeoutError(what, ms));
+      }, ms);
+      off = onAbort(signal, (reason) => {
+        stop?.();
+        reject(new AbortError(`waiting for ${what}`, { cause: reason }));
+      });
     }),
   ]).finally(() => {
     clearTimeout(timer);
@@ -58,7 +70,9 @@ function probePort(host: string, port: number, banner: boolean, probeMs: number)
     const timer = setTimeout(() => done(false), probeMs);
     s.once("error", () => done(false));
     s.once("close", () => done(false));
-    s.once("connect", () => { if (!banner) done(true); });
+    s.once("connect", () => {
+      if (!banner) done(true);
+    });
     s.once("data", () => done(true));
   });
 }
@@ -83,7 +97,10 @@ export interface WaitFactories {
    * The port may come from the started VM, for ports QEMU picked (`vnc("auto")`, `forward("auto", ...)`).
    * @example `Wait.forPort(2222, { timeout: 120_000 })` or `Wait.forPort((m) => m.hostPort(22))`
    */
-  forPort(port: number | ((vm: RunningVm) => number | Promise<number>), options?: { host?: string; timeout?: number; banner?: boolean; interval?: number }): WaitStrategy;
+  forPort(
+    port: number | ((vm: RunningVm) => number | Promise<number>),
+    options?: { host?: string; timeout?: number; banner?: boolean; interval?: number },
+  ): WaitStrategy;
   /**
    * Ready when every strategy is; fails as soon as one fails.
    * @example `Wait.forAll([Wait.forConsole(/\# /), Wait.forPort(8080)])`
@@ -105,7 +122,9 @@ export const Wait: WaitFactories = {
     return {
       description: `console output matching ${String(pattern)}`,
       timeout,
-      wait: async (vm, o = {}) => { await vm.console.waitFor(pattern, { timeout, ...(o.signal ? { signal: o.signal } : {}) }); },
+      wait: async (vm, o = {}) => {
+        await vm.console.waitFor(pattern, { timeout, ...(o.signal ? { signal: o.signal } : {}) });
+      },
     };
   },
 
@@ -115,12 +134,19 @@ export const Wait: WaitFactories = {
       description: `QMP event ${event}`,
       timeout,
       wait: async (vm, o = {}) => {
-        await vm.qmp.waitFor(event, { timeout, ...(options.match ? { match: options.match } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+        await vm.qmp.waitFor(event, {
+          timeout,
+          ...(options.match ? { match: options.match } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
       },
     };
   },
 
-  forPort(port: number | ((vm: RunningVm) => number | Promise<number>), options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {}): WaitStrategy {
+  forPort(
+    port: number | ((vm: RunningVm) => number | Promise<number>),
+    options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {},
+  ): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;
     const host = options.host ?? "127.0.0.1";
     const banner = options.banner ?? true;
@@ -132,13 +158,21 @@ export const Wait: WaitFactories = {
       timeout,
       wait: (vm, o = {}) => {
         let stopped = false;
-        return bounded((async () => {
-          const p = typeof port === "number" ? port : await port(vm);
-          while (vm.state !== "exited" && !stopped) {
-            if (await probePort(host, p, banner, 2000)) return;
-            await new Promise((r) => setTimeout(r, interval));
-          }
-        })(), timeout, description, o.signal, () => { stopped = true; });
+        return bounded(
+          (async () => {
+            const p = typeof port === "number" ? port : await port(vm);
+            while (vm.state !== "exited" && !stopped) {
+              if (await probePort(host, p, banner, 2000)) return;
+              await new Promise((r) => setTimeout(r, interval));
+            }
+          })(),
+          timeout,
+          description,
+          o.signal,
+          () => {
+            stopped = true;
+          },
+        );
       },
     };
   },
@@ -153,8 +187,21 @@ export const Wait: WaitFactories = {
         // One controller for the parts: when one fails or the whole times out, the rest stop.
         const ac = new AbortController();
         const off = onAbort(o.signal, (reason) => ac.abort(reason));
-        const all = Promise.all(strategies.map((s) => s.wait(vm, { signal: ac.signal }).catch((e) => { ac.abort(e); throw e; })));
-        return bounded(all.then(() => {}), timeout, description, o.signal, () => ac.abort()).finally(off);
+        const all = Promise.all(
+          strategies.map((s) =>
+            s.wait(vm, { signal: ac.signal }).catch((e) => {
+              ac.abort(e);
+              throw e;
+            }),
+          ),
+        );
+        return bounded(
+          all.then(() => {}),
+          timeout,
+          description,
+          o.signal,
+          () => ac.abort(),
+        ).finally(off);
       },
     };
   },

@@ -27,6 +27,10 @@ import type {
   QmpWaitOptions,
 } from "./types.ts";
 
+/** A message as QEMU sent it; which fields it has is checked before any is used. */
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON off the wire, narrowed by its event/id/error/return fields
+type WireMessage = any;
+
 interface Pending {
   readonly command: string;
   /** The request id; 0 for the one in-band command sent without an id. */
@@ -35,6 +39,10 @@ interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Epoch ms when a command on the connection's default timeout times out (0: own timer or none). */
+  deadline: number;
+  /** In the in-band queue (#inband), still owed a reply. */
+  queued: boolean;
   /** Set once the caller has its answer (reply, timeout, abort): later news is dropped. */
   settled: boolean;
   unlisten: (() => void) | undefined;
@@ -58,6 +66,12 @@ interface HistoryEntry {
 
 /** A protocol oddity the client tolerated (garbage bytes, a reply nobody asked for). */
 export interface QmpAnomaly {
+  /**
+   * `garbage`: bytes outside any JSON object; `unparsable`: a message that is no JSON;
+   * `unknown-id`: a reply for no command; `unexpected`: an id-less reply nobody is owed (or
+   * dropped while resynchronising); `fault`: an id-less error that rejected a command with
+   * QMP_PROTOCOL.
+   */
   readonly kind: "garbage" | "unparsable" | "unknown-id" | "unexpected" | "fault";
   readonly text: string;
   readonly at: number;
@@ -134,6 +148,14 @@ export class QmpClient implements AsyncDisposable {
    * that id or a later one, id-less replies cannot be attributed and none go out bare.
    */
   #quarantine = 0;
+  /**
+   * Commands on the connection's default timeout, in send order (so their deadlines are in
+   * order too): one timer for the oldest instead of one per command, which pipelined
+   * commands would pay for with a setTimeout and a clearTimeout each.
+   */
+  #timed: Pending[] = [];
+  #timedHead = 0;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #check: boolean;
   readonly #listeners = new Map<string, Set<(e: QmpEvent) => void>>();
   readonly #streams = new Set<EventStream>();
@@ -171,7 +193,9 @@ export class QmpClient implements AsyncDisposable {
     // Placeholders until the greeting arrives; connect() fills them before handing out the client.
     this.greeting = { version: { qemu: { major: 0, minor: 0, micro: 0 }, package: "" }, capabilities: [] };
     this.qemuVersion = "0.0.0";
-    stream.on("data", (chunk: Buffer | string) => this.#framer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+    stream.on("data", (chunk: Buffer | string) =>
+      this.#framer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk),
+    );
     stream.on("end", () => this.#disconnect());
     stream.on("close", () => this.#disconnect());
     stream.on("error", (e: Error) => this.#disconnect(e));
@@ -195,10 +219,17 @@ export class QmpClient implements AsyncDisposable {
     const timeout = options.timeout ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QmpConnectionError("QMP_CONNECT", `no QMP greeting and negotiation from ${name} within ${timeout} ms`, {
-        advice: "is this really a QMP socket (-qmp / -mon mode=control), and is no other client connected? QEMU greets only one client at a time",
-        details: { target: name, timeout },
-      })), timeout);
+      timer = setTimeout(
+        () =>
+          reject(
+            new QmpConnectionError("QMP_CONNECT", `no QMP greeting and negotiation from ${name} within ${timeout} ms`, {
+              advice:
+                "is this really a QMP socket (-qmp / -mon mode=control), and is no other client connected? QEMU greets only one client at a time",
+              details: { target: name, timeout },
+            }),
+          ),
+        timeout,
+      );
     });
     try {
       await Promise.race([client.#handshake(options.oob ?? true), timedOut]);
@@ -218,16 +249,20 @@ export class QmpClient implements AsyncDisposable {
   }
 
   async #handshake(wantOob: boolean): Promise<void> {
-    const msg = await new Promise<any>((resolve, reject) => {
+    const msg = await new Promise<WireMessage>((resolve, reject) => {
       this.#greetingWaiter = (m, err) => (err ? reject(err) : resolve(m));
     });
     const qmp = msg?.QMP;
     const v = qmp?.version?.qemu;
     if (!qmp || typeof v?.major !== "number") {
-      throw new QmpConnectionError("QMP_CONNECT", `${this.#target} did not send a QMP greeting (got ${JSON.stringify(msg).slice(0, 200)})`, {
-        advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
-        details: { target: this.#target },
-      });
+      throw new QmpConnectionError(
+        "QMP_CONNECT",
+        `${this.#target} did not send a QMP greeting (got ${JSON.stringify(msg).slice(0, 200)})`,
+        {
+          advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
+          details: { target: this.#target },
+        },
+      );
     }
     const capabilities: string[] = Array.isArray(qmp.capabilities) ? qmp.capabilities : [];
     (this as { greeting: QmpGreeting }).greeting = { version: qmp.version, capabilities };
@@ -272,13 +307,16 @@ export class QmpClient implements AsyncDisposable {
    */
   executeRaw(name: string, args?: Record<string, unknown>, options?: QmpRawExecuteOptions): Promise<unknown> {
     if (this.#isClosed) return Promise.reject(this.#disconnectedError(name));
-    if (options?.signal?.aborted) return Promise.reject(new AbortError(`QMP command ${name}`, { cause: options.signal.reason }));
+    if (options?.signal?.aborted)
+      return Promise.reject(new AbortError(`QMP command ${name}`, { cause: options.signal.reason }));
     if (this.#commandNames && !this.#commandNames.has(name)) return this.#notFound(name);
     const oob = options?.oob === true;
     if (oob && !this.oobEnabled) {
-      return Promise.reject(new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
-        advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
-      }));
+      return Promise.reject(
+        new QmpCommandError(name, "GenericError", "out-of-band execution was not negotiated", {
+          advice: `QEMU ${this.qemuVersion} did not offer the oob capability on this monitor`,
+        }),
+      );
     }
     let argsJson: string | undefined;
     if (args !== undefined) {
@@ -293,20 +331,41 @@ export class QmpClient implements AsyncDisposable {
     const line = argsJson === undefined ? `${head}${tail}` : `${head},"arguments":${argsJson}${tail}`;
     const timeout = options?.timeout ?? this.#commandTimeout;
     return new Promise((resolve, reject) => {
-      const p: Pending = { command: name, id, oob, resolve, reject, timer: undefined, settled: false, unlisten: undefined };
-      if (timeout > 0) {
-        // The command keeps its place (and a bare one its slot) until its late reply comes.
-        p.timer = setTimeout(() => {
-          this.#settle(p, new TimeoutError(`reply to QMP command ${name}`, timeout, { details: { command: name, qemu: this.qemuVersion } }));
-        }, timeout);
+      const p: Pending = {
+        command: name,
+        id,
+        oob,
+        resolve,
+        reject,
+        timer: undefined,
+        deadline: 0,
+        queued: !oob,
+        settled: false,
+        unlisten: undefined,
+      };
+      // A timed-out command keeps its place (and a bare one its slot) until its late reply comes.
+      if (options?.timeout === undefined && timeout > 0) {
+        p.deadline = Date.now() + timeout;
+        this.#timed.push(p);
+        this.#sweepTimer ??= setTimeout(this.#sweep, timeout);
+      } else if (timeout > 0) {
+        p.timer = setTimeout(() => this.#settle(p, this.#timeoutError(p, timeout)), timeout);
       }
       if (options?.signal) {
-        p.unlisten = onAbort(options.signal, (reason) => this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })));
+        p.unlisten = onAbort(options.signal, (reason) =>
+          this.#settle(p, new AbortError(`QMP command ${name}`, { cause: reason })),
+        );
       }
       if (bare) this.#bare = p;
       else this.#pending.set(id, p);
       if (!oob) this.#inband.push(p);
       this.#send(line);
+    });
+  }
+
+  #timeoutError(p: Pending, timeout: number): TimeoutError {
+    return new TimeoutError(`reply to QMP command ${p.command}`, timeout, {
+      details: { command: p.command, qemu: this.qemuVersion },
     });
   }
 
@@ -316,9 +375,44 @@ export class QmpClient implements AsyncDisposable {
     p.settled = true;
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.unlisten?.();
+    if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
     if (error === undefined) p.resolve(value);
     else p.reject(error);
   }
+
+  /** Moves past answered commands at the front of the default-timeout queue; no timer once it is empty. */
+  #dropSettledTimed(): void {
+    const q = this.#timed;
+    let h = this.#timedHead;
+    while (h < q.length && q[h]!.settled) h++;
+    if (h === q.length) {
+      this.#timed = [];
+      this.#timedHead = 0;
+      if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    } else if (h > 1024 && h * 2 > q.length) {
+      this.#timed = q.slice(h);
+      this.#timedHead = 0;
+    } else this.#timedHead = h;
+  }
+
+  /** Times out the oldest default-timeout commands whose deadline passed, then waits for the next. */
+  readonly #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    const now = Date.now();
+    for (
+      let p = this.#timed[this.#timedHead];
+      p !== undefined && (p.settled || p.deadline <= now);
+      p = this.#timed[this.#timedHead]
+    ) {
+      // Settling an expired head advances #timedHead (and may reset the queue).
+      if (p.settled) this.#timedHead++;
+      else this.#settle(p, this.#timeoutError(p, this.#commandTimeout));
+    }
+    this.#dropSettledTimed();
+    const next = this.#timed[this.#timedHead];
+    if (next !== undefined) this.#sweepTimer ??= setTimeout(this.#sweep, Math.max(1, next.deadline - now));
+  };
 
   /** `{"execute":"name"` with the name JSON-escaped once per command name, not per call. */
   #head(name: string, oob: boolean): string {
@@ -401,10 +495,16 @@ export class QmpClient implements AsyncDisposable {
 
   #waitFor(event: string, options: QmpWaitOptions): Promise<QmpEvent> {
     const what = `QMP event ${event}${options.match ? ` matching ${stringifyQmpJson(options.match)}` : ""}`;
-    if (options.signal?.aborted) return Promise.reject(new AbortError(`waiting for ${what}`, { cause: options.signal.reason }));
+    if (options.signal?.aborted)
+      return Promise.reject(new AbortError(`waiting for ${what}`, { cause: options.signal.reason }));
     if (options.since !== undefined) {
       for (const h of this.#history) {
-        if (!h.consumed && h.at >= options.since && h.event.event === event && (!options.match || matchesPartial(h.event.data, options.match))) {
+        if (
+          !h.consumed &&
+          h.at >= options.since &&
+          h.event.event === event &&
+          (!options.match || matchesPartial(h.event.data, options.match))
+        ) {
           h.consumed = true;
           return Promise.resolve(h.event);
         }
@@ -527,7 +627,7 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #onFrame(frame: Frame): void {
-    let msg: any;
+    let msg: WireMessage;
     try {
       msg = parseQmpJson(frame.text, frame.mayHaveBigInts);
     } catch {
@@ -541,11 +641,20 @@ export class QmpClient implements AsyncDisposable {
       w(msg);
       return;
     }
-    if (msg.event !== undefined) return this.#onEvent(msg as QmpEvent);
+    if (msg.event !== undefined) {
+      this.#onEvent(msg as QmpEvent);
+      return;
+    }
     const id = msg.id;
-    if (id === undefined) return this.#onIdlessReply(msg, frame.text);
+    if (id === undefined) {
+      this.#onIdlessReply(msg, frame.text);
+      return;
+    }
     const p = typeof id === "number" ? this.#pending.get(id) : undefined;
-    if (!p) return this.#anomaly("unknown-id", frame.text);
+    if (!p) {
+      this.#anomaly("unknown-id", frame.text);
+      return;
+    }
     this.#pending.delete(id);
     if (!p.oob) {
       this.#advanceInband(p);
@@ -559,16 +668,20 @@ export class QmpClient implements AsyncDisposable {
    * oldest in-band command still owed a reply, and only the bare command can get an id-less
    * answer to a request QEMU parsed. Anything else is a protocol fault.
    */
-  #onIdlessReply(msg: any, text: string): void {
+  #onIdlessReply(msg: WireMessage, text: string): void {
     const head = this.#inband[this.#inbandHead];
     const parseError = msg.error !== undefined && PARSE_ERROR.test(String(msg.error.desc));
     if (this.#quarantine !== 0) {
       // More errors of the request that failed to parse, or the bare command's own reply:
       // only a reply that is no parse error can be the latter.
-      if (parseError || head === undefined || head !== this.#bare) return this.#anomaly("unexpected", text);
+      if (parseError || head === undefined || head !== this.#bare) {
+        this.#anomaly("unexpected", text);
+        return;
+      }
       this.#advanceInband(head);
       this.#bare = undefined;
-      return this.#deliver(head, msg);
+      this.#deliver(head, msg);
+      return;
     }
     if (head === undefined) {
       this.#anomaly("unexpected", text);
@@ -576,7 +689,10 @@ export class QmpClient implements AsyncDisposable {
       if (parseError) this.#fault(undefined, msg);
       return;
     }
-    if (head.id !== 0 || parseError) return this.#fault(head, msg);
+    if (head.id !== 0 || parseError) {
+      this.#fault(head, msg);
+      return;
+    }
     this.#advanceInband(head);
     this.#bare = undefined;
     this.#deliver(head, msg);
@@ -589,7 +705,7 @@ export class QmpClient implements AsyncDisposable {
    * dropped. Rejected with QmpProtocolError: the command at the head of the in-band queue,
    * whose reply this is taken for.
    */
-  #fault(head: Pending | undefined, msg: any): void {
+  #fault(head: Pending | undefined, msg: WireMessage): void {
     const desc = msg.error !== undefined ? String(msg.error.desc) : undefined;
     this.#anomaly("fault", stringifyQmpJson(msg));
     const resync = this.#quarantine === 0 || this.#quarantine < this.#nextId;
@@ -598,10 +714,17 @@ export class QmpClient implements AsyncDisposable {
     if (head) victims.add(head);
     if (head === this.#bare) this.#bare = undefined;
     for (const v of victims) {
+      v.queued = false;
       if (v.id !== 0) this.#pending.delete(v.id);
-      this.#settle(v, new QmpProtocolError(v.command,
-        `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
-        desc, { details: { qemu: this.qemuVersion } }));
+      this.#settle(
+        v,
+        new QmpProtocolError(
+          v.command,
+          `QEMU answered with an error that carries no id (${desc ?? "a reply"}), which cannot be matched to QMP command ${v.command} for sure`,
+          desc,
+          { details: { qemu: this.qemuVersion } },
+        ),
+      );
     }
     // Drop the victims from the in-band queue: their replies will not be matched any more.
     this.#inband = this.#inband.slice(this.#inbandHead).filter((p) => !victims.has(p));
@@ -617,17 +740,25 @@ export class QmpClient implements AsyncDisposable {
    * parser failed): they reject rather than wait forever.
    */
   #advanceInband(p: Pending): void {
+    if (!p.queued) return;
     const q = this.#inband;
     let h = this.#inbandHead;
     while (h < q.length && q[h] !== p) {
       const skipped = q[h++]!;
+      skipped.queued = false;
       if (skipped.id !== 0) this.#pending.delete(skipped.id);
       else if (this.#bare === skipped) this.#bare = undefined;
-      this.#settle(skipped, new QmpProtocolError(skipped.command,
-        `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`, undefined,
-        { details: { qemu: this.qemuVersion } }));
+      this.#settle(
+        skipped,
+        new QmpProtocolError(
+          skipped.command,
+          `QEMU answered a later command before QMP command ${skipped.command}, whose reply was lost`,
+          undefined,
+          { details: { qemu: this.qemuVersion } },
+        ),
+      );
     }
-    if (h < q.length) h++;
+    if (h < q.length) q[h++]!.queued = false;
     if (h === q.length) {
       this.#inband = [];
       this.#inbandHead = 0;
@@ -637,24 +768,33 @@ export class QmpClient implements AsyncDisposable {
     } else this.#inbandHead = h;
   }
 
-  #deliver(p: Pending, msg: any): void {
+  #deliver(p: Pending, msg: WireMessage): void {
     if (p.settled) return;
-    if (msg.error === undefined) return this.#settle(p, undefined, msg.return);
+    if (msg.error === undefined) {
+      this.#settle(p, undefined, msg.return);
+      return;
+    }
     if (msg.error.class === "CommandNotFound") {
       // Settled first so a timeout cannot fire while the suggestions are looked up.
       p.settled = true;
       if (p.timer !== undefined) clearTimeout(p.timer);
       p.unlisten?.();
+      if (p.deadline !== 0 && this.#timed[this.#timedHead] === p) this.#dropSettledTimed();
       this.#notFound(p.command, msg.error.desc).then(p.resolve, p.reject);
       return;
     }
     const desc = String(msg.error.desc);
-    this.#settle(p, new QmpCommandError(p.command, String(msg.error.class), desc, {
-      ...(p.oob && /OOB/.test(desc)
-        ? { advice: `only commands that allow out-of-band execution take { oob: true } (see "allow-oob" in qmp.schema()); send ${p.command} in-band` }
-        : {}),
-      details: { qemu: this.qemuVersion },
-    }));
+    this.#settle(
+      p,
+      new QmpCommandError(p.command, String(msg.error.class), desc, {
+        ...(p.oob && /OOB/.test(desc)
+          ? {
+              advice: `only commands that allow out-of-band execution take { oob: true } (see "allow-oob" in qmp.schema()); send ${p.command} in-band`,
+            }
+          : {}),
+        details: { qemu: this.qemuVersion },
+      }),
+    );
   }
 
   #onGarbage(g: GarbageFrame): void {
@@ -665,10 +805,17 @@ export class QmpClient implements AsyncDisposable {
   #failGreeting(text: string): void {
     const w = this.#greetingWaiter!;
     this.#greetingWaiter = undefined;
-    w(undefined, new QmpConnectionError("QMP_CONNECT", `${this.#target} sent ${JSON.stringify(text.slice(0, 200))} instead of a QMP greeting`, {
-      advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
-      details: { target: this.#target },
-    }));
+    w(
+      undefined,
+      new QmpConnectionError(
+        "QMP_CONNECT",
+        `${this.#target} sent ${JSON.stringify(text.slice(0, 200))} instead of a QMP greeting`,
+        {
+          advice: "the socket is not a QMP monitor (maybe an HMP monitor or a serial console?)",
+          details: { target: this.#target },
+        },
+      ),
+    );
   }
 
   #onEvent(e: QmpEvent): void {
@@ -733,10 +880,13 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #disconnectedError(what: string, cause?: unknown): QmpConnectionError {
-    return this.#closeError ?? new QmpConnectionError("QMP_DISCONNECTED", `QMP connection to ${this.#target} is closed (${what})`, {
-      advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
-      cause,
-    });
+    return (
+      this.#closeError ??
+      new QmpConnectionError("QMP_DISCONNECTED", `QMP connection to ${this.#target} is closed (${what})`, {
+        advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
+        cause,
+      })
+    );
   }
 
   #disconnect(cause?: Error): void {
@@ -749,14 +899,21 @@ export class QmpClient implements AsyncDisposable {
     this.#bare = undefined;
     this.#inband = [];
     this.#inbandHead = 0;
-    const err = new QmpConnectionError("QMP_DISCONNECTED",
-      `QMP connection to ${this.#target} (QEMU ${this.qemuVersion}) ended${mid}${pending.length ? ` with ${pending.length} command(s) pending` : ""}${cause ? `: ${cause.message}` : ""}`, {
-      advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
-      cause,
-      details: { target: this.#target, pending: pending.length },
-    });
+    const err = new QmpConnectionError(
+      "QMP_DISCONNECTED",
+      `QMP connection to ${this.#target} (QEMU ${this.qemuVersion}) ended${mid}${pending.length ? ` with ${pending.length} command(s) pending` : ""}${cause ? `: ${cause.message}` : ""}`,
+      {
+        advice: "QEMU exited or the monitor was closed; check the VM's exit status and log",
+        cause,
+        details: { target: this.#target, pending: pending.length },
+      },
+    );
     this.#closeError = err;
     for (const p of pending) this.#settle(p, err);
+    this.#timed = [];
+    this.#timedHead = 0;
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
     for (const w of [...this.#waiters]) {
       this.#dropWaiter(w);
       w.reject(err);
@@ -766,11 +923,18 @@ export class QmpClient implements AsyncDisposable {
     if (this.#greetingWaiter) {
       const g = this.#greetingWaiter;
       this.#greetingWaiter = undefined;
-      g(undefined, new QmpConnectionError("QMP_CONNECT", `${this.#target} closed the connection before the QMP greeting${cause ? `: ${cause.message}` : ""}`, {
-        advice: "QEMU greets only one client per monitor: is another client connected? Did QEMU exit?",
-        cause,
-        details: { target: this.#target },
-      }));
+      g(
+        undefined,
+        new QmpConnectionError(
+          "QMP_CONNECT",
+          `${this.#target} closed the connection before the QMP greeting${cause ? `: ${cause.message}` : ""}`,
+          {
+            advice: "QEMU greets only one client per monitor: is another client connected? Did QEMU exit?",
+            cause,
+            details: { target: this.#target },
+          },
+        ),
+      );
     }
     if (!this.#ending && !this.#stream.destroyed) this.#stream.destroy();
     this.#resolveClosed();

@@ -74,7 +74,8 @@ export class QmpArgumentsError extends QemukitError {
   readonly reason: string;
   constructor(command: string, reason: string, options: QemukitErrorOptions = {}) {
     super("QMP_ARGUMENTS", `QMP command ${command} was not sent: ${reason}`, {
-      advice: "QEMU's JSON parser would reject these arguments without saying which command it meant; fix the value (see details.reason)",
+      advice:
+        "QEMU's JSON parser would reject these arguments without saying which command it meant; fix the value (see details.reason)",
       ...options,
       details: { command, reason, ...(options.details ?? {}) },
     });
@@ -103,7 +104,8 @@ export class QmpProtocolError extends QemukitError {
   readonly qemuError: string | undefined;
   constructor(command: string, message: string, qemuError: string | undefined, options: QemukitErrorOptions = {}) {
     super("QMP_PROTOCOL", message, {
-      advice: "the command may or may not have run; query the state again before retrying. If it keeps happening, report the command and arguments",
+      advice:
+        "the command may or may not have run; query the state again before retrying. If it keeps happening, report the command and arguments",
       ...options,
       details: { command, qemuError, ...(options.details ?? {}) },
     });

@@ -33,7 +33,7 @@ export interface GarbageFrame {
 export class JsonFramer {
   private depth = 0;
   private inString = false;
-  private escape = false;
+  private escaped = false;
   private skippingGarbage = false;
   private digitRun = 0;
   private longDigits = false;
@@ -53,14 +53,14 @@ export class JsonFramer {
     let start = 0; // where the current message/garbage begins within this chunk (if it does)
     let depth = this.depth;
     let inString = this.inString;
-    let escape = this.escape;
+    let escaped = this.escaped;
     let digitRun = this.digitRun;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
       const c = chunk[i]!;
       if (inString) {
-        if (escape) escape = false;
-        else if (c === 0x5c) escape = true;
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
         else if (c === 0x22) inString = false;
         continue;
       }
@@ -100,7 +100,7 @@ export class JsonFramer {
     }
     this.depth = depth;
     this.inString = inString;
-    this.escape = escape;
+    this.escaped = escaped;
     this.digitRun = digitRun;
     if (depth > 0 || this.skippingGarbage) {
       const rest = start === 0 ? chunk : chunk.subarray(start);
@@ -142,7 +142,7 @@ export class JsonFramer {
     this.pendingBytes = 0;
     this.depth = 0;
     this.inString = false;
-    this.escape = false;
+    this.escaped = false;
     this.digitRun = 0;
   }
 }

@@ -8,6 +8,7 @@
  * UTF-8". NUL (`\u0000`) and other control characters are accepted. Pure, no I/O.
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /** QEMU's nesting limit, counted over the whole request (the envelope object is one level). */
 export const QEMU_MAX_NESTING = 1024;
@@ -83,7 +84,8 @@ function scan(s: string): string | undefined {
   if (maxDepth > QEMU_MAX_NESTING) {
     return `nesting depth ${maxDepth} (counting the request object) is over QEMU's limit of ${QEMU_MAX_NESTING}`;
   }
-  if (tokens > QEMU_MAX_TOKENS) return `the request has about ${tokens} JSON tokens, over QEMU's limit of ${QEMU_MAX_TOKENS}`;
+  if (tokens > QEMU_MAX_TOKENS)
+    return `the request has about ${tokens} JSON tokens, over QEMU's limit of ${QEMU_MAX_TOKENS}`;
   return undefined;
 }
 

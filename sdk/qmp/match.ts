@@ -16,10 +16,9 @@
 export function matchesPartial(value: unknown, pattern: unknown): boolean {
   if (pattern === value) return true;
   if (typeof pattern === "bigint" || typeof value === "bigint") {
-    return (typeof value === "number" || typeof value === "bigint") &&
-      (typeof pattern === "number" || typeof pattern === "bigint") &&
-      // deno-lint-ignore eqeqeq
-      value == pattern;
+    // Both as bigints: equal exactly when they denote the same integer, as `1 == 1n` decides.
+    const v = integerOf(value);
+    return v !== undefined && v === integerOf(pattern);
   }
   if (pattern === null || typeof pattern !== "object" || value === null || typeof value !== "object") return false;
   if (Array.isArray(pattern)) {
@@ -31,4 +30,10 @@ export function matchesPartial(value: unknown, pattern: unknown): boolean {
     if (!matchesPartial((value as Record<string, unknown>)[key], p)) return false;
   }
   return true;
+}
+
+/** `x` as a bigint when it is a bigint or an integral number, else undefined. */
+function integerOf(x: unknown): bigint | undefined {
+  if (typeof x === "bigint") return x;
+  return typeof x === "number" && Number.isInteger(x) ? BigInt(x) : undefined;
 }

@@ -12,8 +12,20 @@
  * ```
  * @module
  */
-export { QmpClient, QMP_DEFAULT_COMMAND_TIMEOUT, QMP_DEFAULT_WAIT_TIMEOUT, type QmpAnomaly, type QmpSchemaEntry } from "./client.ts";
-export { QmpArgumentsError, QmpCommandError, QmpConnectionError, QmpProtocolError, type QmpConnectionErrorCode } from "./errors.ts";
+export {
+  QmpClient,
+  QMP_DEFAULT_COMMAND_TIMEOUT,
+  QMP_DEFAULT_WAIT_TIMEOUT,
+  type QmpAnomaly,
+  type QmpSchemaEntry,
+} from "./client.ts";
+export {
+  QmpArgumentsError,
+  QmpCommandError,
+  QmpConnectionError,
+  QmpProtocolError,
+  type QmpConnectionErrorCode,
+} from "./errors.ts";
 export { parseJsonLossless, stringifyJsonLossless, type LosslessJson } from "../util/json.ts";
 export type {
   QmpCommandName,

@@ -22,7 +22,10 @@ export function describeTarget(target: QmpTarget): string {
  * (ENOENT) or refuse (ECONNREFUSED): those are retried until `retryUntil` (epoch ms).
  */
 export async function openStream(target: QmpTarget, retryUntil = 0): Promise<Duplex> {
-  if (typeof target !== "string" && !("host" in target && "port" in target && typeof (target as { port: unknown }).port === "number")) {
+  if (
+    typeof target !== "string" &&
+    !("host" in target && "port" in target && typeof (target as { port: unknown }).port === "number")
+  ) {
     return target as Duplex;
   }
   let delay = 10;
@@ -37,20 +40,25 @@ export async function openStream(target: QmpTarget, retryUntil = 0): Promise<Dup
         delay = Math.min(delay * 2, 200);
         continue;
       }
-      throw new QmpConnectionError("QMP_CONNECT", `could not connect to the QMP socket ${describeTarget(target)}: ${(e as Error).message}`, {
-        advice: retryable
-          ? "is QEMU running with -qmp unix:PATH,server=on,wait=off (or -chardev socket + -mon mode=control)? Pass { retryUntil: Date.now() + 10_000 } to wait for it to start"
-          : "check the socket path/address and its permissions",
-        cause: e,
-        details: { target: describeTarget(target), errno: code },
-      });
+      throw new QmpConnectionError(
+        "QMP_CONNECT",
+        `could not connect to the QMP socket ${describeTarget(target)}: ${(e as Error).message}`,
+        {
+          advice: retryable
+            ? "is QEMU running with -qmp unix:PATH,server=on,wait=off (or -chardev socket + -mon mode=control)? Pass { retryUntil: Date.now() + 10_000 } to wait for it to start"
+            : "check the socket path/address and its permissions",
+          cause: e,
+          details: { target: describeTarget(target), errno: code },
+        },
+      );
     }
   }
 }
 
 function connectOnce(target: string | { host: string; port: number }): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = typeof target === "string" ? netConnect({ path: target }) : netConnect({ host: target.host, port: target.port });
+    const socket =
+      typeof target === "string" ? netConnect({ path: target }) : netConnect({ host: target.host, port: target.port });
     const onError = (e: Error) => {
       socket.destroy();
       reject(e);

@@ -24,7 +24,10 @@ export function nearestNames(name: string, candidates: Iterable<string>, max = 3
     if (d <= limit) scored.push([d, c]);
   }
   const byLength = (c: string) => Math.abs(c.length - name.length);
-  return scored.sort((a, b) => a[0] - b[0] || byLength(a[1]) - byLength(b[1]) || a[1].localeCompare(b[1])).slice(0, max).map(([, c]) => c);
+  return scored
+    .sort((a, b) => a[0] - b[0] || byLength(a[1]) - byLength(b[1]) || a[1].localeCompare(b[1]))
+    .slice(0, max)
+    .map(([, c]) => c);
 }
 
 /** Edit distance where swapping two neighbours counts as one edit ("stauts" -> "status"). */

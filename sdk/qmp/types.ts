@@ -10,6 +10,7 @@ export interface QmpEvent {
   /** Event name, e.g. `STOP`, `SHUTDOWN`, `BLOCK_JOB_COMPLETED`. */
   readonly event: string;
   /** Event payload; its shape per event is `QmpEvents[name]` in `@qemu-types/qmp`. */
+  // biome-ignore lint/suspicious/noExplicitAny: the payload of an event the generated types do not know (a newer QEMU's) is arbitrary JSON, read without casts as JSON.parse's result is; known events get a typed `data` through QmpEventFor.
   readonly data?: any;
   /** When QEMU emitted the event (host clock). */
   readonly timestamp: { readonly seconds: number; readonly microseconds: number };
@@ -17,7 +18,10 @@ export interface QmpEvent {
 
 /** The greeting QEMU sends when a client connects. */
 export interface QmpGreeting {
-  readonly version: { readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number }; readonly package: string };
+  readonly version: {
+    readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number };
+    readonly package: string;
+  };
   /** Capabilities QEMU offers, e.g. `["oob"]`. */
   readonly capabilities: string[];
 }
@@ -83,12 +87,14 @@ type ArgsOf<K extends keyof QmpCommands> = QmpCommands[K] extends { args: infer 
 type RetOf<K extends keyof QmpCommands> = QmpCommands[K] extends { ret: infer R } ? R : never;
 
 /** True when no member of T is required (so the argument object may be left out). */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty object here, the type-level test for "no required member", not "any non-nullish value".
 type AllOptional<T> = {} extends T ? true : false;
 
 /** Parameter list of `execute(name, ...)`: the arguments object is required when the command has required members. */
-export type QmpExecuteParams<K extends keyof QmpCommands> = AllOptional<ArgsOf<K>> extends true
-  ? [args?: ArgsOf<K>, options?: QmpExecuteOptions]
-  : [args: ArgsOf<K>, options?: QmpExecuteOptions];
+export type QmpExecuteParams<K extends keyof QmpCommands> =
+  AllOptional<ArgsOf<K>> extends true
+    ? [args?: ArgsOf<K>, options?: QmpExecuteOptions]
+    : [args: ArgsOf<K>, options?: QmpExecuteOptions];
 
 /** What `execute(name)` resolves to. */
 export type QmpReturn<K extends keyof QmpCommands> = RetOf<K>;

@@ -15,11 +15,16 @@ import { checkFormat, inferFormat } from "./format.ts";
 import { checkPath } from "./path.ts";
 import { parseMemoryMiB } from "./size.ts";
 import type {
-  AccelChoice, DiskSource, DiskSpec, ImageFormat, KernelSpec, LegacySlot, PortForward, VmSpec,
+  AccelChoice,
+  DiskSource,
+  DiskSpec,
+  ImageFormat,
+  KernelSpec,
+  LegacySlot,
+  PortForward,
+  VmSpec,
 } from "./types.ts";
-import {
-  checkName, checkPort, checkSlotFree, checkSmp, checkVncDisplay, checkWord, validateSpec,
-} from "./validate.ts";
+import { checkName, checkPort, checkSlotFree, checkSmp, checkVncDisplay, checkWord, validateSpec } from "./validate.ts";
 
 /** Cache modes, as QEMU's `-drive cache=` names them. */
 export type CacheMode = NonNullable<DiskSpec["cache"]>;
@@ -75,17 +80,19 @@ export type NetworkChoice =
   | "none"
   | "user"
   | {
-    /** Host ports forwarded into the guest: `{ 2222: 22 }` or a list of forwards. */
-    readonly user?: Readonly<Record<number, number>> | readonly PortForward[];
-    /** @default "e1000" (QEMU's default NIC, understood by every guest) */
-    readonly model?: "virtio-net-pci" | "e1000";
-  };
+      /** Host ports forwarded into the guest: `{ 2222: 22 }` or a list of forwards. */
+      readonly user?: Readonly<Record<number, number>> | readonly PortForward[];
+      /** @default "e1000" (QEMU's default NIC, understood by every guest) */
+      readonly model?: "virtio-net-pci" | "e1000";
+    };
 
 /** Argument of {@link VmBuilder.serial}. */
 export type SerialChoice = "socket" | "stdio" | "none" | { readonly file: string };
 
 /** Argument of {@link VmBuilder.smp}. */
-export type SmpChoice = number | { readonly cpus?: number; readonly sockets?: number; readonly cores?: number; readonly threads?: number };
+export type SmpChoice =
+  | number
+  | { readonly cpus?: number; readonly sockets?: number; readonly cores?: number; readonly threads?: number };
 
 const CACHE_MODES: readonly CacheMode[] = ["none", "writeback", "writethrough", "directsync", "unsafe"];
 const AIO_MODES: readonly AioMode[] = ["threads", "native", "io_uring"];
@@ -118,13 +125,15 @@ function toSource(src: string | DiskSource | DiskOptions, format?: ImageFormat):
   const o = src as DiskOptions;
   if (o.source !== undefined && o.path !== undefined) {
     throw new SpecError("a disk has both path and source", {
-      code: "SPEC_CONFLICT", advice: "give either { path } (an image used as is) or { source: overlay(base) }",
+      code: "SPEC_CONFLICT",
+      advice: "give either { path } (an image used as is) or { source: overlay(base) }",
     });
   }
   if (o.source !== undefined) return toSource(o.source);
   if (o.path === undefined) {
     throw new SpecError("a disk needs a path or a source", {
-      code: "SPEC_PATH", advice: 'e.g. disk("debian-12.qcow2") or disk(overlay("debian-12.qcow2"))',
+      code: "SPEC_PATH",
+      advice: 'e.g. disk("debian-12.qcow2") or disk(overlay("debian-12.qcow2"))',
     });
   }
   return toSource(o.path, o.format ?? format);
@@ -229,7 +238,8 @@ export class VmBuilder {
   cpu(model: string): VmBuilder {
     if (typeof model !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._,+=-]*$/.test(model)) {
       throw new SpecError(`invalid CPU model ${JSON.stringify(model)}`, {
-        code: "SPEC_VALUE", advice: 'e.g. "host", "max" or "qemu64,+ssse3" (see qemu-system-x86_64 -cpu help)',
+        code: "SPEC_VALUE",
+        advice: 'e.g. "host", "max" or "qemu64,+ssse3" (see qemu-system-x86_64 -cpu help)',
       });
     }
     return this.with({ cpu: model });
@@ -250,7 +260,8 @@ export class VmBuilder {
     const media = oneOf("media", o.media, ["disk", "cdrom"]) ?? "disk";
     const disk: DiskSpec = {
       source: toSource(source),
-      interface: oneOf("disk interface", o.interface, ["virtio", "ide", "scsi"]) ?? (media === "cdrom" ? "ide" : "virtio"),
+      interface:
+        oneOf("disk interface", o.interface, ["virtio", "ide", "scsi"]) ?? (media === "cdrom" ? "ide" : "virtio"),
       media,
       readOnly: o.readOnly ?? media === "cdrom",
       ...(o.cache !== undefined ? { cache: oneOf("cache mode", o.cache, CACHE_MODES) } : {}),
@@ -337,7 +348,11 @@ export class VmBuilder {
   cdrom(iso: string, options: { readonly format?: ImageFormat } = {}): VmBuilder {
     checkPath(iso, "cdrom");
     return this.addDisk({
-      source: { kind: "file", path: iso, format: options.format !== undefined ? checkFormat(options.format, iso) : inferFormat(iso) },
+      source: {
+        kind: "file",
+        path: iso,
+        format: options.format !== undefined ? checkFormat(options.format, iso) : inferFormat(iso),
+      },
       interface: "ide",
       media: "cdrom",
       readOnly: true,
@@ -409,7 +424,8 @@ export class VmBuilder {
     const listen = options.listen ?? "127.0.0.1";
     if (typeof listen !== "string" || !/^[A-Za-z0-9.:_-]*$/.test(listen)) {
       throw new SpecError(`invalid VNC listen address ${JSON.stringify(listen)}`, {
-        code: "SPEC_VALUE", advice: 'give an IP address or host name, e.g. "127.0.0.1", "0.0.0.0" or "::1"',
+        code: "SPEC_VALUE",
+        advice: 'give an IP address or host name, e.g. "127.0.0.1", "0.0.0.0" or "::1"',
       });
     }
     const password = options.password ?? false;
@@ -481,8 +497,14 @@ export class VmBuilder {
     const user = choice.user ?? {};
     const forwards: PortForward[] = Array.isArray(user)
       ? user
-      : Object.entries(user).map(([h, g]) => ({ protocol: "tcp", hostAddress: "127.0.0.1", hostPort: Number(h), guestPort: g as number }));
-    for (const f of forwards) b = b.forward(f.hostPort, f.guestPort, { protocol: f.protocol, hostAddress: f.hostAddress });
+      : Object.entries(user).map(([h, g]) => ({
+          protocol: "tcp",
+          hostAddress: "127.0.0.1",
+          hostPort: Number(h),
+          guestPort: g as number,
+        }));
+    for (const f of forwards)
+      b = b.forward(f.hostPort, f.guestPort, { protocol: f.protocol, hostAddress: f.hostAddress });
     return b;
   }
 
@@ -503,9 +525,15 @@ export class VmBuilder {
     const protocol = oneOf("protocol", options.protocol, ["tcp", "udp"]) ?? "tcp";
     const hostAddress = options.hostAddress ?? "127.0.0.1";
     if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostAddress) && hostAddress !== "") {
-      throw new SpecError(`invalid host address ${JSON.stringify(hostAddress)}`, { code: "SPEC_VALUE", advice: 'give an IPv4 address such as "127.0.0.1" or "0.0.0.0" ("" = all interfaces)' });
+      throw new SpecError(`invalid host address ${JSON.stringify(hostAddress)}`, {
+        code: "SPEC_VALUE",
+        advice: 'give an IPv4 address such as "127.0.0.1" or "0.0.0.0" ("" = all interfaces)',
+      });
     }
-    const net = this.spec.network.kind === "user" ? this.spec.network : { kind: "user" as const, forwards: [], model: "e1000" as const };
+    const net =
+      this.spec.network.kind === "user"
+        ? this.spec.network
+        : { kind: "user" as const, forwards: [], model: "e1000" as const };
     const forward: PortForward = { protocol, hostAddress, hostPort, guestPort };
     const next = this.with({ network: { ...net, forwards: [...net.forwards, forward] } });
     validateSpec({ ...DEFAULT_SPEC, network: next.spec.network });
@@ -544,7 +572,10 @@ export class VmBuilder {
   args(...raw: string[]): VmBuilder {
     for (const a of raw) {
       if (typeof a !== "string" || a.includes("\0")) {
-        throw new SpecError(`invalid raw argument ${JSON.stringify(a)}`, { code: "SPEC_VALUE", advice: "raw arguments are strings without NUL bytes" });
+        throw new SpecError(`invalid raw argument ${JSON.stringify(a)}`, {
+          code: "SPEC_VALUE",
+          advice: "raw arguments are strings without NUL bytes",
+        });
       }
     }
     return this.with({ extraArgs: [...this.spec.extraArgs, ...raw] });

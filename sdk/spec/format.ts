@@ -70,7 +70,8 @@ export function inferFormat(path: string): ImageFormat {
   if (f) return f;
   throw new SpecError(`cannot tell the image format of ${JSON.stringify(path)} from its name`, {
     code: "SPEC_FORMAT",
-    advice: `pass it explicitly, e.g. disk({ path: ${JSON.stringify(path)}, format: "raw" }) ` +
+    advice:
+      `pass it explicitly, e.g. disk({ path: ${JSON.stringify(path)}, format: "raw" }) ` +
       "(or detect it with image.info / detectFormat); qemukit never lets QEMU guess a format",
     details: { path },
   });
@@ -94,8 +95,11 @@ export function checkFormatWith(
 ): ImageFormat {
   if (isImageFormat(name)) return name;
   const { what = "format", path } = where;
-  throw fail(`unknown image ${what} ${JSON.stringify(name)}${path ? ` for ${JSON.stringify(path)}` : ""}`,
-    `use one of: ${IMAGE_FORMATS.join(", ")}`, { format: name, ...(path !== undefined ? { path } : {}) });
+  throw fail(
+    `unknown image ${what} ${JSON.stringify(name)}${path ? ` for ${JSON.stringify(path)}` : ""}`,
+    `use one of: ${IMAGE_FORMATS.join(", ")}`,
+    { format: name, ...(path !== undefined ? { path } : {}) },
+  );
 }
 
 /**
@@ -108,5 +112,9 @@ export function checkFormatWith(
  * ```
  */
 export function checkFormat(f: string, path?: string): ImageFormat {
-  return checkFormatWith(f, (message, advice, details) => new SpecError(message, { code: "SPEC_FORMAT", advice, details }), { path });
+  return checkFormatWith(
+    f,
+    (message, advice, details) => new SpecError(message, { code: "SPEC_FORMAT", advice, details }),
+    { path },
+  );
 }

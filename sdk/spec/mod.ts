@@ -11,7 +11,15 @@
  */
 export { vm, VmBuilder } from "./builder.ts";
 export type {
-  AioMode, CacheMode, DiskOptions, ForwardOptions, LegacyDiskOptions, NetworkChoice, SerialChoice, SmpChoice, VncOptions,
+  AioMode,
+  CacheMode,
+  DiskOptions,
+  ForwardOptions,
+  LegacyDiskOptions,
+  NetworkChoice,
+  SerialChoice,
+  SmpChoice,
+  VncOptions,
 } from "./builder.ts";
 export { overlay } from "./overlay.ts";
 export type { OverlayOptions } from "./overlay.ts";

@@ -64,7 +64,7 @@ function negativeSize(s: string | number): SpecError {
 function fractionalSize(s: string | number): SpecError {
   return new SpecError(`size ${JSON.stringify(s)} is not a whole number of bytes`, {
     code: "SPEC_SIZE",
-    advice: "use a smaller unit, e.g. \"1536M\" instead of \"1.5001G\"",
+    advice: 'use a smaller unit, e.g. "1536M" instead of "1.5001G"',
     details: { value: s },
   });
 }

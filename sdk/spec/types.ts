@@ -23,11 +23,11 @@ export type DiskSource =
    * "detect with qemu-img info at start".
    */
   | {
-    readonly kind: "overlay";
-    readonly base: string;
-    readonly baseFormat?: ImageFormat;
-    readonly path?: string;
-  };
+      readonly kind: "overlay";
+      readonly base: string;
+      readonly baseFormat?: ImageFormat;
+      readonly path?: string;
+    };
 
 /** Legacy IDE slots of the lab's `-hda`..`-hdd`. */
 export type LegacySlot = "hda" | "hdb" | "hdc" | "hdd";
@@ -59,9 +59,7 @@ export interface PortForward {
 }
 
 /** Display output. */
-export type DisplaySpec =
-  | { readonly kind: "none" }
-  | { readonly kind: "gtk" | "sdl" | "curses" };
+export type DisplaySpec = { readonly kind: "none" } | { readonly kind: "gtk" | "sdl" | "curses" };
 
 /** VNC server settings. */
 export interface VncSpec {

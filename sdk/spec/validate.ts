@@ -162,10 +162,12 @@ export function checkWord(value: string, what: string, re = /^[A-Za-z0-9][A-Za-z
 }
 
 function slotError(disk: DiskSpec, other: DiskSpec): SpecError {
-  const label = (d: DiskSpec) => (d.media === "cdrom" && d.legacySlot === "hdc" ? "cdrom (which uses the hdc slot, IDE index 2)" : d.legacySlot!);
+  const label = (d: DiskSpec) =>
+    d.media === "cdrom" && d.legacySlot === "hdc" ? "cdrom (which uses the hdc slot, IDE index 2)" : d.legacySlot!;
   return new SpecError(`two disks use the same legacy IDE slot: ${label(other)} and ${label(disk)}`, {
     code: "SPEC_DISK_SLOT",
-    advice: "give each of hda/hdb/hdc/hdd/cdrom its own slot (cdrom shares index 2 with hdc: move that disk to hdb or hdd), or use disk() which needs no slot",
+    advice:
+      "give each of hda/hdb/hdc/hdd/cdrom its own slot (cdrom shares index 2 with hdc: move that disk to hdb or hdd), or use disk() which needs no slot",
     details: { slot: disk.legacySlot },
   });
 }
@@ -199,23 +201,40 @@ function checkDisk(d: DiskSpec): void {
     throw conflict("a CD-ROM cannot use the virtio interface", 'use interface "ide" (default) or "scsi" for CD-ROMs');
   }
   if (d.media === "cdrom" && d.source.kind === "overlay") {
-    throw conflict("a CD-ROM cannot be an overlay", "CD-ROMs are read-only; pass the ISO path directly with cdrom(iso)");
+    throw conflict(
+      "a CD-ROM cannot be an overlay",
+      "CD-ROMs are read-only; pass the ISO path directly with cdrom(iso)",
+    );
   }
   if (d.aio === "native" && d.cache !== "none" && d.cache !== "directsync") {
-    throw conflict(`aio "native" needs O_DIRECT, but cache is ${JSON.stringify(d.cache ?? "writeback")}`,
-      'add cache: "none" (or "directsync"), or use aio "threads"/"io_uring"');
+    throw conflict(
+      `aio "native" needs O_DIRECT, but cache is ${JSON.stringify(d.cache ?? "writeback")}`,
+      'add cache: "none" (or "directsync"), or use aio "threads"/"io_uring"',
+    );
   }
   if (d.readOnly && d.media === "disk" && d.interface === "ide") {
-    throw conflict("IDE hard disks cannot be read-only in QEMU", 'use interface "virtio" or "scsi" for a read-only disk, or an overlay to protect the image');
+    throw conflict(
+      "IDE hard disks cannot be read-only in QEMU",
+      'use interface "virtio" or "scsi" for a read-only disk, or an overlay to protect the image',
+    );
   }
   if (d.legacySlot && d.interface !== "ide") {
-    throw conflict(`legacy slot ${d.legacySlot} is an IDE slot but the disk says interface ${d.interface}`, "use disk() for virtio/scsi disks");
+    throw conflict(
+      `legacy slot ${d.legacySlot} is an IDE slot but the disk says interface ${d.interface}`,
+      "use disk() for virtio/scsi disks",
+    );
   }
   if (d.legacySlot && d.bootIndex !== undefined) {
-    throw conflict(`bootIndex cannot be set on the legacy ${d.legacySlot} slot`, 'use boot("c"/"d") with legacy slots, or disk({ ..., bootIndex }) instead');
+    throw conflict(
+      `bootIndex cannot be set on the legacy ${d.legacySlot} slot`,
+      'use boot("c"/"d") with legacy slots, or disk({ ..., bootIndex }) instead',
+    );
   }
   if (d.bootIndex !== undefined && (!Number.isInteger(d.bootIndex) || d.bootIndex < 0 || d.bootIndex > 1000)) {
-    throw new SpecError(`bootIndex ${d.bootIndex} is not valid`, { code: "SPEC_VALUE", advice: "use a small whole number, 0 boots first" });
+    throw new SpecError(`bootIndex ${d.bootIndex} is not valid`, {
+      code: "SPEC_VALUE",
+      advice: "use a small whole number, 0 boots first",
+    });
   }
 }
 
@@ -249,14 +268,19 @@ export function validateSpec(spec: VmSpec): VmSpec {
     checkPath(spec.kernel.kernel, "kernel");
     if (spec.kernel.initrd !== undefined) checkPath(spec.kernel.initrd, "initrd");
     if (spec.kernel.append?.includes("\0")) {
-      throw new SpecError("kernel command line contains a NUL byte", { code: "SPEC_VALUE", advice: "remove the NUL byte" });
+      throw new SpecError("kernel command line contains a NUL byte", {
+        code: "SPEC_VALUE",
+        advice: "remove the NUL byte",
+      });
     }
   }
   if (spec.vnc) {
     checkVncDisplay(spec.vnc.display, spec.vnc.websocket);
     if (spec.vnc.to !== undefined && checkVncDisplay(spec.vnc.to, spec.vnc.websocket) < spec.vnc.display) {
       throw new SpecError(`VNC display range ${spec.vnc.display}..${spec.vnc.to} is empty`, {
-        code: "SPEC_VNC_DISPLAY", advice: "give `to` at or above `display`, or use vnc(\"auto\")", details: { vnc: spec.vnc },
+        code: "SPEC_VNC_DISPLAY",
+        advice: 'give `to` at or above `display`, or use vnc("auto")',
+        details: { vnc: spec.vnc },
       });
     }
   }
@@ -271,7 +295,9 @@ export function validateSpec(spec: VmSpec): VmSpec {
       const key = `${f.protocol}:${f.hostAddress ?? ""}:${f.hostPort}`;
       if (seen.has(key)) {
         throw new SpecError(`host ${f.protocol} port ${f.hostPort} is forwarded twice`, {
-          code: "SPEC_CONFLICT", advice: "forward each host port once", details: { forward: f },
+          code: "SPEC_CONFLICT",
+          advice: "forward each host port once",
+          details: { forward: f },
         });
       }
       seen.add(key);
@@ -280,13 +306,25 @@ export function validateSpec(spec: VmSpec): VmSpec {
   if (spec.serial.kind === "file") checkPath(spec.serial.path, "serial log");
   const conflict = (message: string, advice: string) => new SpecError(message, { code: "SPEC_CONFLICT", advice });
   if (spec.daemonize && spec.serial.kind === "stdio") {
-    throw conflict("a daemonized QEMU has no stdio for the serial console", 'use serial("socket") (the default) or serial({ file }) with daemonize()');
+    throw conflict(
+      "a daemonized QEMU has no stdio for the serial console",
+      'use serial("socket") (the default) or serial({ file }) with daemonize()',
+    );
   }
-  if (spec.daemonize && (spec.display.kind === "gtk" || spec.display.kind === "sdl" || spec.display.kind === "curses")) {
-    throw conflict(`a daemonized QEMU cannot open a ${spec.display.kind} display`, 'use vnc(n) or display("none") with daemonize()');
+  if (
+    spec.daemonize &&
+    (spec.display.kind === "gtk" || spec.display.kind === "sdl" || spec.display.kind === "curses")
+  ) {
+    throw conflict(
+      `a daemonized QEMU cannot open a ${spec.display.kind} display`,
+      'use vnc(n) or display("none") with daemonize()',
+    );
   }
   if (spec.display.kind === "curses" && spec.serial.kind === "stdio") {
-    throw conflict("two consoles on one terminal: the curses display and the serial console both use stdio", 'use serial("socket") with display("curses")');
+    throw conflict(
+      "two consoles on one terminal: the curses display and the serial console both use stdio",
+      'use serial("socket") with display("curses")',
+    );
   }
   // The escape hatch must not quietly take over the sockets qemukit manages.
   const raw = spec.extraArgs.map((a) => a.replace(/^--/, "-"));
@@ -299,25 +337,39 @@ export function validateSpec(spec: VmSpec): VmSpec {
       if (id && MANAGED_IDS.includes(id) && managed) {
         const what = id === "qmp" ? "QMP monitor" : id === "qga" ? "guest agent channel" : "serial console";
         const off = id === "qmp" ? "qmp(false)" : id === "qga" ? "agent(false)" : 'serial("none")';
-        throw conflict(`raw argument ${opt} ${val} reuses the id "${id}" that qemukit gives its ${what}`,
-          `choose another id, or turn qemukit's off (${off})`);
+        throw conflict(
+          `raw argument ${opt} ${val} reuses the id "${id}" that qemukit gives its ${what}`,
+          `choose another id, or turn qemukit's off (${off})`,
+        );
       }
     }
-    if ((opt === "-serial" || opt === "-monitor" || opt === "-qmp") && /^(mon:)?stdio$/.test(val) && spec.serial.kind === "stdio") {
-      throw conflict(`two consoles on one socket: the serial console and raw ${opt} ${val} both use stdio`,
-        `drop the raw ${opt}, or move the serial console with serial("socket")`);
+    if (
+      (opt === "-serial" || opt === "-monitor" || opt === "-qmp") &&
+      /^(mon:)?stdio$/.test(val) &&
+      spec.serial.kind === "stdio"
+    ) {
+      throw conflict(
+        `two consoles on one socket: the serial console and raw ${opt} ${val} both use stdio`,
+        `drop the raw ${opt}, or move the serial console with serial("socket")`,
+      );
     }
     if (opt === "-nographic" && spec.serial.kind === "stdio") {
-      throw conflict("two consoles on one terminal: raw -nographic and serial(\"stdio\") both use stdio", 'drop -nographic from args(): serial("stdio") with display("none") is the same');
+      throw conflict(
+        'two consoles on one terminal: raw -nographic and serial("stdio") both use stdio',
+        'drop -nographic from args(): serial("stdio") with display("none") is the same',
+      );
     }
     if (opt === "-daemonize" && !spec.daemonize) {
-      throw conflict("raw -daemonize bypasses qemukit's pidfile", "use daemonize() instead of args(\"-daemonize\")");
+      throw conflict("raw -daemonize bypasses qemukit's pidfile", 'use daemonize() instead of args("-daemonize")');
     }
   }
   if (spec.kernel === undefined) {
     for (const o of ["-append", "-initrd"]) {
       if (raw.includes(o)) {
-        throw conflict(`${o} needs a kernel, but none is given`, `use kernel(path, { ${o.slice(1)} }) instead of a raw ${o}`);
+        throw conflict(
+          `${o} needs a kernel, but none is given`,
+          `use kernel(path, { ${o.slice(1)} }) instead of a raw ${o}`,
+        );
       }
     }
   }

@@ -55,7 +55,9 @@ export interface ExecResult {
  * @throws {ProcessError} when it exits non-zero (unless `reject: false`).
  */
 export async function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const run = options.dieWithParent ? await withParentDeathSignal(argv, options.debianPackage ?? debianPackageOf(argv[0]!)) : argv;
+  const run = options.dieWithParent
+    ? await withParentDeathSignal(argv, options.debianPackage ?? debianPackageOf(argv[0]!))
+    : argv;
   return new Promise((resolve, reject) => {
     const child = spawn(run[0]!, run.slice(1), {
       cwd: options.cwd,
@@ -83,7 +85,8 @@ export async function exec(argv: readonly string[], options: ExecOptions = {}): 
     });
     child.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === "ENOENT") reject(new ToolNotFoundError(argv[0]!, options.debianPackage ?? debianPackageOf(argv[0]!), { cause: e }));
+      if (e.code === "ENOENT")
+        reject(new ToolNotFoundError(argv[0]!, options.debianPackage ?? debianPackageOf(argv[0]!), { cause: e }));
       else reject(e);
     });
     if (options.input !== undefined) child.stdin!.end(options.input);
@@ -121,7 +124,9 @@ export async function which(program: string): Promise<string | undefined> {
     try {
       await access(candidate, constants.X_OK);
       return candidate;
-    } catch { /* keep looking */ }
+    } catch {
+      /* keep looking */
+    }
   }
   return undefined;
 }

@@ -21,7 +21,9 @@ function runAll(): void {
   for (const a of all) {
     try {
       a();
-    } catch { /* best effort while the process dies */ }
+    } catch {
+      /* best effort while the process dies */
+    }
   }
 }
 

@@ -24,9 +24,8 @@ export type LosslessJson = null | boolean | number | bigint | string | LosslessJ
  * parseJsonLossless('{"n": 18446744073709551615}'); // { n: 18446744073709551615n }
  * ```
  */
-// The return type is `any` so QMP replies can be read without casts, as JSON.parse's are.
-export function parseJsonLossless(text: string, mayHaveBigInts = true): any {
-  if (!mayHaveBigInts) return JSON.parse(text);
+export function parseJsonLossless(text: string, mayHaveBigInts = true): LosslessJson {
+  if (!mayHaveBigInts) return JSON.parse(text) as LosslessJson;
   return new LosslessParser(text).parseDocument();
 }
 
@@ -80,9 +79,18 @@ class LosslessParser {
     if (c === 91) return this.array();
     if (c === 34) return this.string();
     if (c === 45 || isDigit(c)) return this.number();
-    if (this.s.startsWith("true", this.pos)) return (this.pos += 4), true;
-    if (this.s.startsWith("false", this.pos)) return (this.pos += 5), false;
-    if (this.s.startsWith("null", this.pos)) return (this.pos += 4), null;
+    if (this.s.startsWith("true", this.pos)) {
+      this.pos += 4;
+      return true;
+    }
+    if (this.s.startsWith("false", this.pos)) {
+      this.pos += 5;
+      return false;
+    }
+    if (this.s.startsWith("null", this.pos)) {
+      this.pos += 4;
+      return null;
+    }
     return this.fail("unexpected token");
   }
 
@@ -90,7 +98,10 @@ class LosslessParser {
     const out: { [k: string]: LosslessJson } = {};
     this.pos++;
     this.ws();
-    if (this.s.charCodeAt(this.pos) === 125) return this.pos++, out;
+    if (this.s.charCodeAt(this.pos) === 125) {
+      this.pos++;
+      return out;
+    }
     for (;;) {
       this.ws();
       if (this.s.charCodeAt(this.pos) !== 34) this.fail("expected a string key");
@@ -99,7 +110,8 @@ class LosslessParser {
       if (this.s.charCodeAt(this.pos++) !== 58) this.fail("expected ':'");
       const v = this.value();
       // defineProperty keeps a "__proto__" key as data instead of changing the prototype.
-      if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       else out[key] = v;
       this.ws();
       const c = this.s.charCodeAt(this.pos++);
@@ -112,7 +124,10 @@ class LosslessParser {
     const out: LosslessJson[] = [];
     this.pos++;
     this.ws();
-    if (this.s.charCodeAt(this.pos) === 93) return this.pos++, out;
+    if (this.s.charCodeAt(this.pos) === 93) {
+      this.pos++;
+      return out;
+    }
     for (;;) {
       out.push(this.value());
       this.ws();
@@ -152,11 +167,17 @@ class LosslessParser {
     if (s.charCodeAt(p) === 45) p++;
     if (s.charCodeAt(p) === 48) p++;
     else if (isDigit(s.charCodeAt(p))) while (isDigit(s.charCodeAt(p))) p++;
-    else return (this.pos = p), this.fail("bad number");
+    else {
+      this.pos = p;
+      this.fail("bad number");
+    }
     let integral = true;
     if (s.charCodeAt(p) === 46) {
       integral = false;
-      if (!isDigit(s.charCodeAt(++p))) return (this.pos = p), this.fail("bad number");
+      if (!isDigit(s.charCodeAt(++p))) {
+        this.pos = p;
+        this.fail("bad number");
+      }
       while (isDigit(s.charCodeAt(p))) p++;
     }
     const e = s.charCodeAt(p);
@@ -164,7 +185,10 @@ class LosslessParser {
       integral = false;
       const sign = s.charCodeAt(++p);
       if (sign === 43 || sign === 45) p++;
-      if (!isDigit(s.charCodeAt(p))) return (this.pos = p), this.fail("bad number");
+      if (!isDigit(s.charCodeAt(p))) {
+        this.pos = p;
+        this.fail("bad number");
+      }
       while (isDigit(s.charCodeAt(p))) p++;
     }
     this.pos = p;
@@ -190,7 +214,10 @@ export function stringifyJsonLossless(value: unknown, indent?: number | string):
   } catch (e) {
     // JSON.stringify throws TypeError on a bigint (and on cycles, which the writer rejects too).
     if (!(e instanceof TypeError)) throw e;
-    const gap = typeof indent === "number" ? " ".repeat(Math.max(0, Math.min(10, Math.floor(indent)))) : (indent ?? "").slice(0, 10);
+    const gap =
+      typeof indent === "number"
+        ? " ".repeat(Math.max(0, Math.min(10, Math.floor(indent))))
+        : (indent ?? "").slice(0, 10);
     return new LosslessWriter(gap).write("", value, "") ?? "null";
   }
 }

@@ -37,7 +37,7 @@ export async function withParentDeathSignal(argv: readonly string[], debianPacka
   }
   const program = argv[0]!;
   let found = programs.get(program);
-  if (!found) programs.set(program, found = which(program));
+  if (!found) programs.set(program, (found = which(program)));
   const path = await found;
   if (!path) {
     programs.delete(program);

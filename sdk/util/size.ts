@@ -61,7 +61,7 @@ export function parseSizeText(text: string): SizeText {
   const whole = dot < 0 ? number : number.slice(0, dot);
   const frac = dot < 0 ? "" : number.slice(dot + 1);
   const scale = 10n ** BigInt(frac.length);
-  const scaled = BigInt((whole + frac) || "0") * unit;
+  const scaled = BigInt(whole + frac || "0") * unit;
   const negative = sign === "-";
   if (scaled % scale !== 0n) return { ok: false, problem: "fraction", negative };
   const bytes = scaled / scale;
@@ -83,7 +83,7 @@ export function formatSize(bytes: number | bigint): string {
   let i = 0;
   while (i < UNIT_NAMES.length - 1 && b >= 1024n ** BigInt(i + 1)) i++;
   if (i === 0) return `${b} B`;
-  const v = Number(b * 1000n / 1024n ** BigInt(i)) / 1000;
+  const v = Number((b * 1000n) / 1024n ** BigInt(i)) / 1000;
   // qemu-img prints three significant digits (%0.3g)
   return `${Number(v.toPrecision(3))} ${UNIT_NAMES[i]}`;
 }

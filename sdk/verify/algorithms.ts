@@ -38,7 +38,7 @@ export const HEX_LENGTH: Record<DigestAlgorithm, number> = {
 export function algorithmFromFileName(path: string): DigestAlgorithm | undefined {
   const m = /(md5|sha-?(1|224|256|384|512))(sums?)?\b/i.exec(basename(path));
   if (!m) return undefined;
-  return (m[1]!.toLowerCase().replace("-", "")) as DigestAlgorithm;
+  return m[1]!.toLowerCase().replace("-", "") as DigestAlgorithm;
 }
 
 /**

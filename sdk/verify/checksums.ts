@@ -87,7 +87,9 @@ export async function checksums(sumsFile: string, options: ChecksumOptions = {})
   }
   let entries = parseSumsFile(text, sumsFile);
   if (entries.length === 0) {
-    throw new VerifyError("VERIFY_MALFORMED", `${sumsFile} lists no files`, { advice: "is this really a SHA*SUMS file?" });
+    throw new VerifyError("VERIFY_MALFORMED", `${sumsFile} lists no files`, {
+      advice: "is this really a SHA*SUMS file?",
+    });
   }
   if (options.files) {
     const wanted = new Set(options.files);
@@ -103,17 +105,25 @@ export async function checksums(sumsFile: string, options: ChecksumOptions = {})
   const dir = options.dir ?? dirname(sumsFile);
   const outside = options.allowOutside ? [] : entries.filter((e) => !staysInside(e.path, dir));
   if (outside.length > 0) {
-    throw new VerifyError("VERIFY_OUTSIDE_DIR", `${sumsFile} names files outside ${resolve(dir)}: ${outside.map((e) => JSON.stringify(e.path)).join(", ")}`, {
-      advice: "a sums file should list names in its own directory; pass { allowOutside: true } (CLI: --allow-outside) only for a sums file you wrote yourself",
-      details: { names: outside.map((e) => e.path), dir: resolve(dir) },
-    });
+    throw new VerifyError(
+      "VERIFY_OUTSIDE_DIR",
+      `${sumsFile} names files outside ${resolve(dir)}: ${outside.map((e) => JSON.stringify(e.path)).join(", ")}`,
+      {
+        advice:
+          "a sums file should list names in its own directory; pass { allowOutside: true } (CLI: --allow-outside) only for a sums file you wrote yourself",
+        details: { names: outside.map((e) => e.path), dir: resolve(dir) },
+      },
+    );
   }
   const results: ChecksumResult[] = [];
   for (const entry of entries) {
     const path = isAbsolute(entry.path) ? entry.path : resolve(dir, entry.path);
     const base = { name: entry.path, path, algorithm: entry.algorithm, expected: entry.digest, line: entry.line };
     let result: ChecksumResult;
-    const exists = await stat(path).then((s) => s.isFile(), () => false);
+    const exists = await stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (!exists) {
       result = { ...base, status: "MISSING" };
     } else {
@@ -129,7 +139,8 @@ export async function checksums(sumsFile: string, options: ChecksumOptions = {})
     missing: results.filter((r) => r.status === "MISSING").length,
   };
   // ignoreMissing skips files nobody asked for by name; a file in `files` must be there.
-  const ok = counts.failed === 0 && counts.ok > 0 && (counts.missing === 0 || (!!options.ignoreMissing && !options.files));
+  const ok =
+    counts.failed === 0 && counts.ok > 0 && (counts.missing === 0 || (!!options.ignoreMissing && !options.files));
   const report: ChecksumReport = { sumsFile, dir, results, ok, counts };
   if (!ok && options.reject !== false) throw failure(report);
   return report;
@@ -154,14 +165,21 @@ function failure(report: ChecksumReport): VerifyError {
     );
   }
   if (report.counts.ok === 0) {
-    return new VerifyError("VERIFY_NOTHING_VERIFIED", `no file listed in ${report.sumsFile} was found in ${report.dir}`, {
-      advice: "pass { dir } (--dir) pointing at the downloaded files",
-      details,
-    });
+    return new VerifyError(
+      "VERIFY_NOTHING_VERIFIED",
+      `no file listed in ${report.sumsFile} was found in ${report.dir}`,
+      {
+        advice: "pass { dir } (--dir) pointing at the downloaded files",
+        details,
+      },
+    );
   }
   return new VerifyError(
     "VERIFY_MISSING_FILE",
     `${missing.length} listed file(s) are missing: ${missing.map((r) => r.name).join(", ")}`,
-    { advice: "download them, or pass { ignoreMissing: true } (--ignore-missing) to check only the files present", details },
+    {
+      advice: "download them, or pass { ignoreMissing: true } (--ignore-missing) to check only the files present",
+      details,
+    },
   );
 }

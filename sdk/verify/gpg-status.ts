@@ -72,7 +72,10 @@ const iso = (seconds: string | undefined): string | undefined => {
  * ```
  */
 export function parseGpgStatus(text: string): GpgStatus {
-  const lines = text.split("\n").filter((l) => l.startsWith("[GNUPG:] ")).map((l) => l.slice(9).trimEnd());
+  const lines = text
+    .split("\n")
+    .filter((l) => l.startsWith("[GNUPG:] "))
+    .map((l) => l.slice(9).trimEnd());
   const sigs: Mutable[] = [];
   let current: Mutable | undefined;
   let malformed = false;
@@ -98,7 +101,15 @@ export function parseGpgStatus(text: string): GpgStatus {
       case "EXPKEYSIG":
       case "REVKEYSIG": {
         const s = sig();
-        s.status = ({ GOODSIG: "good", BADSIG: "bad", EXPSIG: "expired-signature", EXPKEYSIG: "expired-key", REVKEYSIG: "revoked-key" } as const)[keyword];
+        s.status = (
+          {
+            GOODSIG: "good",
+            BADSIG: "bad",
+            EXPSIG: "expired-signature",
+            EXPKEYSIG: "expired-key",
+            REVKEYSIG: "revoked-key",
+          } as const
+        )[keyword];
         s.keyId = f[0];
         s.userId = rest(1) || undefined;
         s.inKeyring = true;
@@ -149,7 +160,9 @@ export function parseGpgStatus(text: string): GpgStatus {
     if (!s.primaryFingerprint && considered && s.inKeyring) s.primaryFingerprint = considered;
     // A GOODSIG without VALIDSIG never happens in practice; fail closed if it ever does.
     const status = s.status === "good" && !validsig ? "error" : s.status;
-    return Object.fromEntries(Object.entries({ ...s, status }).filter(([, v]) => v !== undefined)) as unknown as SignatureInfo;
+    return Object.fromEntries(
+      Object.entries({ ...s, status }).filter(([, v]) => v !== undefined),
+    ) as unknown as SignatureInfo;
   });
   return { signatures, malformed, embeddedData, lines };
 }

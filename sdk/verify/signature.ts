@@ -58,7 +58,10 @@ const PRIORITY: readonly [SignatureInfo["status"], VerifyErrorCode, string][] = 
 ];
 
 async function mustExist(path: string, what: string, code: VerifyErrorCode): Promise<void> {
-  const ok = await stat(path).then((s) => s.isFile(), () => false);
+  const ok = await stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!ok) throw new VerifyError(code, `${what} ${path} does not exist or is not a file`, { advice: "check the path" });
 }
 
@@ -122,7 +125,12 @@ export async function signature(options: SignatureOptions): Promise<SignatureRes
     if (options.output && options.file === undefined) argv.push("--output", out);
     argv.push(sigPath);
     if (options.file !== undefined) argv.push(resolve(options.file));
-    const run = await exec(argv, { reject: false, env: { GNUPGHOME: home, LC_ALL: "C" }, debianPackage: "gpgv", timeout: 120_000 });
+    const run = await exec(argv, {
+      reject: false,
+      env: { GNUPGHOME: home, LC_ALL: "C" },
+      debianPackage: "gpgv",
+      timeout: 120_000,
+    });
     const parsed = parseGpgStatus(run.stdout);
     const result = judge(parsed, run.exitCode, options, run.stderr);
     if (result.ok && options.output && options.file === undefined) {
@@ -181,13 +189,16 @@ export function judge(
     ok: false,
     code,
     reason,
-    ...(s?.primaryFingerprint ?? s?.fingerprint ? { fingerprint: s.primaryFingerprint ?? s.fingerprint } : {}),
+    ...((s?.primaryFingerprint ?? s?.fingerprint) ? { fingerprint: s.primaryFingerprint ?? s.fingerprint } : {}),
     ...(s?.userId ? { signer: s.userId } : {}),
     inKeyring: s?.inKeyring ?? false,
     ...base,
   });
   if (sigs.length === 0) {
-    const gpgvSaid = stderr.split("\n").map((l) => l.replace(/^gpgv: /, "").trim()).filter(Boolean)[0];
+    const gpgvSaid = stderr
+      .split("\n")
+      .map((l) => l.replace(/^gpgv: /, "").trim())
+      .filter(Boolean)[0];
     return fail(
       parsed.malformed || exitCode !== 0 ? "VERIFY_MALFORMED" : "VERIFY_SIGNATURE_ERROR",
       `no OpenPGP signature could be read (truncated or not a signature${kind === "embedded" ? ", or a detached signature given without its file" : ""})${gpgvSaid ? `: ${gpgvSaid}` : ""}`,
@@ -195,25 +206,41 @@ export function judge(
   }
   const bad = sigs.find((s) => s.status === "bad");
   if (bad) {
-    return fail("VERIFY_BAD_SIGNATURE", `BAD signature from ${bad.userId ?? bad.keyId}: the signed data does not match the signature`, bad);
+    return fail(
+      "VERIFY_BAD_SIGNATURE",
+      `BAD signature from ${bad.userId ?? bad.keyId}: the signed data does not match the signature`,
+      bad,
+    );
   }
   if (parsed.malformed) {
     // gpgv still reports the signatures it could read before the damage; a partly
     // unreadable signature block is not a verified one.
-    return fail("VERIFY_MALFORMED", "the signature data is truncated or damaged (gpgv found unreadable OpenPGP data)", sigs[0]);
+    return fail(
+      "VERIFY_MALFORMED",
+      "the signature data is truncated or damaged (gpgv found unreadable OpenPGP data)",
+      sigs[0],
+    );
   }
   let good = sigs.filter((s) => s.status === "good");
   if (good.length > 0 && options.fingerprints?.length) {
     const want = new Set(options.fingerprints.map((f) => f.replace(/\s+/g, "").toUpperCase()));
     const matching = good.filter((s) => want.has(s.primaryFingerprint ?? "") || want.has(s.fingerprint ?? ""));
     if (matching.length === 0) {
-      return fail("VERIFY_WRONG_SIGNER", `good signature by ${good[0]!.primaryFingerprint}, which is not one of the expected fingerprints`, good[0]);
+      return fail(
+        "VERIFY_WRONG_SIGNER",
+        `good signature by ${good[0]!.primaryFingerprint}, which is not one of the expected fingerprints`,
+        good[0],
+      );
     }
     good = matching;
   }
   const notGood = sigs.filter((s) => s.status !== "good");
   if (good.length > 0 && notGood.length === 0 && exitCode !== 0) {
-    return fail("VERIFY_SIGNATURE_ERROR", `gpgv exited with ${exitCode ?? "a signal"} although every signature it reported was good`, good[0]);
+    return fail(
+      "VERIFY_SIGNATURE_ERROR",
+      `gpgv exited with ${exitCode ?? "a signal"} although every signature it reported was good`,
+      good[0],
+    );
   }
   if (good.length > 0 && !(options.requireAll && notGood.length > 0)) {
     const g = good[0]!;
@@ -234,5 +261,9 @@ export function judge(
     }
   }
   const e = notGood[0]!;
-  return fail("VERIFY_SIGNATURE_ERROR", `gpgv could not check the signature by ${e.keyId ?? "an unknown key"} (gpg error ${e.errorCode ?? "?"})`, e);
+  return fail(
+    "VERIFY_SIGNATURE_ERROR",
+    `gpgv could not check the signature by ${e.keyId ?? "an unknown key"} (gpg error ${e.errorCode ?? "?"})`,
+    e,
+  );
 }

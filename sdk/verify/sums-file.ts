@@ -4,7 +4,13 @@
  * (`SHA256 (name) = <hex>`, what `sha256sum --tag` writes).
  * @module
  */
-import { type DigestAlgorithm, HEX_LENGTH, algorithmFromFileName, algorithmFromHexLength, algorithmFromTag } from "./algorithms.ts";
+import {
+  type DigestAlgorithm,
+  HEX_LENGTH,
+  algorithmFromFileName,
+  algorithmFromHexLength,
+  algorithmFromTag,
+} from "./algorithms.ts";
 import { VerifyError } from "./errors.ts";
 
 /** One line of a sums file. */

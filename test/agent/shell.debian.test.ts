@@ -32,7 +32,9 @@ beforeAll(async () => {
   bootSeconds = (Date.now() - t0) / 1000;
   await agent;
   agentSeconds = (Date.now() - t0) / 1000;
-  console.log(`debian: root prompt after ${bootSeconds.toFixed(1)} s, agent answered after ${agentSeconds.toFixed(1)} s`);
+  console.log(
+    `debian: root prompt after ${bootSeconds.toFixed(1)} s, agent answered after ${agentSeconds.toFixed(1)} s`,
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -53,7 +55,9 @@ describe("the guest agent", () => {
     expect(await agent.execute("guest-ping")).toEqual({});
     const info = await agent.execute("guest-info");
     expect(info.version).toMatch(/^7\./);
-    expect(info.supported_commands.map((c) => c.name)).toEqual(expect.arrayContaining(["guest-exec", "guest-file-open", "guest-sync-delimited"]));
+    expect(info.supported_commands.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["guest-exec", "guest-file-open", "guest-sync-delimited"]),
+    );
     await agent.sync();
     expect((await agent.execute("guest-get-osinfo")).id).toBe("debian");
   });
@@ -70,7 +74,19 @@ describe("the guest agent", () => {
 
 describe("m.$ through the agent", () => {
   it("quotes every interpolated value as one word: spaces, quotes, $(...), newlines, unicode; arrays spread", async () => {
-    const values = ["a b", "it's", 'say "hi"', "$(touch /tmp/pwned)", "`id`", "two\nlines", "ünï 日本 🚀", "", "*", "a;b|c&d", "\\n"];
+    const values = [
+      "a b",
+      "it's",
+      'say "hi"',
+      "$(touch /tmp/pwned)",
+      "`id`",
+      "two\nlines",
+      "ünï 日本 🚀",
+      "",
+      "*",
+      "a;b|c&d",
+      "\\n",
+    ];
     const r = await m.$`printf '[%s]\n' ${values}`;
     expect(r).toBeInstanceOf(GuestOutput);
     expect(r.transport).toBe("agent");
@@ -107,7 +123,9 @@ describe("m.$ through the agent", () => {
 
   it("options: cwd, env, input, user", async () => {
     expect((await m.$({ cwd: "/etc" })`pwd`).toString()).toBe("/etc");
-    expect((await m.$({ env: { QK_A: "one two", QK_B: "$(x)" } })`printf '%s|%s' "$QK_A" "$QK_B"`).stdout).toBe("one two|$(x)");
+    expect((await m.$({ env: { QK_A: "one two", QK_B: "$(x)" } })`printf '%s|%s' "$QK_A" "$QK_B"`).stdout).toBe(
+      "one two|$(x)",
+    );
     expect((await m.$({ input: "line1\nline2\n" })`wc -l`).toString().trim()).toBe("2");
     expect((await m.$({ user: "nobody" })`id -un`).toString()).toBe("nobody");
   });
@@ -148,7 +166,9 @@ describe("files through the agent", () => {
       writeFileSync(join(dir, "in.bin"), data);
       const seen: number[] = [];
       const t0 = Date.now();
-      expect(await m.copyIn(join(dir, "in.bin"), "/root/big.bin", { onProgress: (n) => seen.push(n) })).toBe(data.length);
+      expect(await m.copyIn(join(dir, "in.bin"), "/root/big.bin", { onProgress: (n) => seen.push(n) })).toBe(
+        data.length,
+      );
       const tIn = (Date.now() - t0) / 1000;
       expect(seen.at(-1)).toBe(data.length);
       expect(seen.length).toBeGreaterThanOrEqual(20);
@@ -158,7 +178,9 @@ describe("files through the agent", () => {
       expect(await m.copyOut("/root/big.bin", join(dir, "out.bin"))).toBe(data.length);
       const tOut = (Date.now() - t1) / 1000;
       expect(readFileSync(join(dir, "out.bin")).equals(data)).toBe(true);
-      console.log(`debian: 20 MB in ${tIn.toFixed(1)} s (${(20 / tIn).toFixed(1)} MB/s), out ${tOut.toFixed(1)} s (${(20 / tOut).toFixed(1)} MB/s)`);
+      console.log(
+        `debian: 20 MB in ${tIn.toFixed(1)} s (${(20 / tIn).toFixed(1)} MB/s), out ${tOut.toFixed(1)} s (${(20 / tOut).toFixed(1)} MB/s)`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

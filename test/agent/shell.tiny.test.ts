@@ -39,7 +39,9 @@ describe("the serial console transport", () => {
     const { spec, prompt } = await tinySpec();
     c = await startVm(spec, { waitFor: Wait.forConsole(prompt, { timeout: 180_000 }) });
   }, 240_000);
-  afterAll(async () => { await c?.kill(); });
+  afterAll(async () => {
+    await c?.kill();
+  });
 
   it("has no agent: AGENT_UNAVAILABLE, and m.$ uses the console", async () => {
     expect(c.hasAgent).toBe(false);

@@ -9,8 +9,18 @@ function capture() {
   let err = "";
   return {
     io: {
-      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-      stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+      stdout: {
+        write: (s: string) => {
+          out += s;
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream,
+      stderr: {
+        write: (s: string) => {
+          err += s;
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream,
     },
     get out() {
       return out;

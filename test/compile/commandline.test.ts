@@ -32,7 +32,9 @@ function runShell(line: string, cwd: string) {
     async kill() {
       try {
         process.kill(-child.pid!, "SIGKILL");
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
       await exited;
     },
   };
@@ -64,7 +66,9 @@ describe("toCommandLine() runs as is", () => {
     } finally {
       process.chdir(previous);
     }
-    expect(line).toMatch(/^mkdir -p -- \/tmp\/qemukit\/vm && qemu-img create -q -f qcow2 -b \S*a,b\.qcow2 -F qcow2 \/tmp\/qemukit\/vm\/disk0\.qcow2 && qemu-system-x86_64 /);
+    expect(line).toMatch(
+      /^mkdir -p -- \/tmp\/qemukit\/vm && qemu-img create -q -f qcow2 -b \S*a,b\.qcow2 -F qcow2 \/tmp\/qemukit\/vm\/disk0\.qcow2 && qemu-system-x86_64 /,
+    );
     rmSync("/tmp/qemukit/vm/qmp.sock", { force: true });
     const sh = runShell(line, dir);
     try {
@@ -87,13 +91,20 @@ describe("toCommandLine() runs as is", () => {
     await exec(["qemu-img", "create", "-q", "-f", "qcow2", join(dir, NASTY), "16M"]);
     await exec(["qemu-img", "create", "-q", "-f", "raw", join(dir, "x,y 'z'.img"), "1M"]);
     const runDir = join(dir, "r,un dir");
-    const line = vm().name("nasty").accel("tcg").disk(join(dir, NASTY)).hda(overlay(join(dir, "x,y 'z'.img"), { path: join(dir, "o v,l.qcow2") }))
+    const line = vm()
+      .name("nasty")
+      .accel("tcg")
+      .disk(join(dir, NASTY))
+      .hda(overlay(join(dir, "x,y 'z'.img"), { path: join(dir, "o v,l.qcow2") }))
       .toCommandLine({ runDir, startPaused: true });
     const sh = runShell(line, dir);
     try {
       expect(await waitForQmp(join(runDir, "qmp.sock"), sh)).toBe("prelaunch");
       const block = await qmpOnce(join(runDir, "qmp.sock"), "query-block");
-      const files = block.filter((b: any) => b.inserted).map((b: any) => b.inserted.file).sort();
+      const files = block
+        .filter((b: any) => b.inserted)
+        .map((b: any) => b.inserted.file)
+        .sort();
       expect(files).toEqual([join(dir, NASTY), join(dir, "o v,l.qcow2")].sort());
       expect(existsSync(join(dir, "o v,l.qcow2"))).toBe(true);
     } finally {

@@ -11,24 +11,43 @@ describe("compile: golden argv", () => {
     const c = vm().memory(512).smp(2).disk(overlay("debian-12.qcow2")).vnc(1).compile(ctx);
     expect(c.argv).toEqual([
       "qemu-system-x86_64",
-      "-accel", "tcg",
-      "-m", "512",
-      "-smp", "2",
+      "-accel",
+      "tcg",
+      "-m",
+      "512",
+      "-smp",
+      "2",
       "-nodefaults",
-      "-display", "none",
-      "-vnc", "127.0.0.1:1",
-      "-device", "VGA",
-      "-chardev", "socket,id=qmp,path=/run/qk/vm1/qmp.sock,server=on,wait=off",
-      "-mon", "chardev=qmp,mode=control",
-      "-chardev", "socket,id=console,path=/run/qk/vm1/console.sock,server=on,wait=off",
-      "-device", "isa-serial,chardev=console",
-      "-blockdev", "driver=qcow2,node-name=disk0,file.driver=file,file.filename=/run/qk/vm1/disk0.qcow2",
-      "-device", "virtio-blk-pci,drive=disk0,id=disk0-dev",
-      "-netdev", "user,id=net0",
-      "-device", "e1000,netdev=net0",
+      "-display",
+      "none",
+      "-vnc",
+      "127.0.0.1:1",
+      "-device",
+      "VGA",
+      "-chardev",
+      "socket,id=qmp,path=/run/qk/vm1/qmp.sock,server=on,wait=off",
+      "-mon",
+      "chardev=qmp,mode=control",
+      "-chardev",
+      "socket,id=console,path=/run/qk/vm1/console.sock,server=on,wait=off",
+      "-device",
+      "isa-serial,chardev=console",
+      "-blockdev",
+      "driver=qcow2,node-name=disk0,file.driver=file,file.filename=/run/qk/vm1/disk0.qcow2",
+      "-device",
+      "virtio-blk-pci,drive=disk0,id=disk0-dev",
+      "-netdev",
+      "user,id=net0",
+      "-device",
+      "e1000,netdev=net0",
     ]);
     expect(c.overlays).toEqual([
-      { base: "/home/student/work/debian-12.qcow2", baseFormat: "qcow2", path: "/run/qk/vm1/disk0.qcow2", temporary: true },
+      {
+        base: "/home/student/work/debian-12.qcow2",
+        baseFormat: "qcow2",
+        path: "/run/qk/vm1/disk0.qcow2",
+        temporary: true,
+      },
     ]);
     expect(c.qmpSocket).toBe("/run/qk/vm1/qmp.sock");
     expect(c.consoleSocket).toBe("/run/qk/vm1/console.sock");
@@ -37,10 +56,27 @@ describe("compile: golden argv", () => {
   });
 
   it("name, machine, cpu, smp topology, memory units", () => {
-    const a = vm().name("web-1").machine("q35").cpu("qemu64,+ssse3").memory("2G").smp({ sockets: 2, cores: 2, threads: 1 }).toArgv(ctx);
+    const a = vm()
+      .name("web-1")
+      .machine("q35")
+      .cpu("qemu64,+ssse3")
+      .memory("2G")
+      .smp({ sockets: 2, cores: 2, threads: 1 })
+      .toArgv(ctx);
     expect(a.slice(0, 13)).toEqual([
-      "qemu-system-x86_64", "-name", "guest=web-1,debug-threads=on", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64,+ssse3",
-      "-m", "2048", "-smp", "4,sockets=2,cores=2,threads=1",
+      "qemu-system-x86_64",
+      "-name",
+      "guest=web-1,debug-threads=on",
+      "-machine",
+      "q35",
+      "-accel",
+      "tcg",
+      "-cpu",
+      "qemu64,+ssse3",
+      "-m",
+      "2048",
+      "-smp",
+      "4,sockets=2,cores=2,threads=1",
     ]);
   });
 
@@ -52,20 +88,28 @@ describe("compile: golden argv", () => {
   });
 
   it("legacy slots compile to -drive with an explicit format and IDE index", () => {
-    const a = vm().hda("debian-11.qcow2").hdb("b.img").hdd({ path: "d.bin", format: "raw", cache: "none", aio: "native" })
-      .cdrom("debian-11.3.0-amd64-netinst.iso").toArgv(ctx);
+    const a = vm()
+      .hda("debian-11.qcow2")
+      .hdb("b.img")
+      .hdd({ path: "d.bin", format: "raw", cache: "none", aio: "native" })
+      .cdrom("debian-11.3.0-amd64-netinst.iso")
+      .toArgv(ctx);
     expect(valuesOf(a, "-drive")).toEqual([
       "file=debian-11.qcow2,format=qcow2,if=ide,index=0,media=disk",
       "file=b.img,format=raw,if=ide,index=1,media=disk",
       "file=d.bin,format=raw,if=ide,index=3,media=disk,cache=none,aio=native",
       "file=debian-11.3.0-amd64-netinst.iso,format=raw,if=ide,index=2,media=cdrom",
     ]);
-    expect(valuesOf(vm().hdc("c.vdi").toArgv(ctx), "-drive")).toEqual(["file=c.vdi,format=vdi,if=ide,index=2,media=disk"]);
+    expect(valuesOf(vm().hdc("c.vdi").toArgv(ctx), "-drive")).toEqual([
+      "file=c.vdi,format=vdi,if=ide,index=2,media=disk",
+    ]);
   });
 
   it("escapes commas in every key=value option and never touches other characters", () => {
     const a = vm().disk("/i/a,b c'ü.qcow2").hda("x,,y.raw").serial({ file: "/l/c,d.log" }).toArgv({ runDir: "/r,un" });
-    expect(valuesOf(a, "-blockdev")[0]).toBe("driver=qcow2,node-name=disk0,file.driver=file,file.filename=/i/a,,b c'ü.qcow2");
+    expect(valuesOf(a, "-blockdev")[0]).toBe(
+      "driver=qcow2,node-name=disk0,file.driver=file,file.filename=/i/a,,b c'ü.qcow2",
+    );
     expect(valuesOf(a, "-drive")[0]).toBe("file=x,,,,y.raw,format=raw,if=ide,index=0,media=disk");
     expect(valuesOf(a, "-chardev")).toEqual([
       "socket,id=qmp,path=/r,,un/qmp.sock,server=on,wait=off",
@@ -121,9 +165,14 @@ describe("compile: golden argv", () => {
   });
 
   it("boot order and direct kernel boot (kernel command line passed verbatim)", () => {
-    const a = vm().boot("dc").kernel("/k/vmlinuz", { initrd: "/k/initrd.img", append: "console=ttyS0 a,b 'q'" }).toArgv(ctx);
+    const a = vm()
+      .boot("dc")
+      .kernel("/k/vmlinuz", { initrd: "/k/initrd.img", append: "console=ttyS0 a,b 'q'" })
+      .toArgv(ctx);
     expect(hasSequence(a, ["-boot", "order=dc"])).toBe(true);
-    expect(hasSequence(a, ["-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.img", "-append", "console=ttyS0 a,b 'q'"])).toBe(true);
+    expect(
+      hasSequence(a, ["-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.img", "-append", "console=ttyS0 a,b 'q'"]),
+    ).toBe(true);
     expect(hasSequence(vm().kernel({ kernel: "k" }).toArgv(ctx), ["-kernel", "k", "-netdev"])).toBe(true);
   });
 
@@ -132,7 +181,9 @@ describe("compile: golden argv", () => {
     expect(valuesOf(vm().display("gtk").toArgv(ctx), "-display")).toEqual(["gtk"]);
     expect(valuesOf(vm().display("sdl").toArgv(ctx), "-display")).toEqual(["sdl"]);
     expect(valuesOf(vm().vnc(0).toArgv(ctx), "-vnc")).toEqual(["127.0.0.1:0"]);
-    expect(valuesOf(vm().vnc(7, { listen: "0.0.0.0", websocket: true, password: true }).toArgv(ctx), "-vnc")).toEqual(["0.0.0.0:7,websocket=on,password=on"]);
+    expect(valuesOf(vm().vnc(7, { listen: "0.0.0.0", websocket: true, password: true }).toArgv(ctx), "-vnc")).toEqual([
+      "0.0.0.0:7,websocket=on,password=on",
+    ]);
     expect(valuesOf(vm().vnc(2, { listen: "::1" }).toArgv(ctx), "-vnc")).toEqual(["[::1]:2"]);
     expect(valuesOf(vm().machine("microvm").toArgv(ctx), "-device")).not.toContain("VGA");
   });
@@ -151,22 +202,42 @@ describe("compile: golden argv", () => {
   });
 
   it("network: user with forwards and model, none, forward()", () => {
-    const a = vm().network({ user: { 2222: 22 }, model: "virtio-net-pci" }).forward(8080, 80, { hostAddress: "0.0.0.0" })
-      .forward(5353, 53, { protocol: "udp" }).toArgv(ctx);
-    expect(valuesOf(a, "-netdev")).toEqual(["user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp:0.0.0.0:8080-:80,hostfwd=udp:127.0.0.1:5353-:53"]);
+    const a = vm()
+      .network({ user: { 2222: 22 }, model: "virtio-net-pci" })
+      .forward(8080, 80, { hostAddress: "0.0.0.0" })
+      .forward(5353, 53, { protocol: "udp" })
+      .toArgv(ctx);
+    expect(valuesOf(a, "-netdev")).toEqual([
+      "user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp:0.0.0.0:8080-:80,hostfwd=udp:127.0.0.1:5353-:53",
+    ]);
     expect(valuesOf(a, "-device")).toContain("virtio-net-pci,netdev=net0");
     const none = vm().network("none").toArgv(ctx);
     expect(none).not.toContain("-netdev");
-    expect(valuesOf(vm().network("none").forward(2222, 22).toArgv(ctx), "-netdev")).toEqual(["user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22"]);
+    expect(valuesOf(vm().network("none").forward(2222, 22).toArgv(ctx), "-netdev")).toEqual([
+      "user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22",
+    ]);
     expect(valuesOf(vm().network("user").toArgv(ctx), "-device")).toContain("e1000,netdev=net0");
   });
 
   it("daemonize adds -daemonize and a pidfile; -S with startPaused; raw args go last", () => {
-    const c = vm().daemonize().args("-no-reboot", "-device", "virtio-rng-pci").compile({ ...ctx, startPaused: true });
-    expect(c.argv.slice(-7)).toEqual(["-S", "-daemonize", "-pidfile", "/run/qk/vm1/qemu.pid", "-no-reboot", "-device", "virtio-rng-pci"]);
+    const c = vm()
+      .daemonize()
+      .args("-no-reboot", "-device", "virtio-rng-pci")
+      .compile({ ...ctx, startPaused: true });
+    expect(c.argv.slice(-7)).toEqual([
+      "-S",
+      "-daemonize",
+      "-pidfile",
+      "/run/qk/vm1/qemu.pid",
+      "-no-reboot",
+      "-device",
+      "virtio-rng-pci",
+    ]);
     expect(c.pidfile).toBe("/run/qk/vm1/qemu.pid");
     expect(vm().keep().toArgv(ctx)).toEqual(vm().toArgv(ctx));
-    expect(vm().toArgv({ ...ctx, qemuBinary: "/opt/qemu/bin/qemu-system-x86_64" })[0]).toBe("/opt/qemu/bin/qemu-system-x86_64");
+    expect(vm().toArgv({ ...ctx, qemuBinary: "/opt/qemu/bin/qemu-system-x86_64" })[0]).toBe(
+      "/opt/qemu/bin/qemu-system-x86_64",
+    );
   });
 
   it("toArgv() without a context uses a deterministic preview run directory", () => {
@@ -181,7 +252,11 @@ describe("compile: golden argv", () => {
   });
 
   it("validates hand-written specs too", () => {
-    expect(() => compile({ ...vm().spec, memoryMiB: 0 }, ctx)).toThrow(expect.objectContaining({ code: "SPEC_MEMORY" }));
-    expect(() => compile({ ...vm().spec, kernel: { kernel: "a\0b" } }, ctx)).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
+    expect(() => compile({ ...vm().spec, memoryMiB: 0 }, ctx)).toThrow(
+      expect.objectContaining({ code: "SPEC_MEMORY" }),
+    );
+    expect(() => compile({ ...vm().spec, kernel: { kernel: "a\0b" } }, ctx)).toThrow(
+      expect.objectContaining({ code: "SPEC_PATH" }),
+    );
   });
 });

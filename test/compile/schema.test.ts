@@ -3,16 +3,27 @@ import { FIXTURES } from "../helpers/spec-fixtures.ts";
 import { deviceTypesOf, fetchQemuSchema, validateArgv, type QemuSchema } from "../helpers/spec-qemu-schema.ts";
 
 const DIR = "/srv/qk-fixtures";
-const compiled = FIXTURES.map((f) => ({ name: f.name, argv: f.build(DIR).toArgv({ runDir: "/tmp/qk-schema", accel: ["tcg"] }) }));
+const compiled = FIXTURES.map((f) => ({
+  name: f.name,
+  argv: f.build(DIR).toArgv({ runDir: "/tmp/qk-schema", accel: ["tcg"] }),
+}));
 const NEGATIVE = [
-  "-blockdev", "driver=qcow3,node-name=x,file.driver=file,file.filename=a",
-  "-blockdev", "driver=qcow2,node-name=y,file.driver=file,file.filenam=a",
-  "-blockdev", "driver=raw,node-name=z,read-only=maybe,file.driver=file,file.filename=a",
-  "-device", "virtio-blk-pci,drive=nope",
-  "-device", "virtio-blk-pcie,drive=x",
-  "-device", "ide-hd,drive=x,bootindex=first",
-  "-netdev", "user,id=n,hostfwd=tcp::1-:2,bogus=1",
-  "-object", "memory-backend-ram,id=m,size=big",
+  "-blockdev",
+  "driver=qcow3,node-name=x,file.driver=file,file.filename=a",
+  "-blockdev",
+  "driver=qcow2,node-name=y,file.driver=file,file.filenam=a",
+  "-blockdev",
+  "driver=raw,node-name=z,read-only=maybe,file.driver=file,file.filename=a",
+  "-device",
+  "virtio-blk-pci,drive=nope",
+  "-device",
+  "virtio-blk-pcie,drive=x",
+  "-device",
+  "ide-hd,drive=x,bootindex=first",
+  "-netdev",
+  "user,id=n,hostfwd=tcp::1-:2,bogus=1",
+  "-object",
+  "memory-backend-ram,id=m,size=big",
 ];
 
 describe("compiled options against the installed QEMU's own schema", () => {

@@ -8,7 +8,25 @@ function shArgs(line: string): string[] {
   return out.slice(0, -1).split("\0");
 }
 
-const WORDS = ["plain", "", "a b", "it's", 'say "hi"', "$HOME", "`id`", "back\\slash", "ü日本—", "line\nbreak", "*", "-x", "~", "a,b.qcow2", "tab\there", "'", "!"];
+const WORDS = [
+  "plain",
+  "",
+  "a b",
+  "it's",
+  'say "hi"',
+  "$HOME",
+  "`id`",
+  "back\\slash",
+  "ü日本—",
+  "line\nbreak",
+  "*",
+  "-x",
+  "~",
+  "a,b.qcow2",
+  "tab\there",
+  "'",
+  "!",
+];
 
 describe("shellQuote", () => {
   it.each(WORDS)("%j survives a real sh unchanged", (w) => {
@@ -47,6 +65,7 @@ describe("splitShellWords", () => {
   });
 
   it("fails on unterminated quotes", () => {
-    for (const bad of [`'a`, `"a`, `a\\`]) expect(() => splitShellWords(bad)).toThrow(expect.objectContaining({ code: "SPEC_PARSE" }));
+    for (const bad of [`'a`, `"a`, `a\\`])
+      expect(() => splitShellWords(bad)).toThrow(expect.objectContaining({ code: "SPEC_PARSE" }));
   });
 });

@@ -21,10 +21,17 @@ try {
   check(Number(info.virtualSize) === 64 * 1024 * 1024, `virtual size ${info.virtualSize}`);
 
   const argv = vm().memory(128).disk(disk).toArgv({ runDir: dir });
-  check(argv.some((a) => a.includes("disk.qcow2")), "argv names the disk");
+  check(
+    argv.some((a) => a.includes("disk.qcow2")),
+    "argv names the disk",
+  );
 
   const sock = join(dir, "qmp.sock");
-  qemu = spawn("qemu-system-x86_64", ["-machine", "none", "-nodefaults", "-display", "none", "-qmp", `unix:${sock},server=on,wait=off`], { stdio: "ignore" });
+  qemu = spawn(
+    "qemu-system-x86_64",
+    ["-machine", "none", "-nodefaults", "-display", "none", "-qmp", `unix:${sock},server=on,wait=off`],
+    { stdio: "ignore" },
+  );
   const qmp = await QmpClient.connect(sock, { retryUntil: Date.now() + 10_000 });
   const status = await qmp.execute("query-status");
   check(typeof status.status === "string", "query-status answered");

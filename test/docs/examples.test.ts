@@ -29,10 +29,15 @@ describe("docs examples", () => {
   });
 
   it("command-line.ts prints a runnable line and parses the lab's line", () => {
-    const out = execFileSync(join(repoRoot, "node_modules/.bin/tsx"), ["docs/examples/command-line.ts"], { cwd: repoRoot, encoding: "utf8" });
+    const out = execFileSync(join(repoRoot, "node_modules/.bin/tsx"), ["docs/examples/command-line.ts"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
     expect(out).toMatch(/^mkdir -p -- \/tmp\/qemukit\/demo && qemu-img create .* -F qcow2 .* && qemu-system-x86_64 /m);
     expect(out).toContain("512 2 1 true []");
-    expect(out).toContain("warning: -vnc :1 listens on all interfaces: VNC display :1 (TCP 5901) is reachable from other machines");
+    expect(out).toContain(
+      "warning: -vnc :1 listens on all interfaces: VNC display :1 (TCP 5901) is reachable from other machines",
+    );
   });
 
   it("quickstart.ts boots the tiny guest and reports what it saw", () => {

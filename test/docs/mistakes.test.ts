@@ -17,18 +17,27 @@ let guest: Promise<RunningVm> | undefined;
 
 const ctx: MistakeContext = {
   dir,
-  track: (m) => (vms.push(m), m),
-  qmp: () => (qmp ??= (async () => {
-    qemu = startTestQemu();
-    return await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
-  })()),
-  guest: () => (guest ??= (async () => {
-    const g = await guests.tiny();
-    const m = await vm().name("mistake-guest").accel("tcg").memory(256).network("none")
-      .kernel(g.kernel, { initrd: g.initrd, append: g.append })
-      .start({ waitFor: Wait.forConsole(g.prompt, { timeout: 120_000 }) });
-    return ctx.track(m);
-  })()),
+  track: (m) => {
+    vms.push(m);
+    return m;
+  },
+  qmp: () =>
+    (qmp ??= (async () => {
+      qemu = startTestQemu();
+      return await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
+    })()),
+  guest: () =>
+    (guest ??= (async () => {
+      const g = await guests.tiny();
+      const m = await vm()
+        .name("mistake-guest")
+        .accel("tcg")
+        .memory(256)
+        .network("none")
+        .kernel(g.kernel, { initrd: g.initrd, append: g.append })
+        .start({ waitFor: Wait.forConsole(g.prompt, { timeout: 120_000 }) });
+      return ctx.track(m);
+    })()),
 };
 
 afterAll(async () => {
@@ -42,7 +51,10 @@ afterAll(async () => {
 /** `pattern` with `…` for any text; whitespace runs compare equal. */
 function matches(text: string, pattern: string): boolean {
   const norm = (s: string) => s.replace(/\s+/g, " ").trim();
-  const re = norm(pattern).split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[\\s\\S]*");
+  const re = norm(pattern)
+    .split("…")
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[\\s\\S]*");
   return new RegExp(`^${re}$`).test(norm(text));
 }
 
@@ -52,6 +64,10 @@ describe("docs/mistakes.md", () => {
     const table = doc.slice(doc.indexOf(BEGIN) + BEGIN.length, doc.indexOf(END)).trim();
     expect(table).toBe(renderTable());
     expect(MISTAKES.filter((m) => m.trigger).length).toBeGreaterThanOrEqual(20);
+    expect(
+      MISTAKES.filter((m) => !m.trigger).map((m) => m.id),
+      "rows without a trigger",
+    ).toEqual([]);
     expect(new Set(MISTAKES.map((m) => m.id)).size).toBe(MISTAKES.length);
   });
 

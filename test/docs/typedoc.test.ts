@@ -12,11 +12,18 @@ describe("API reference", () => {
     const out = mkdtempSync(join(tmpdir(), "qemukit-typedoc-"));
     try {
       try {
-        execFileSync(join(repoRoot, "node_modules/.bin/typedoc"), ["--out", out], { cwd: repoRoot, encoding: "utf8", stdio: "pipe" });
+        execFileSync(join(repoRoot, "node_modules/.bin/typedoc"), ["--out", out], {
+          cwd: repoRoot,
+          encoding: "utf8",
+          stdio: "pipe",
+        });
       } catch (e) {
         throw new Error(`typedoc failed:\n${(e as { stdout?: string }).stdout}${(e as { stderr?: string }).stderr}`);
       }
-      const builder = readFileSync(join(out, "classes", readdirSync(join(out, "classes")).find((f) => f.includes("VmBuilder"))!), "utf8");
+      const builder = readFileSync(
+        join(out, "classes", readdirSync(join(out, "classes")).find((f) => f.includes("VmBuilder"))!),
+        "utf8",
+      );
       for (const method of ["memory", "smp", "disk", "vnc", "kernel", "toCommandLine"]) {
         expect(builder, `VmBuilder.${method} documented`).toContain(`id="${method.toLowerCase()}"`);
       }

@@ -57,13 +57,17 @@ describe("cachedBuild", () => {
 
   it("a failed build leaves nothing behind and is retried next time", async () => {
     const root = await tempCache();
-    await expect(cachedBuild({
-      name: "tiny", recipe: {}, cacheRoot: root,
-      build: async (tmp) => {
-        await writeFile(join(tmp, "half"), "x");
-        throw new Error("step failed");
-      },
-    })).rejects.toThrow("step failed");
+    await expect(
+      cachedBuild({
+        name: "tiny",
+        recipe: {},
+        cacheRoot: root,
+        build: async (tmp) => {
+          await writeFile(join(tmp, "half"), "x");
+          throw new Error("step failed");
+        },
+      }),
+    ).rejects.toThrow("step failed");
     expect(await readdir(guestsRoot(root))).toEqual([]);
   });
 
@@ -71,7 +75,9 @@ describe("cachedBuild", () => {
     const root = await tempCache();
     // ENOSPC cannot be produced on demand here: inject it from the build step.
     const err = await cachedBuild({
-      name: "debian", recipe: {}, cacheRoot: root,
+      name: "debian",
+      recipe: {},
+      cacheRoot: root,
       build: async (tmp) => {
         await writeFile(join(tmp, "disk.raw"), "x");
         throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
@@ -86,7 +92,9 @@ describe("cachedBuild", () => {
   it("a SIGKILLed build never looks done; the next run cleans up and builds", async () => {
     const root = await tempCache();
     const child = spawn(process.execPath, ["--import", "tsx", join(repo, "test/helpers/guests-child.ts"), "hang"], {
-      cwd: repo, env: { ...process.env, QEMUKIT_CACHE: root }, stdio: ["ignore", "pipe", "inherit"],
+      cwd: repo,
+      env: { ...process.env, QEMUKIT_CACHE: root },
+      stdio: ["ignore", "pipe", "inherit"],
     });
     const tmp = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -107,7 +115,9 @@ describe("cachedBuild", () => {
     expect(tmp).toContain(".tmp-");
     // Next run: the dead owner's lock is taken over, its temp dir removed, the build completes.
     const r = await cachedBuild({
-      name: "tiny", recipe: { test: "hang" }, cacheRoot: root,
+      name: "tiny",
+      recipe: { test: "hang" },
+      cacheRoot: root,
       build: async (t) => {
         await writeFile(join(t, "ok"), "1");
         return {};
@@ -148,17 +158,31 @@ describe("build tool errors", () => {
   it("an unreachable package registry is GUEST_NETWORK with advice", async () => {
     const dir = await tempCache();
     // A real apt-get against a proxy port nobody listens on.
-    const err = await buildTool("tiny", [
-      "apt-get", "download", "-q", "-o", "Acquire::http::Proxy=http://127.0.0.1:9", "-o", "Acquire::Retries=0",
-      "-o", "APT::Sandbox::User=root", "busybox-static",
-    ], { cwd: dir }).catch((e: unknown) => e);
+    const err = await buildTool(
+      "tiny",
+      [
+        "apt-get",
+        "download",
+        "-q",
+        "-o",
+        "Acquire::http::Proxy=http://127.0.0.1:9",
+        "-o",
+        "Acquire::Retries=0",
+        "-o",
+        "APT::Sandbox::User=root",
+        "busybox-static",
+      ],
+      { cwd: dir },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestBuildError);
     expect((err as GuestBuildError).code).toBe("GUEST_NETWORK");
     expect((err as GuestBuildError).message).toMatch(/deb\.debian\.org must be reachable/);
   }, 60_000);
 
   it("a missing program names its Debian package", async () => {
-    const err = await buildTool("debian", ["mmdebstrap", "--version"], { env: { PATH: "/nonexistent" } }).catch((e: unknown) => e);
+    const err = await buildTool("debian", ["mmdebstrap", "--version"], { env: { PATH: "/nonexistent" } }).catch(
+      (e: unknown) => e,
+    );
     // exec resolves the program through the child's PATH
     expect(err).toBeInstanceOf(ToolNotFoundError);
     expect((err as ToolNotFoundError).message).toMatch(/apt-get install mmdebstrap/);
@@ -178,8 +202,12 @@ describe("guests.list / guests.prune", () => {
       await writeFile(join(dir, "guest.json"), JSON.stringify({ name: "tiny", hash: tag, facts: {}, ...manifest }));
       return dir;
     };
-    const older = await entry("00000000000000a1", { recipe: { ...recipe, version: recipe.version - 1, script: "0123" } });
-    const changedInputs = await entry("00000000000000a2", { recipe: { ...recipe, host: { "busybox-static": "0.0-old" } } });
+    const older = await entry("00000000000000a1", {
+      recipe: { ...recipe, version: recipe.version - 1, script: "0123" },
+    });
+    const changedInputs = await entry("00000000000000a2", {
+      recipe: { ...recipe, host: { "busybox-static": "0.0-old" } },
+    });
     const newer = await entry("00000000000000a3", { recipe: { ...recipe, version: recipe.version + 1 } });
     const unknown = await entry("00000000000000a4", {});
     const otherGuest = await entry("00000000000000a5", { recipe: { ...recipe, guest: "debian", version: 1 } });

@@ -28,7 +28,12 @@ describe("writeCpio", () => {
   });
 
   it("rejects duplicates and empty paths", () => {
-    expect(() => writeCpio([{ type: "dir", path: "x" }, { type: "dir", path: "/x/" }])).toThrow(/duplicate/);
+    expect(() =>
+      writeCpio([
+        { type: "dir", path: "x" },
+        { type: "dir", path: "/x/" },
+      ]),
+    ).toThrow(/duplicate/);
     expect(() => writeCpio([{ type: "dir", path: "/" }])).toThrow(/empty/);
   });
 
@@ -44,7 +49,16 @@ describe("writeCpio", () => {
     await writeFile(archive, writeCpioGz(tree.entries()));
     const raw = gunzipSync(await readFile(archive));
     const listing = execFileSync("cpio", ["-t", "--quiet"], { input: raw }).toString().trim().split("\n");
-    expect(listing).toEqual(["etc", "etc/deep", "etc/deep/nested", "etc/deep/nested/file.txt", "bin", "bin/tool", "bin/alias", "empty"]);
+    expect(listing).toEqual([
+      "etc",
+      "etc/deep",
+      "etc/deep/nested",
+      "etc/deep/nested/file.txt",
+      "bin",
+      "bin/tool",
+      "bin/alias",
+      "empty",
+    ]);
     const out = join(dir, "out");
     execFileSync("mkdir", [out]);
     execFileSync("cpio", ["-i", "-d", "--quiet", "--no-absolute-filenames"], { input: raw, cwd: out });
@@ -56,7 +70,10 @@ describe("writeCpio", () => {
   });
 
   it("writes device nodes the real cpio lists as such", () => {
-    const raw = writeCpio([{ type: "dir", path: "dev" }, { type: "chardev", path: "dev/console", major: 5, minor: 1 }]);
+    const raw = writeCpio([
+      { type: "dir", path: "dev" },
+      { type: "chardev", path: "dev/console", major: 5, minor: 1 },
+    ]);
     const verbose = execFileSync("cpio", ["-t", "-v", "--quiet"], { input: raw }).toString();
     expect(verbose).toMatch(/^crw-------.*5,\s*1.*dev\/console$/m);
   });

@@ -28,12 +28,17 @@ afterAll(async () => {
 describe("installer guest", () => {
   it("ships an ISO whose SHA512SUMS verify and whose signature gpgv accepts", async () => {
     expect(guest.fingerprint).toMatch(/^[0-9A-F]{40}$/);
-    const gpgv = execFileSync("gpgv", ["--status-fd", "1", "--keyring", guest.publicKey, guest.signature, guest.sha512sums], {
-      stdio: ["ignore", "pipe", "pipe"],
-    }).toString();
+    const gpgv = execFileSync(
+      "gpgv",
+      ["--status-fd", "1", "--keyring", guest.publicKey, guest.signature, guest.sha512sums],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    ).toString();
     expect(gpgv).toMatch(new RegExp(`VALIDSIG ${guest.fingerprint}`));
-    expect(execFileSync("sha512sum", ["-c", basename(guest.sha512sums)], { cwd: guest.dir }).toString())
-      .toContain(`${basename(guest.iso)}: OK`);
+    expect(execFileSync("sha512sum", ["-c", basename(guest.sha512sums)], { cwd: guest.dir }).toString()).toContain(
+      `${basename(guest.iso)}: OK`,
+    );
     for (const f of [guest.iso, guest.sha512sums, guest.signature, guest.publicKey]) {
       expect((await stat(f)).mode & 0o777).toBe(0o444);
     }
@@ -43,9 +48,12 @@ describe("installer guest", () => {
     const tampered = join(work, "SHA512SUMS");
     const text = await readFile(guest.sha512sums, "utf8");
     const { writeFile } = await import("node:fs/promises");
-    await writeFile(tampered, text.replace(/^./, (c) => (c === "0" ? "1" : "0")));
+    await writeFile(
+      tampered,
+      text.replace(/^./, (c) => (c === "0" ? "1" : "0")),
+    );
     expect(() =>
-      execFileSync("gpgv", ["--keyring", guest.publicKey, guest.signature, tampered], { stdio: "ignore" })
+      execFileSync("gpgv", ["--keyring", guest.publicKey, guest.signature, tampered], { stdio: "ignore" }),
     ).toThrow();
   });
 
@@ -54,8 +62,16 @@ describe("installer guest", () => {
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "4G"]);
     const qmp = join(work, "qmp.sock");
     startSerialVm([
-      "-m", String(guest.memoryMiB), "-hda", disk, "-cdrom", guest.iso, "-boot", "d",
-      "-qmp", `unix:${qmp},server=on,wait=off`,
+      "-m",
+      String(guest.memoryMiB),
+      "-hda",
+      disk,
+      "-cdrom",
+      guest.iso,
+      "-boot",
+      "d",
+      "-qmp",
+      `unix:${qmp},server=on,wait=off`,
     ]);
     let n = 0;
     const shot = async (): Promise<Screen> => {
@@ -76,19 +92,32 @@ describe("installer guest", () => {
       for (;;) {
         const s = await shot();
         if (ok(s)) return s;
-        if (Date.now() > end) throw new Error(`screen condition not met within ${ms} ms (last ${s.width}x${s.height}, ${JSON.stringify(screenStats(s))})`);
+        if (Date.now() > end)
+          throw new Error(
+            `screen condition not met within ${ms} ms (last ${s.width}x${s.height}, ${JSON.stringify(screenStats(s))})`,
+          );
         await new Promise((r) => setTimeout(r, 1000));
       }
     };
     const t0 = Date.now();
     // The isolinux menu: a text-mode screen, not blank, different from the BIOS screen.
-    const menu = await waitScreen((s) => screenDiff(s, bios) > 0.02 && screenStats(s).colours >= 2 && screenStats(s).litShare > 0.2, 120_000);
-    console.log(`installer: boot menu on screen after ${((Date.now() - t0) / 1000).toFixed(1)} s (${menu.width}x${menu.height}, ${JSON.stringify(screenStats(menu))})`);
+    const menu = await waitScreen(
+      (s) => screenDiff(s, bios) > 0.02 && screenStats(s).colours >= 2 && screenStats(s).litShare > 0.2,
+      120_000,
+    );
+    console.log(
+      `installer: boot menu on screen after ${((Date.now() - t0) / 1000).toFixed(1)} s (${menu.width}x${menu.height}, ${JSON.stringify(screenStats(menu))})`,
+    );
     // Then the installer kernel leaves text mode for a framebuffer and draws its first
     // dialog on a mostly blue screen.
     const graphical = (s: Screen) => !(s.width === 720 && s.height === 400) && s.width >= 640;
-    const first = await waitScreen((s) => graphical(s) && screenStats(s).litShare > 0.3 && screenStats(s).colours >= 3, 300_000);
-    console.log(`installer: first screen after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${JSON.stringify(screenStats(first))}`);
+    const first = await waitScreen(
+      (s) => graphical(s) && screenStats(s).litShare > 0.3 && screenStats(s).colours >= 3,
+      300_000,
+    );
+    console.log(
+      `installer: first screen after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${JSON.stringify(screenStats(first))}`,
+    );
     expect(screenDiff(first, menu)).toBe(1);
   }, 600_000);
 });

@@ -18,7 +18,10 @@ const repo = fileURLToPath(new URL("../../", import.meta.url));
 let cache: string;
 let guest: TinyGuest;
 
-const sha256 = async (p: string) => createHash("sha256").update(await readFile(p)).digest("hex");
+const sha256 = async (p: string) =>
+  createHash("sha256")
+    .update(await readFile(p))
+    .digest("hex");
 
 beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), "qk-tiny-"));
@@ -32,7 +35,9 @@ afterAll(async () => {
 describe("tiny guest", () => {
   it("a build killed with SIGKILL leaves no build that looks done", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", join(repo, "test/helpers/guests-child.ts"), "tiny"], {
-      cwd: repo, env: { ...process.env, QEMUKIT_CACHE: cache }, stdio: ["ignore", "pipe", "inherit"],
+      cwd: repo,
+      env: { ...process.env, QEMUKIT_CACHE: cache },
+      stdio: ["ignore", "pipe", "inherit"],
     });
     // Kill it once it is past the download, in the middle of writing files.
     await new Promise<void>((resolve, reject) => {
@@ -86,15 +91,27 @@ describe("tiny guest", () => {
       const qmp = join(work, "qmp.sock");
       const t0 = Date.now();
       const vm = startSerialVm([
-        "-m", String(guest.memoryMiB), "-kernel", guest.kernel, "-initrd", guest.initrd, "-append", guest.append,
-        "-drive", `file=${disk},format=raw,if=ide`, "-qmp", `unix:${qmp},server=on,wait=off`,
+        "-m",
+        String(guest.memoryMiB),
+        "-kernel",
+        guest.kernel,
+        "-initrd",
+        guest.initrd,
+        "-append",
+        guest.append,
+        "-drive",
+        `file=${disk},format=raw,if=ide`,
+        "-qmp",
+        `unix:${qmp},server=on,wait=off`,
       ]);
       await vm.waitFor(guest.prompt, 60_000);
       console.log(`tiny: boot to prompt ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       expect(vm.output()).toContain("qemukit tiny guest");
       const p = guest.prompt;
       expect(await vm.run("uname -r", p)).toContain(guest.kernelRelease);
-      expect(await vm.run("echo 'start=2048, type=83' | sfdisk -q /dev/sda && cat /sys/block/sda/sda1/start", p)).toMatch(/^2048$/m);
+      expect(
+        await vm.run("echo 'start=2048, type=83' | sfdisk -q /dev/sda && cat /sys/block/sda/sda1/start", p),
+      ).toMatch(/^2048$/m);
       expect(await vm.run("mkfs.ext4 -q -L qk /dev/sda1 && blkid -s TYPE -o value /dev/sda1", p)).toMatch(/^ext4$/m);
       expect(await vm.run("mount /dev/sda1 /mnt && echo hi > /mnt/f && cat /mnt/f && umount /mnt", p)).toMatch(/^hi$/m);
       expect(await vm.run("fdisk -l /dev/sda | grep -c sda1", p)).toMatch(/^1$/m);

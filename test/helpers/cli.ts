@@ -10,7 +10,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], options: { env?: Record<string, string>; timeout?: number } = {}): CliRun {
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeout?: number } = {},
+): CliRun {
   const r = spawnSync(process.execPath, [`${repoRoot}bin/qemukit.js`, ...args], {
     cwd: repoRoot,
     encoding: "utf8",

@@ -15,10 +15,19 @@ const base = join(work, "base.qcow2");
 process.stdout.write(JSON.stringify({ ready: true }) + "\n");
 for (let i = 0; ; i++) {
   if (op === "start") {
-    const vm = await startVm(bareSpec({
-      daemonize: i % 2 === 1,
-      disks: [{ source: { kind: "overlay", base, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
-    }));
+    const vm = await startVm(
+      bareSpec({
+        daemonize: i % 2 === 1,
+        disks: [
+          {
+            source: { kind: "overlay", base, baseFormat: "qcow2" },
+            interface: "virtio",
+            media: "disk",
+            readOnly: false,
+          },
+        ],
+      }),
+    );
     await vm.kill();
   } else if (op === "convert") {
     const out = join(work, "img", `c${i % 3}.qcow2`);

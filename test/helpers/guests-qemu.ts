@@ -26,9 +26,13 @@ const live = new Set<ChildProcess>();
 
 /** Starts QEMU (TCG, no display, serial on stdio, no monitor unless given in args). */
 export function startSerialVm(args: readonly string[]): SerialVm {
-  const proc = spawn("qemu-system-x86_64", ["-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot", ...args], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    "qemu-system-x86_64",
+    ["-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot", ...args],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   live.add(proc);
   let out = "";
   const waiters = new Set<() => void>();
@@ -38,11 +42,13 @@ export function startSerialVm(args: readonly string[]): SerialVm {
   };
   proc.stdout!.on("data", onData);
   proc.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => {
-    live.delete(proc);
-    for (const w of waiters) w();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on("exit", (code) => {
+      live.delete(proc);
+      for (const w of waiters) w();
+      resolve(code);
+    }),
+  );
   const vm: SerialVm = {
     proc,
     output: () => out,
@@ -97,10 +103,12 @@ export function startSerialVm(args: readonly string[]): SerialVm {
 
 /** Kills every QEMU this helper started and that is still running (afterEach/afterAll). */
 export async function killAllSerialVms(): Promise<void> {
-  await Promise.all([...live].map(async (p) => {
-    p.kill("SIGKILL");
-    if (p.exitCode === null && p.signalCode === null) await once(p, "exit").catch(() => {});
-  }));
+  await Promise.all(
+    [...live].map(async (p) => {
+      p.kill("SIGKILL");
+      if (p.exitCode === null && p.signalCode === null) await once(p, "exit").catch(() => {});
+    }),
+  );
 }
 
 /** One QMP command over a unix socket (greeting, capabilities, command); returns the reply. */
@@ -112,12 +120,12 @@ export async function qmpOnce(socketPath: string, command: string, args?: Record
   const waiters: (() => void)[] = [];
   sock.on("data", (b) => {
     buf += b.toString("utf8");
-    let i;
+    let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
       if (line) lines.push(JSON.parse(line));
-      waiters.splice(0).forEach((w) => w());
+      for (const w of waiters.splice(0)) w();
     }
   });
   const next = async (pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {

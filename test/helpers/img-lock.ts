@@ -21,10 +21,20 @@ function isLocked(path: string, format: string): boolean {
 
 /** Starts QEMU with the image open read-write and waits until its lock is visible. */
 export async function holdImageLock(path: string, format = "qcow2"): Promise<LockHolder> {
-  const child: ChildProcess = spawn("qemu-system-x86_64", [
-    "-machine", "none", "-nodefaults", "-display", "none", "-S",
-    "-drive", `file=${path.replaceAll(",", ",,")},format=${format},if=none,id=d0`,
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(
+    "qemu-system-x86_64",
+    [
+      "-machine",
+      "none",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-S",
+      "-drive",
+      `file=${path.replaceAll(",", ",,")},format=${format},if=none,id=d0`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));

@@ -21,7 +21,15 @@ const spec = {
   daemonize: mode === "daemon",
   ...(name ? { name } : {}),
   ...(display !== undefined
-    ? { vnc: { display: display === "auto" ? 0 : display, ...(display === "auto" ? { to: 99 } : {}), listen: "127.0.0.1", websocket: true, password: false } }
+    ? {
+        vnc: {
+          display: display === "auto" ? 0 : display,
+          ...(display === "auto" ? { to: 99 } : {}),
+          listen: "127.0.0.1",
+          websocket: true,
+          password: false,
+        },
+      }
     : {}),
 };
 const vm = await startVm(spec, base.prompt ? { waitFor: Wait.forConsole(base.prompt) } : {});
@@ -30,7 +38,9 @@ if (mode === "daemon") {
   await vm.detach();
   process.exit(0);
 } else if (mode === "crash") {
-  setTimeout(() => { throw new Error("deliberate crash"); }, 50);
+  setTimeout(() => {
+    throw new Error("deliberate crash");
+  }, 50);
 } else {
   setInterval(() => {}, 1000);
 }

@@ -57,7 +57,11 @@ export function helperScript(name: string): string {
  * Runs a helper script with tsx; resolves with the first stdout line that parses as JSON
  * (the script's report) while the script keeps running.
  */
-export function runChildScript(script: string, args: string[], env: Record<string, string> = {}): {
+export function runChildScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): {
   child: ChildProcess;
   report: Promise<Record<string, unknown>>;
   stderr: () => string;
@@ -70,7 +74,9 @@ export function runChildScript(script: string, args: string[], env: Record<strin
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
-  child.stderr!.on("data", (b: Buffer) => { err += b.toString(); });
+  child.stderr!.on("data", (b: Buffer) => {
+    err += b.toString();
+  });
   const report = new Promise<Record<string, unknown>>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (b: Buffer) => {
@@ -78,7 +84,9 @@ export function runChildScript(script: string, args: string[], env: Record<strin
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) resolve(JSON.parse(line));
     });
-    child.once("exit", (code, signal) => reject(new Error(`child ${script} exited (${code ?? signal}) before reporting: ${err}`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`child ${script} exited (${code ?? signal}) before reporting: ${err}`)),
+    );
   });
   return { child, report, stderr: () => err };
 }

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** The greeting line a QEMU 7.2 sends. */
-export const FAKE_GREETING = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}\r\n';
+export const FAKE_GREETING =
+  '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}\r\n';
 
 /** A QMP command as the client sent it. */
 export interface FakeCommand {
@@ -70,7 +71,8 @@ export async function startFakeQmp(script: (conn: FakeConnection) => Promise<voi
     const conn: FakeConnection = {
       socket,
       send: (t) => void socket.write(t),
-      nextCommand: async () => JSON.parse(lines.length ? lines.shift()! : await new Promise<string>((r) => waiting.push(r))),
+      nextCommand: async () =>
+        JSON.parse(lines.length ? lines.shift()! : await new Promise<string>((r) => waiting.push(r))),
       negotiate: async () => {
         conn.send(FAKE_GREETING);
         const cmd = await conn.nextCommand();

@@ -27,14 +27,21 @@ export interface TestQemu {
 export function startTestQemu(options: { machine?: "none" | "pc"; extraArgs?: readonly string[] } = {}): TestQemu {
   const dir = mkdtempSync(join(tmpdir(), "qk-qmp-"));
   const socket = join(dir, "qmp.sock");
-  const machineArgs = options.machine === "pc"
-    ? ["-machine", "pc", "-accel", "tcg", "-m", "64", "-vga", "std"]
-    : ["-machine", "none", "-accel", "tcg"];
+  const machineArgs =
+    options.machine === "pc"
+      ? ["-machine", "pc", "-accel", "tcg", "-m", "64", "-vga", "std"]
+      : ["-machine", "none", "-accel", "tcg"];
   const argv = [
-    "--pdeathsig", "SIGKILL", "qemu-system-x86_64",
+    "--pdeathsig",
+    "SIGKILL",
+    "qemu-system-x86_64",
     ...machineArgs,
-    "-nodefaults", "-display", "none", "-S",
-    "-qmp", `unix:${socket},server=on,wait=off`,
+    "-nodefaults",
+    "-display",
+    "none",
+    "-S",
+    "-qmp",
+    `unix:${socket},server=on,wait=off`,
     ...(options.extraArgs ?? []),
   ];
   const child = spawn("setpriv", argv, { stdio: ["ignore", "ignore", "pipe"] });

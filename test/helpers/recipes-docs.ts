@@ -37,13 +37,18 @@ export function extractRegions(source: string): Map<string, string> {
 
 function dedent(lines: string[]): string {
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
-  return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join("\n").trimEnd();
+  return lines
+    .map((l) => l.slice(Number.isFinite(indent) ? indent : 0))
+    .join("\n")
+    .trimEnd();
 }
 
 /** Files whose regions the docs may show: the recipes and the cheat sheet's test. */
 export function regionSources(): string[] {
   return [
-    ...readdirSync(join(repoRoot, "recipes")).filter((f) => f.endsWith(".ts")).map((f) => `recipes/${f}`),
+    ...readdirSync(join(repoRoot, "recipes"))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => `recipes/${f}`),
     "test/recipes/cheatsheet.test.ts",
   ];
 }
@@ -60,7 +65,12 @@ export function allRegions(): Map<string, string> {
 /** The doc files that may include regions. */
 export function docFiles(): string[] {
   const dir = join(repoRoot, "docs", "recipes");
-  return [join(repoRoot, "docs", "cheatsheet.md"), ...readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => join(dir, f))];
+  return [
+    join(repoRoot, "docs", "cheatsheet.md"),
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => join(dir, f)),
+  ];
 }
 
 const MARKER = /<!-- code: (\S+) -->\n```(\w*)\n((?:(?!```)[\s\S])*?)\n?```/g;
@@ -101,7 +111,10 @@ export function observedBlocks(text: string): { id: string; json: string }[] {
  * from a lab-report.json (paths shown relative to its output directory).
  */
 export function writeObserved(reportPath: string): string[] {
-  const report = JSON.parse(readFileSync(reportPath, "utf8")) as { outDir: string; recipes: { id: string; observations?: unknown }[] };
+  const report = JSON.parse(readFileSync(reportPath, "utf8")) as {
+    outDir: string;
+    recipes: { id: string; observations?: unknown }[];
+  };
   const byId = new Map(report.recipes.map((r) => [r.id, r.observations]));
   const changed: string[] = [];
   for (const file of docFiles()) {
@@ -109,7 +122,14 @@ export function writeObserved(reportPath: string): string[] {
     const next = text.replace(OBSERVED, (whole, id: string) => {
       const obs = byId.get(id);
       if (obs === undefined) return whole;
-      const json = JSON.stringify(obs, (_k, v) => (typeof v === "string" && v.startsWith(`${report.outDir}/`) ? `lab-output/${v.slice(report.outDir.length + 1)}` : v), 2);
+      const json = JSON.stringify(
+        obs,
+        (_k, v) =>
+          typeof v === "string" && v.startsWith(`${report.outDir}/`)
+            ? `lab-output/${v.slice(report.outDir.length + 1)}`
+            : v,
+        2,
+      );
       return `<!-- observed: ${id} -->\n\`\`\`json\n${json}\n\`\`\``;
     });
     if (next !== text) {

@@ -18,11 +18,19 @@ export interface ScriptRun {
 /** Spawns `argv` in the repository root and collects its output. */
 export function runProcess(
   argv: readonly string[],
-  options: { timeout?: number; env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    timeout?: number;
+    env?: Record<string, string>;
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<ScriptRun> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: repoRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -46,7 +54,10 @@ export function runRecipeTsx(id: string, args: readonly string[] = [], timeout?:
 
 /** `deno run -A recipes/<id>.ts ...args` (the npm package's deno binary). */
 export function runRecipeDeno(id: string, args: readonly string[] = [], timeout?: number): Promise<ScriptRun> {
-  return runProcess([`${repoRoot}node_modules/.bin/deno`, "run", "-A", `recipes/${id}.ts`, ...args], timeout ? { timeout } : {});
+  return runProcess(
+    [`${repoRoot}node_modules/.bin/deno`, "run", "-A", `recipes/${id}.ts`, ...args],
+    timeout ? { timeout } : {},
+  );
 }
 
 /** Parses stdout as exactly one JSON object; fails with the output when it is anything else. */
@@ -56,7 +67,9 @@ export function onlyJson(run: ScriptRun): Record<string, unknown> {
     if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
     return v as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`stdout is not one JSON object (${(e as Error).message}); exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-3000)}`);
+    throw new Error(
+      `stdout is not one JSON object (${(e as Error).message}); exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-3000)}`,
+    );
   }
 }
 
@@ -68,13 +81,17 @@ export function qemuProcesses(needle: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
       if (/qemu-system/.test(cmd[0] ?? "") && cmd.some((a) => a.includes(needle))) out.push(Number(d));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
 
 /** The recipes' temporary directories (`qemukit-<recipe>-XXXX`) currently in the temp dir. */
-export function recipeTempDirs(prefixes: readonly string[] = ["create-disk-", "convert-", "add-disk-", "overlays-", "install-"]): string[] {
+export function recipeTempDirs(
+  prefixes: readonly string[] = ["create-disk-", "convert-", "add-disk-", "overlays-", "install-"],
+): string[] {
   return readdirSync(tmpdir()).filter((f) => prefixes.some((p) => f.startsWith(`qemukit-${p}`)));
 }
 

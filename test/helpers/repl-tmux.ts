@@ -45,7 +45,20 @@ export class TmuxTerminal {
     const socket = `qemukit-repl-test-${process.pid}-${++counter}`;
     const t = new TmuxTerminal(socket);
     const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    t.#tmux("new-session", "-d", "-s", "t", "-x", String(options.width ?? 200), "-y", String(options.height ?? 50), "-c", options.cwd, ...envArgs, ...argv);
+    t.#tmux(
+      "new-session",
+      "-d",
+      "-s",
+      "t",
+      "-x",
+      String(options.width ?? 200),
+      "-y",
+      String(options.height ?? 50),
+      "-c",
+      options.cwd,
+      ...envArgs,
+      ...argv,
+    );
     t.#tmux("set-option", "-t", "t", "remain-on-exit", "on");
     return t;
   }
@@ -85,7 +98,8 @@ export class TmuxTerminal {
     for (;;) {
       const s = this.screen();
       if (typeof test === "function" ? test(s) : test.test(s)) return s;
-      if (Date.now() > deadline) throw new Error(`terminal did not show ${String(test)} within ${timeout} ms; screen:\n${s}`);
+      if (Date.now() > deadline)
+        throw new Error(`terminal did not show ${String(test)} within ${timeout} ms; screen:\n${s}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

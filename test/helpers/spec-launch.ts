@@ -98,7 +98,8 @@ function isAlive(pid: number): boolean {
 
 /** Spawn the compiled argv (overlays created first) and wait until QEMU is really up. */
 export async function launchCompiled(c: CompiledVm): Promise<Launched> {
-  for (const o of c.overlays) await exec(["qemu-img", "create", "-q", "-f", "qcow2", "-b", o.base, "-F", o.baseFormat, o.path]);
+  for (const o of c.overlays)
+    await exec(["qemu-img", "create", "-q", "-f", "qcow2", "-b", o.base, "-F", o.baseFormat, o.path]);
   const child: ChildProcess = spawn(c.argv[0], c.argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d) => (err += d));
@@ -137,7 +138,11 @@ export async function launchCompiled(c: CompiledVm): Promise<Launched> {
     } else {
       // No monitor to ask: QEMU is up once machine init made its vCPU thread (threads are
       // main, call_rcu and one per vCPU without QMP), or it has exited with an error.
-      await until(() => !isAlive(pid) || child.exitCode !== null || threadCount(pid) >= 3, 15_000, `QEMU ${pid} to create its vCPU thread`);
+      await until(
+        () => !isAlive(pid) || child.exitCode !== null || threadCount(pid) >= 3,
+        15_000,
+        `QEMU ${pid} to create its vCPU thread`,
+      );
       if (!isAlive(pid) || child.exitCode !== null) throw new Error(`QEMU exited: ${err}`);
     }
     return { pid, status, stderr: () => err, kill: killAll };

@@ -47,16 +47,42 @@ export function normalizeArgv(words: readonly string[]): Facts {
     const val = w[i + 1];
     const take = () => i++;
     switch (opt) {
-      case "-enable-kvm": f.accel = ["kvm"]; break;
-      case "-accel": f.accel.push(val); take(); break;
-      case "-m": { const m = /^(\d+)([MGT]?)$/.exec(val)!; f.memoryMiB = Number(m[1]) * MIB[m[2]]; take(); break; }
-      case "-smp": f.cpus = Number(val.split(",")[0]); take(); break;
-      case "-hda": case "-hdb": case "-hdc": case "-hdd":
-        f.disks.push({ file: val, interface: "ide", index: "abcd".indexOf(opt[3]), media: "disk" }); take(); break;
-      case "-cdrom": f.disks.push({ file: val, interface: "ide", index: 2, media: "cdrom" }); take(); break;
+      case "-enable-kvm":
+        f.accel = ["kvm"];
+        break;
+      case "-accel":
+        f.accel.push(val);
+        take();
+        break;
+      case "-m": {
+        const m = /^(\d+)([MGT]?)$/.exec(val)!;
+        f.memoryMiB = Number(m[1]) * MIB[m[2]];
+        take();
+        break;
+      }
+      case "-smp":
+        f.cpus = Number(val.split(",")[0]);
+        take();
+        break;
+      case "-hda":
+      case "-hdb":
+      case "-hdc":
+      case "-hdd":
+        f.disks.push({ file: val, interface: "ide", index: "abcd".indexOf(opt[3]), media: "disk" });
+        take();
+        break;
+      case "-cdrom":
+        f.disks.push({ file: val, interface: "ide", index: 2, media: "cdrom" });
+        take();
+        break;
       case "-drive": {
         const o = Object.fromEntries(splitOptionValue(val).pairs);
-        f.disks.push({ file: o.file, interface: o.if ?? "ide", ...(o.index ? { index: Number(o.index) } : {}), media: o.media ?? "disk" });
+        f.disks.push({
+          file: o.file,
+          interface: o.if ?? "ide",
+          ...(o.index ? { index: Number(o.index) } : {}),
+          media: o.media ?? "disk",
+        });
         take();
         break;
       }
@@ -74,20 +100,60 @@ export function normalizeArgv(words: readonly string[]): Facts {
         take();
         break;
       }
-      case "-vnc": { const m = /^(.*):(\d+)$/.exec(val)!; f.vnc = { display: Number(m[2]), host: m[1] }; take(); break; }
-      case "-display": f.display = val; take(); break;
-      case "-nographic": f.display = "none"; break;
-      case "-daemonize": f.daemonize = true; break;
-      case "-name": f.name = val; take(); break;
-      case "-machine": f.machine = val; take(); break;
-      case "-cpu": f.cpu = val; take(); break;
-      case "-boot": f.boot = val.replace(/^order=/, ""); take(); break;
-      case "-kernel": f.kernel = val; take(); break;
-      case "-initrd": f.initrd = val; take(); break;
-      case "-append": f.append = val; take(); break;
+      case "-vnc": {
+        const m = /^(.*):(\d+)$/.exec(val)!;
+        f.vnc = { display: Number(m[2]), host: m[1] };
+        take();
+        break;
+      }
+      case "-display":
+        f.display = val;
+        take();
+        break;
+      case "-nographic":
+        f.display = "none";
+        break;
+      case "-daemonize":
+        f.daemonize = true;
+        break;
+      case "-name":
+        f.name = val;
+        take();
+        break;
+      case "-machine":
+        f.machine = val;
+        take();
+        break;
+      case "-cpu":
+        f.cpu = val;
+        take();
+        break;
+      case "-boot":
+        f.boot = val.replace(/^order=/, "");
+        take();
+        break;
+      case "-kernel":
+        f.kernel = val;
+        take();
+        break;
+      case "-initrd":
+        f.initrd = val;
+        take();
+        break;
+      case "-append":
+        f.append = val;
+        take();
+        break;
       // qemukit's own plumbing, not part of what the user described.
-      case "-nodefaults": case "-S": break;
-      case "-chardev": case "-mon": case "-netdev": case "-pidfile": take(); break;
+      case "-nodefaults":
+      case "-S":
+        break;
+      case "-chardev":
+      case "-mon":
+      case "-netdev":
+      case "-pidfile":
+        take();
+        break;
       default:
         f.raw.push(opt);
         if (val !== undefined && !val.startsWith("-")) f.raw.push(w[++i]);

@@ -48,7 +48,10 @@ export async function fetchQemuSchema(deviceTypes: readonly string[]): Promise<Q
     await next(); // greeting
     await exec("qmp_capabilities");
     const schema: SchemaEntry[] = await exec("query-qmp-schema");
-    const types: { name: string; abstract?: boolean }[] = await exec("qom-list-types", { implements: "device", abstract: false });
+    const types: { name: string; abstract?: boolean }[] = await exec("qom-list-types", {
+      implements: "device",
+      abstract: false,
+    });
     const deviceProps = new Map<string, Map<string, string>>();
     for (const t of new Set(deviceTypes)) {
       if (!types.some((x) => x.name === t)) continue;
@@ -90,14 +93,19 @@ class Checker {
     const t = this.schema.entries.get(typeName);
     if (!t) return this.fail(where, `unknown schema type ${typeName}`);
     switch (t["meta-type"]) {
-      case "builtin": return this.builtin(t["json-type"], value, where);
+      case "builtin":
+        return this.builtin(t["json-type"], value, where);
       case "enum": {
         const values: string[] = t.values ?? t.members?.map((m: { name: string }) => m.name) ?? [];
-        return typeof value === "string" && values.includes(value) ? true : this.fail(where, `${JSON.stringify(value)} is not one of ${values.join("|")}`);
+        return typeof value === "string" && values.includes(value)
+          ? true
+          : this.fail(where, `${JSON.stringify(value)} is not one of ${values.join("|")}`);
       }
       case "array": {
         const list = Array.isArray(value) ? value : [value];
-        return list.every((v, i) => this.check(t["element-type"], this.unwrapString(t["element-type"], v), `${where}[${i}]`));
+        return list.every((v, i) =>
+          this.check(t["element-type"], this.unwrapString(t["element-type"], v), `${where}[${i}]`),
+        );
       }
       case "alternate": {
         for (const m of t.members) {
@@ -106,20 +114,24 @@ class Checker {
         }
         return this.fail(where, `${JSON.stringify(value)} matches no branch of an alternate`);
       }
-      case "object": return this.object(t, value, where);
-      default: return this.fail(where, `cannot check meta-type ${t["meta-type"]}`);
+      case "object":
+        return this.object(t, value, where);
+      default:
+        return this.fail(where, `cannot check meta-type ${t["meta-type"]}`);
     }
   }
 
   /** Command-line lists of `String` objects are written as plain repeated values. */
   private unwrapString(elementType: string, v: unknown): unknown {
     const e = this.schema.entries.get(elementType);
-    if (typeof v === "string" && e?.["meta-type"] === "object" && e.members.length === 1 && e.members[0].name === "str") return { str: v };
+    if (typeof v === "string" && e?.["meta-type"] === "object" && e.members.length === 1 && e.members[0].name === "str")
+      return { str: v };
     return v;
   }
 
   private object(t: SchemaEntry, value: unknown, where: string): boolean {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return this.fail(where, "expected an object");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return this.fail(where, "expected an object");
     const v = value as Record<string, unknown>;
     const members = new Map<string, { type: string; optional: boolean }>();
     for (const m of t.members) members.set(m.name, { type: m.type, optional: "default" in m });
@@ -127,7 +139,8 @@ class Checker {
       const tagValue = v[t.tag];
       const variant = (t.variants ?? []).find((x: { case: string }) => x.case === tagValue);
       if (variant) {
-        for (const m of this.schema.entries.get(variant.type)!.members) members.set(m.name, { type: m.type, optional: "default" in m });
+        for (const m of this.schema.entries.get(variant.type)!.members)
+          members.set(m.name, { type: m.type, optional: "default" in m });
       }
     }
     let ok = true;
@@ -136,19 +149,26 @@ class Checker {
       if (!m) ok = this.fail(`${where}.${k}`, "no such member") && false;
       else ok = this.check(m.type, val, `${where}.${k}`) && ok;
     }
-    for (const [k, m] of members) if (!m.optional && !(k in v)) ok = this.fail(`${where}.${k}`, "required member missing") && false;
+    for (const [k, m] of members)
+      if (!m.optional && !(k in v)) ok = this.fail(`${where}.${k}`, "required member missing") && false;
     return ok;
   }
 
   private builtin(jsonType: string, value: unknown, where: string): boolean {
     if (jsonType === "value" || jsonType === "any") return true;
     if (typeof value !== "string") return this.fail(where, `expected a ${jsonType}, got ${JSON.stringify(value)}`);
-    const ok = jsonType === "string" ? true
-      : jsonType === "int" ? /^-?\d+$/.test(value)
-      : jsonType === "number" ? !Number.isNaN(Number(value))
-      : jsonType === "boolean" ? /^(on|off|true|false|yes|no)$/.test(value)
-      : jsonType === "null" ? value === "null"
-      : false;
+    const ok =
+      jsonType === "string"
+        ? true
+        : jsonType === "int"
+          ? /^-?\d+$/.test(value)
+          : jsonType === "number"
+            ? !Number.isNaN(Number(value))
+            : jsonType === "boolean"
+              ? /^(on|off|true|false|yes|no)$/.test(value)
+              : jsonType === "null"
+                ? value === "null"
+                : false;
     return ok || this.fail(where, `${JSON.stringify(value)} is not a ${jsonType}`);
   }
 

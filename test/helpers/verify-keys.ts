@@ -37,7 +37,18 @@ export function makeTestKey(name: string, options: { createdAt?: string; expire?
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
-  gpg(["--passphrase", "", "--quick-gen-key", `${name} <${name.toLowerCase().replace(/\W+/g, ".")}@example.invalid>`, "ed25519", "sign", options.expire ?? "never"], options.createdAt);
+  gpg(
+    [
+      "--passphrase",
+      "",
+      "--quick-gen-key",
+      `${name} <${name.toLowerCase().replace(/\W+/g, ".")}@example.invalid>`,
+      "ed25519",
+      "sign",
+      options.expire ?? "never",
+    ],
+    options.createdAt,
+  );
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(["--with-colons", "--list-keys"]))![1]!;
   const keyring = join(home, "public.gpg");
   const armored = join(home, "public.asc");
@@ -50,7 +61,10 @@ export function makeTestKey(name: string, options: { createdAt?: string; expire?
     armored,
     fingerprint,
     signDetached(file, out, o = {}) {
-      gpg(["--local-user", fingerprint, ...(o.armor ? ["--armor"] : []), "--output", out, "--detach-sign", file], o.time ?? signTime);
+      gpg(
+        ["--local-user", fingerprint, ...(o.armor ? ["--armor"] : []), "--output", out, "--detach-sign", file],
+        o.time ?? signTime,
+      );
     },
     revoke() {
       const certPath = join(home, "openpgp-revocs.d", `${fingerprint}.rev`);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { accelVerdict, resolveAccel, verdictCachePath } from "../../sdk/host/accel.ts";
+import { accelVerdict, kvmWarning, resolveAccel, verdictCachePath } from "../../sdk/host/accel.ts";
 import { readHostFacts } from "../../sdk/host/facts.ts";
 import { injectedProber, makeHostRoot, PVM_HOST, PVM_SPEEDS, VMX_HOST, VMX_SPEEDS } from "../helpers/host-fixtures.ts";
 
@@ -103,5 +103,28 @@ describe("the per-boot verdict cache (this machine's facts, injected probes)", (
     );
     expect((await resolveAccel("auto", { prober })).reason).not.toBe("from the cache");
     expect((await accelVerdict({ prober, cache: false })).reason).not.toBe("from the cache");
+  });
+});
+
+describe('kvmWarning: an explicit accel("kvm") where the host knows better', () => {
+  it("says so when the facts rule KVM out (no /dev/kvm)", async () => {
+    using fx = makeHostRoot({ ...VMX_HOST, devKvmMode: undefined });
+    const w = await kvmWarning({ root: fx.root });
+    expect(w).toMatch(/^accel\("kvm"\) was asked for, but this host has KVM unusable: .*dev\/kvm does not exist/);
+    expect(w).toContain('use accel("auto")');
+  });
+
+  it("says so with the figures when KVM measured slower (KVM-PVM), and not when it measured faster", async () => {
+    using pvm = makeHostRoot(PVM_HOST);
+    const slow = await kvmWarning({ root: pvm.root, prober: injectedProber(PVM_SPEEDS) });
+    expect(slow).toMatch(/measured KVM as the slower accelerator: kvm ran the probe \d+x slower than tcg/);
+    using vmx = makeHostRoot(VMX_HOST);
+    expect(await kvmWarning({ root: vmx.root, prober: injectedProber(VMX_SPEEDS) })).toBeUndefined();
+  });
+
+  it("never probes: with nothing measured for a usable /dev/kvm there is nothing to say", async () => {
+    using pvm = makeHostRoot(PVM_HOST);
+    expect(await kvmWarning({ root: pvm.root })).toBeUndefined();
+    expect(existsSync(verdictCachePath())).toBe(false);
   });
 });

@@ -14,7 +14,12 @@ afterEach(() => cleanup());
 
 function sink(isTTY: boolean) {
   let text = "";
-  const s = new Writable({ write(chunk, _enc, cb) { text += String(chunk); cb(); } }) as Writable & { isTTY?: boolean };
+  const s = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk);
+      cb();
+    },
+  }) as Writable & { isTTY?: boolean };
   s.isTTY = isTTY;
   return { stream: s, text: () => text };
 }
@@ -38,8 +43,15 @@ describe("qemukit image", () => {
     const base = join(dir, "base,1.qcow2");
     expect((await run(["create", base, "64M"])).stdout).toMatch(/created .* \(qcow2, 64 MiB\)/);
     await run(["overlay", base, join(dir, "ov.qcow2"), "-F", "qcow2"]);
-    const j = JSON.parse((await run(["info", join(dir, "ov.qcow2"), "-f", "qcow2", "--backing-chain", "--json"])).stdout);
-    expect(j).toMatchObject({ format: "qcow2", virtualSize: 67108864, backingFilename: base, backing: { filename: base } });
+    const j = JSON.parse(
+      (await run(["info", join(dir, "ov.qcow2"), "-f", "qcow2", "--backing-chain", "--json"])).stdout,
+    );
+    expect(j).toMatchObject({
+      format: "qcow2",
+      virtualSize: 67108864,
+      backingFilename: base,
+      backing: { filename: base },
+    });
     expect(j.summary).toBeUndefined();
     const text = (await run(["info", join(dir, "ov.qcow2"), "-f", "qcow2"])).stdout;
     expect(text.trim()).toBe(qemuImg("info", "-f", "qcow2", join(dir, "ov.qcow2")).trim());
@@ -76,20 +88,37 @@ describe("qemukit image", () => {
     const top = join(dir, "t.qcow2");
     await run(["overlay", base, top, "-F", "qcow2"]);
     await run(["snapshot", "create", top, "s1", "-f", "qcow2"]);
-    expect(await run(["snapshot", "apply", top, "s1", "-f", "qcow2"])).toMatchObject({ code: 0, stdout: `reverted ${top} to s1\n` });
-    expect(await run(["snapshot", "delete", top, "s1", "-f", "qcow2"])).toMatchObject({ code: 0, stdout: "deleted snapshot s1\n" });
+    expect(await run(["snapshot", "apply", top, "s1", "-f", "qcow2"])).toMatchObject({
+      code: 0,
+      stdout: `reverted ${top} to s1\n`,
+    });
+    expect(await run(["snapshot", "delete", top, "s1", "-f", "qcow2"])).toMatchObject({
+      code: 0,
+      stdout: "deleted snapshot s1\n",
+    });
     expect(JSON.parse((await run(["snapshot", "list", top, "-f", "qcow2", "--json"])).stdout)).toEqual([]);
     expect((await run(["snapshot", "list", top, "-f", "qcow2"])).stdout).toBe("no snapshots\n");
     const m = await run(["map", top, "-f", "qcow2"]);
     expect(m.stdout.split("\n")[0]).toBe("start              length             depth  kind");
     expect(m.stdout).toMatch(/^0x0 +0x100000 +1 +data$/m);
-    expect(JSON.parse((await run(["map", top, "-f", "qcow2", "--json"])).stdout)[0]).toMatchObject({ start: 0, length: 1048576, depth: 1 });
+    expect(JSON.parse((await run(["map", top, "-f", "qcow2", "--json"])).stdout)[0]).toMatchObject({
+      start: 0,
+      length: 1048576,
+      depth: 1,
+    });
     const d = await run(["du", top, "-f", "qcow2", "--backing-chain"]);
-    expect(d.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).at(-1))).toEqual([top, base, "total"]);
+    expect(
+      d.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/).at(-1)),
+    ).toEqual([top, base, "total"]);
     const dj = JSON.parse((await run(["du", top, "--json"])).stdout);
     expect(dj).toMatchObject({ path: top, layers: [{ path: top }] });
     expect(typeof dj.bytes).toBe("number");
-    expect((await run(["measure", "--size", "1G"])).stdout).toMatch(/^required: .* bytes\)\nfully allocated: .* \(\d+ bytes\)\n$/);
+    expect((await run(["measure", "--size", "1G"])).stdout).toMatch(
+      /^required: .* bytes\)\nfully allocated: .* \(\d+ bytes\)\n$/,
+    );
     const mj = JSON.parse((await run(["measure", base, "-f", "qcow2", "--json"])).stdout);
     expect(Object.keys(mj)).toEqual(expect.arrayContaining(["fullyAllocated", "required"]));
     expect(mj.json).toBeUndefined();

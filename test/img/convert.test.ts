@@ -33,7 +33,11 @@ describe("image.convert", () => {
   it("reports progress to onProgress and to an async iterator, ending at 100", async () => {
     const src = makeQcow2(join(dir, "src.qcow2"), "64M", { byte: 0x11, length: "32M" });
     const seen: number[] = [];
-    const task = image.convert(src, join(dir, "out.raw"), { format: "raw", sourceFormat: "qcow2", onProgress: (p) => seen.push(p.percent) });
+    const task = image.convert(src, join(dir, "out.raw"), {
+      format: "raw",
+      sourceFormat: "qcow2",
+      onProgress: (p) => seen.push(p.percent),
+    });
     const iterated: ConvertProgress[] = [];
     for await (const p of task) iterated.push(p);
     const r = await task;
@@ -56,29 +60,41 @@ describe("image.convert", () => {
     const src = makeQcow2(join(dir, "src.qcow2"), "256M", { byte: 0x44, length: "128M" });
     const ac = new AbortController();
     const task = image.convert(src, join(dir, "out.qcow2"), {
-      sourceFormat: "qcow2", compress: true, signal: ac.signal, onProgress: () => ac.abort(),
+      sourceFormat: "qcow2",
+      compress: true,
+      signal: ac.signal,
+      onProgress: () => ac.abort(),
     });
     await expect(task).rejects.toMatchObject({ code: "IMAGE_ABORTED" });
     expect(existsSync(join(dir, "out.qcow2"))).toBe(false);
     expect(leftovers(dir)).toEqual([]);
     // and an already-aborted signal never starts
-    await expect(image.convert(src, join(dir, "o2.qcow2"), { sourceFormat: "qcow2", signal: AbortSignal.abort() }))
-      .rejects.toMatchObject({ code: "IMAGE_ABORTED" });
+    await expect(
+      image.convert(src, join(dir, "o2.qcow2"), { sourceFormat: "qcow2", signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: "IMAGE_ABORTED" });
   });
 
   it("IMAGE_EXISTS, IMAGE_SAME_FILE (same path, symlink, hard link, a layer of the chain), IMAGE_NOT_FOUND", async () => {
     const src = makeQcow2(join(dir, "src.qcow2"), "8M", { byte: 0x55, length: "64k" });
     const before = sha256(src);
     writeFileSync(join(dir, "exists.qcow2"), "x");
-    await expect(image.convert(src, join(dir, "exists.qcow2"), { sourceFormat: "qcow2" })).rejects.toMatchObject({ code: "IMAGE_EXISTS" });
+    await expect(image.convert(src, join(dir, "exists.qcow2"), { sourceFormat: "qcow2" })).rejects.toMatchObject({
+      code: "IMAGE_EXISTS",
+    });
     symlinkSync(src, join(dir, "sym.qcow2"));
     linkSync(src, join(dir, "hard.qcow2"));
     for (const dst of [src, join(dir, "sym.qcow2"), join(dir, "hard.qcow2")]) {
-      await expect(image.convert(src, dst, { sourceFormat: "qcow2", overwrite: true })).rejects.toMatchObject({ code: "IMAGE_SAME_FILE" });
+      await expect(image.convert(src, dst, { sourceFormat: "qcow2", overwrite: true })).rejects.toMatchObject({
+        code: "IMAGE_SAME_FILE",
+      });
     }
     await image.overlay(src, join(dir, "top.qcow2"), { baseFormat: "qcow2" });
-    await expect(image.convert(join(dir, "top.qcow2"), src, { sourceFormat: "qcow2", overwrite: true })).rejects.toMatchObject({ code: "IMAGE_SAME_FILE" });
-    await expect(image.convert(join(dir, "nope.qcow2"), join(dir, "o.qcow2"))).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
+    await expect(
+      image.convert(join(dir, "top.qcow2"), src, { sourceFormat: "qcow2", overwrite: true }),
+    ).rejects.toMatchObject({ code: "IMAGE_SAME_FILE" });
+    await expect(image.convert(join(dir, "nope.qcow2"), join(dir, "o.qcow2"))).rejects.toMatchObject({
+      code: "IMAGE_NOT_FOUND",
+    });
     expect(sha256(src)).toBe(before);
   });
 
@@ -89,7 +105,10 @@ describe("image.convert", () => {
     qemuIo(join(dir, "top.qcow2"), "qcow2", "write -P 0x77 0 64k");
     await image.convert(join(dir, "top.qcow2"), join(dir, "flat.qcow2"), { sourceFormat: "qcow2" });
     expect((await image.info(join(dir, "flat.qcow2"), { format: "qcow2" })).backingFilename).toBeUndefined();
-    expect((await image.compare(join(dir, "top.qcow2"), join(dir, "flat.qcow2"), { formatA: "qcow2", formatB: "qcow2" })).identical).toBe(true);
+    expect(
+      (await image.compare(join(dir, "top.qcow2"), join(dir, "flat.qcow2"), { formatA: "qcow2", formatB: "qcow2" }))
+        .identical,
+    ).toBe(true);
     expect(sha256(base)).toBe(before);
   });
 
@@ -110,7 +129,10 @@ describe("image.convert", () => {
     const saved = process.env.QEMUKIT_QEMU_IMG;
     process.env.QEMUKIT_QEMU_IMG = wrapper;
     try {
-      const err = await image.convert(src, join(dir, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e: any) => e);
+      const err = await image.convert(src, join(dir, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(
+        () => undefined,
+        (e: any) => e,
+      );
       expect(err?.code).toBe("FILE_TOO_LARGE");
       expect(err.message).toMatch(/size limit/);
       expect(err.advice).toMatch(/ulimit -f|RLIMIT_FSIZE/);
@@ -129,7 +151,10 @@ describe("image.convert", () => {
     mkdirSync(small);
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", small]);
     try {
-      const err = await image.convert(src, join(small, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(() => undefined, (e: any) => e);
+      const err = await image.convert(src, join(small, "out.raw"), { format: "raw", sourceFormat: "qcow2" }).then(
+        () => undefined,
+        (e: any) => e,
+      );
       expect(err?.code).toBe("NO_SPACE");
       expect(err.advice).toMatch(/free space/);
       expect(readdirSync(small)).toEqual([]);

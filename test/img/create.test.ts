@@ -23,7 +23,11 @@ describe("image.create", () => {
 
   it("passes cluster size, preallocation and extra options", async () => {
     const p = join(dir, "c.qcow2");
-    await image.create(p, "16M", { clusterSize: 2 * 1024 * 1024, preallocation: "metadata", options: { lazy_refcounts: true } });
+    await image.create(p, "16M", {
+      clusterSize: 2 * 1024 * 1024,
+      preallocation: "metadata",
+      options: { lazy_refcounts: true },
+    });
     const j = infoJson(p, "qcow2");
     expect(j["cluster-size"]).toBe(2097152);
     expect(j["format-specific"].data["lazy-refcounts"]).toBe(true);
@@ -43,7 +47,15 @@ describe("image.create", () => {
   });
 
   it("SIZE_INVALID: bad string, zero, beyond the format limit (checked before qemu-img)", async () => {
-    for (const [size, format] of [["12 bananas", "qcow2"], [0, "qcow2"], ["0G", "raw"], ["3P", "qcow2"], ["65T", "vhdx"], ["2041G", "vpc"], ["600T", "vdi"]] as const) {
+    for (const [size, format] of [
+      ["12 bananas", "qcow2"],
+      [0, "qcow2"],
+      ["0G", "raw"],
+      ["3P", "qcow2"],
+      ["65T", "vhdx"],
+      ["2041G", "vpc"],
+      ["600T", "vdi"],
+    ] as const) {
       const err = await image.create(join(dir, "x.img"), size, { format }).catch((e) => e);
       expect(err.code, `${size} ${format}`).toBe("SIZE_INVALID");
       expect(err.advice).toBeTruthy();
@@ -59,9 +71,13 @@ describe("image.create", () => {
   });
 
   it("IMAGE_FORMAT: unknown format name, or a backing file on a format without one", async () => {
-    await expect(image.create(join(dir, "x.img"), "1M", { format: "qcow3" as never })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
+    await expect(image.create(join(dir, "x.img"), "1M", { format: "qcow3" as never })).rejects.toMatchObject({
+      code: "IMAGE_FORMAT",
+    });
     const base = makeQcow2(join(dir, "base.qcow2"), "1M");
-    await expect(image.create(join(dir, "x.img"), "1M", { format: "raw", backing: base })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
+    await expect(image.create(join(dir, "x.img"), "1M", { format: "raw", backing: base })).rejects.toMatchObject({
+      code: "IMAGE_FORMAT",
+    });
   });
 
   it("IMAGE_EXISTS unless overwrite; overwrite replaces atomically", async () => {
@@ -75,10 +91,18 @@ describe("image.create", () => {
   });
 
   it("IMAGE_NOT_FOUND for a missing directory; IMAGE_INVALID_ARGUMENT for a bad option; no partial files", async () => {
-    await expect(image.create(join(dir, "no", "such", "d.qcow2"), "1M")).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
-    await expect(image.create(join(dir, "o.qcow2"), "1M", { options: { no_such_option: 1 } })).rejects.toMatchObject({ code: "IMAGE_INVALID_ARGUMENT" });
-    await expect(image.create(join(dir, "o.qcow2"), "1M", { clusterSize: 3 })).rejects.toMatchObject({ code: "IMAGE_INVALID_ARGUMENT" });
-    await expect(image.create(join(dir, "o.qcow2"), "1M", { backing: join(dir, "gone.qcow2"), backingFormat: "qcow2" })).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
+    await expect(image.create(join(dir, "no", "such", "d.qcow2"), "1M")).rejects.toMatchObject({
+      code: "IMAGE_NOT_FOUND",
+    });
+    await expect(image.create(join(dir, "o.qcow2"), "1M", { options: { no_such_option: 1 } })).rejects.toMatchObject({
+      code: "IMAGE_INVALID_ARGUMENT",
+    });
+    await expect(image.create(join(dir, "o.qcow2"), "1M", { clusterSize: 3 })).rejects.toMatchObject({
+      code: "IMAGE_INVALID_ARGUMENT",
+    });
+    await expect(
+      image.create(join(dir, "o.qcow2"), "1M", { backing: join(dir, "gone.qcow2"), backingFormat: "qcow2" }),
+    ).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
     expect(existsSync(join(dir, "o.qcow2"))).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -24,9 +24,21 @@ function qemuImgsWith(text: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
       if (cmd.includes("qemu-img") && cmd.includes(text) && isAlive(Number(e))) out.push(Number(e));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
+}
+
+/** A separate Node process converting `src` to `dest` through qemukit, its qemu-img being `qemuImg`. */
+function convertInChild(src: string, dest: string, qemuImg: string) {
+  const script = `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(dest)}, { sourceFormat: "qcow2" }).done)`;
+  return spawn(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: repo,
+    env: { ...process.env, QEMUKIT_QEMU_IMG: qemuImg },
+    stdio: "ignore",
+  });
 }
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
@@ -78,12 +90,16 @@ describe("no qemu-img outlives its script; no temp file is lost", () => {
     execFileSync("mkdir", [out]);
     // A rate-limited qemu-img (the same program, -r 4M) so the kill lands mid-conversion.
     const slow = join(dir, "slow-qemu-img");
-    writeFileSync(slow, '#!/bin/sh\nif [ "$1" = convert ]; then shift; exec qemu-img convert -r 4M "$@"; fi\nexec qemu-img "$@"\n', { mode: 0o755 });
-    const child = spawn(process.execPath, ["--import", "tsx", "-e",
-      `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(join(out, "copy.qcow2"))}, { sourceFormat: "qcow2" }).done)`],
-    { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slow }, stdio: "ignore" });
+    writeFileSync(
+      slow,
+      '#!/bin/sh\nif [ "$1" = convert ]; then shift; exec qemu-img convert -r 4M "$@"; fi\nexec qemu-img "$@"\n',
+      { mode: 0o755 },
+    );
+    const child = convertInChild(src, join(out, "copy.qcow2"), slow);
     const exited = new Promise((r) => child.once("exit", r));
-    expect(await until(() => qemuImgsWith(out).length > 0 && readdirSync(out).some((f) => f.includes(".qemukit-")), 30_000)).toBe(true);
+    expect(
+      await until(() => qemuImgsWith(out).length > 0 && readdirSync(out).some((f) => f.includes(".qemukit-")), 30_000),
+    ).toBe(true);
     const [pid] = qemuImgsWith(out);
     child.kill("SIGKILL");
     await exited;
@@ -102,9 +118,7 @@ describe("no qemu-img outlives its script; no temp file is lost", () => {
     const out = join(dir, "term");
     execFileSync("mkdir", [out]);
     const slow = join(dir, "slow-qemu-img");
-    const child = spawn(process.execPath, ["--import", "tsx", "-e",
-      `import("./sdk/img/mod.ts").then(({ image }) => image.convert(${JSON.stringify(src)}, ${JSON.stringify(join(out, "copy.qcow2"))}, { sourceFormat: "qcow2" }).done)`],
-    { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slow }, stdio: "ignore" });
+    const child = convertInChild(src, join(out, "copy.qcow2"), slow);
     const exited = new Promise<string | null>((r) => child.once("exit", (_c, s) => r(s)));
     expect(await until(() => readdirSync(out).some((f) => f.includes(".qemukit-")), 30_000)).toBe(true);
     child.kill("SIGTERM");
@@ -136,13 +150,24 @@ describe("backing names and modes", () => {
     execFileSync("qemu-io", ["-f", "qcow2", "-c", "write -P 0x33 0 64k", base], { stdio: "ignore" });
     const r = await image.overlay(base, join(d, "top.qcow2"), { baseFormat: "qcow2", backingPath: "relative" });
     expect(r.backingFile).toBe("./nbd:host:1.qcow2");
-    const chain = JSON.parse(execFileSync("qemu-img", ["info", "--backing-chain", "--output=json", join(d, "top.qcow2")], { encoding: "utf8" }));
+    const chain = JSON.parse(
+      execFileSync("qemu-img", ["info", "--backing-chain", "--output=json", join(d, "top.qcow2")], {
+        encoding: "utf8",
+      }),
+    );
     expect(chain[1].filename).toBe(`${d}/./nbd:host:1.qcow2`); // a file beside the overlay, not an NBD server
     // The data of the base is what the overlay shows.
     execFileSync("qemu-io", ["-f", "qcow2", "-c", "read -P 0x33 0 64k", join(d, "top.qcow2")], { stdio: "ignore" });
-    const plain = await image.overlay(base, join(d, "plain.qcow2"), { baseFormat: "qcow2", backingPath: "relative", size: "8M" });
+    const plain = await image.overlay(base, join(d, "plain.qcow2"), {
+      baseFormat: "qcow2",
+      backingPath: "relative",
+      size: "8M",
+    });
     expect(plain.backingFile).toBe("./nbd:host:1.qcow2");
-    const normal = await image.overlay(join(d, "top.qcow2"), join(d, "top2.qcow2"), { baseFormat: "qcow2", backingPath: "relative" });
+    const normal = await image.overlay(join(d, "top.qcow2"), join(d, "top2.qcow2"), {
+      baseFormat: "qcow2",
+      backingPath: "relative",
+    });
     expect(normal.backingFile).toBe("top.qcow2");
   });
 
@@ -160,7 +185,8 @@ describe("backing names and modes", () => {
     } finally {
       process.umask(old);
     }
-    for (const f of ["a.qcow2", "b.raw", "c.qcow2", "d.qcow2"]) expect((statSync(join(d, f)).mode & 0o777).toString(8), f).toBe("600");
+    for (const f of ["a.qcow2", "b.raw", "c.qcow2", "d.qcow2"])
+      expect((statSync(join(d, f)).mode & 0o777).toString(8), f).toBe("600");
     expect(existsSync(join(d, "d.qcow2"))).toBe(true);
   });
 });

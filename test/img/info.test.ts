@@ -15,7 +15,15 @@ describe("image.info", () => {
     const base = makeQcow2(join(dir, "base.qcow2"), "64M", { byte: 0xab, length: "1M" });
     qemuImg("snapshot", "-c", "s1", base);
     const i = await image.info(base, { format: "qcow2" });
-    expect(i).toMatchObject({ filename: base, format: "qcow2", virtualSize: 67108864, clusterSize: 65536, dirty: false, corrupt: false, encrypted: false });
+    expect(i).toMatchObject({
+      filename: base,
+      format: "qcow2",
+      virtualSize: 67108864,
+      clusterSize: 65536,
+      dirty: false,
+      corrupt: false,
+      encrypted: false,
+    });
     expect(typeof i.actualSize).toBe("number");
     expect(i.snapshots).toHaveLength(1);
     expect(i.snapshots[0]).toMatchObject({ id: "1", name: "s1", vmStateSize: 0 });
@@ -52,11 +60,15 @@ describe("image.info", () => {
     qemuImg("create", "-q", "-f", "vmdk", huge, String(2n ** 62n + 512n));
     await expect(image.info(huge, { format: "vmdk" })).rejects.toMatchObject({
       code: "SIZE_TOO_LARGE",
-      message: expect.stringContaining(`qemu-img info reported virtual-size = ${2n ** 62n + 512n} for ${huge}, above 2^53 - 1 (8 PiB)`),
+      message: expect.stringContaining(
+        `qemu-img info reported virtual-size = ${2n ** 62n + 512n} for ${huge}, above 2^53 - 1 (8 PiB)`,
+      ),
       details: { field: "virtual-size", value: String(2n ** 62n + 512n) },
     });
     // and qemukit does not make one
-    await expect(image.create(join(dir, "huge2.vmdk"), 2n ** 62n, { format: "vmdk" })).rejects.toMatchObject({ code: "SIZE_INVALID" });
+    await expect(image.create(join(dir, "huge2.vmdk"), 2n ** 62n, { format: "vmdk" })).rejects.toMatchObject({
+      code: "SIZE_INVALID",
+    });
     // the largest qemukit handles (qcow2 with 2 MiB clusters reaches 2^61)
     const largest = join(dir, "largest.qcow2");
     await image.create(largest, Number.MAX_SAFE_INTEGER - 511, { format: "qcow2", clusterSize: 2 * 1024 * 1024 });
@@ -96,7 +108,9 @@ describe("image.info", () => {
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", join(dir, "orphan.qcow2"), "8M");
     // without the chain, an orphan is still readable
     expect((await image.info(join(dir, "orphan.qcow2"), { format: "qcow2" })).backingFilename).toBe("gone.qcow2");
-    await expect(image.info(join(dir, "orphan.qcow2"), { format: "qcow2", backingChain: true })).rejects.toMatchObject({ code: "BACKING_MISSING" });
+    await expect(image.info(join(dir, "orphan.qcow2"), { format: "qcow2", backingChain: true })).rejects.toMatchObject({
+      code: "BACKING_MISSING",
+    });
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "b.qcow2", "-F", "qcow2", join(dir, "a.qcow2"), "8M");
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "c.qcow2", "-F", "qcow2", join(dir, "b.qcow2"), "8M");
     linkSync(join(dir, "a.qcow2"), join(dir, "c.qcow2"));

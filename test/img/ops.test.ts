@@ -2,7 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { linkSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { image } from "../../sdk/img/mod.ts";
-import { imgTempDir, makeCorruptQcow2, makeLeakyQcow2, makeQcow2, qemuImg, qemuIo, sha256 } from "../helpers/img-fixtures.ts";
+import {
+  imgTempDir,
+  makeCorruptQcow2,
+  makeLeakyQcow2,
+  makeQcow2,
+  qemuImg,
+  qemuIo,
+  sha256,
+} from "../helpers/img-fixtures.ts";
 
 let dir: string;
 let cleanup: () => void;
@@ -24,15 +32,26 @@ describe("image.resize", () => {
     qemuImg("create", "-q", "-f", "raw", join(dir, "r.img"), "4M");
     expect(await image.resize(join(dir, "r.img"), "2M", { format: "raw", shrink: true })).toBe(2 * 1024 * 1024);
     expect(statSync(join(dir, "r.img")).size).toBe(2 * 1024 * 1024);
-    await expect(image.resize(p, "-17M", { format: "qcow2", shrink: true })).rejects.toMatchObject({ code: "SIZE_INVALID" });
+    await expect(image.resize(p, "-17M", { format: "qcow2", shrink: true })).rejects.toMatchObject({
+      code: "SIZE_INVALID",
+    });
     await expect(image.resize(p, "3P", { format: "qcow2" })).rejects.toMatchObject({ code: "SIZE_INVALID" });
   });
 });
 
 describe("image.check", () => {
   it("reports a clean image as ok", async () => {
-    const r = await image.check(makeQcow2(join(dir, "ok.qcow2"), "8M", { byte: 1, length: "64k" }), { format: "qcow2" });
-    expect(r).toMatchObject({ ok: true, leaks: 0, corruptions: 0, checkErrors: 0, fixable: false, suggestedRepair: undefined });
+    const r = await image.check(makeQcow2(join(dir, "ok.qcow2"), "8M", { byte: 1, length: "64k" }), {
+      format: "qcow2",
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      leaks: 0,
+      corruptions: 0,
+      checkErrors: 0,
+      fixable: false,
+      suggestedRepair: undefined,
+    });
     expect(r.allocatedClusters).toBe(1);
   });
 
@@ -66,7 +85,9 @@ describe("image.check", () => {
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "c.qcow2", "-F", "qcow2", join(dir, "b.qcow2"), "8M");
     linkSync(join(dir, "a.qcow2"), join(dir, "c.qcow2"));
     const t0 = Date.now();
-    await expect(image.check(join(dir, "a.qcow2"), { format: "qcow2" })).rejects.toMatchObject({ code: "BACKING_LOOP" });
+    await expect(image.check(join(dir, "a.qcow2"), { format: "qcow2" })).rejects.toMatchObject({
+      code: "BACKING_LOOP",
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
@@ -86,7 +107,9 @@ describe("image.commit", () => {
     expect(await image.commit(top, { format: "qcow2", base, keep: true })).toBe(base);
     expect(qemuIo(base, "qcow2", "read -P 0x30 64k 64k")).toMatch(/read 65536/);
     await expect(image.commit(base, { format: "qcow2" })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
-    await expect(image.commit(top, { format: "qcow2", base: join(dir, "elsewhere.qcow2") })).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
+    await expect(image.commit(top, { format: "qcow2", base: join(dir, "elsewhere.qcow2") })).rejects.toMatchObject({
+      code: "IMAGE_NOT_FOUND",
+    });
   });
 });
 
@@ -113,13 +136,20 @@ describe("image.rebase", () => {
     const base = makeQcow2(join(dir, "old", "base.qcow2"), "8M", { byte: 0x09, length: "64k" });
     const top = (await image.overlay(base, join(dir, "vms", "top.qcow2"), { baseFormat: "qcow2" })).path;
     renameSync(base, join(dir, "new", "base.qcow2"));
-    await expect(image.info(top, { format: "qcow2", backingChain: true })).rejects.toMatchObject({ code: "BACKING_MISSING" });
-    await expect(image.rebase(top, join(dir, "new", "base.qcow2"), { format: "qcow2", backingFormat: "qcow2" }))
-      .rejects.toMatchObject({ code: "BACKING_MISSING" });
+    await expect(image.info(top, { format: "qcow2", backingChain: true })).rejects.toMatchObject({
+      code: "BACKING_MISSING",
+    });
+    await expect(
+      image.rebase(top, join(dir, "new", "base.qcow2"), { format: "qcow2", backingFormat: "qcow2" }),
+    ).rejects.toMatchObject({ code: "BACKING_MISSING" });
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      const r = await image.rebase("vms/top.qcow2", "new/base.qcow2", { format: "qcow2", backingFormat: "qcow2", unsafe: true });
+      const r = await image.rebase("vms/top.qcow2", "new/base.qcow2", {
+        format: "qcow2",
+        backingFormat: "qcow2",
+        unsafe: true,
+      });
       expect(r.backingFile).toBe("../new/base.qcow2");
     } finally {
       process.chdir(cwd);
@@ -132,7 +162,9 @@ describe("image.rebase", () => {
     const top = (await image.overlay(base, join(dir, "top.qcow2"), { baseFormat: "qcow2" })).path;
     const top2 = (await image.overlay(top, join(dir, "top2.qcow2"), { baseFormat: "qcow2" })).path;
     const before = sha256(top);
-    await expect(image.rebase(top, top2, { format: "qcow2", backingFormat: "qcow2", unsafe: true })).rejects.toMatchObject({ code: "IMAGE_SAME_FILE" });
+    await expect(
+      image.rebase(top, top2, { format: "qcow2", backingFormat: "qcow2", unsafe: true }),
+    ).rejects.toMatchObject({ code: "IMAGE_SAME_FILE" });
     expect(sha256(top)).toBe(before);
   });
 });
@@ -176,8 +208,10 @@ describe("image.measure, map, du, compare", () => {
   it("compare says identical or where the first difference is", async () => {
     const a = makeQcow2(join(dir, "a.qcow2"), "8M", { byte: 8, length: "64k" });
     qemuImg("convert", "-f", "qcow2", "-O", "raw", a, join(dir, "a.raw"));
-    expect(await image.compare(a, join(dir, "a.raw"), { formatA: "qcow2", formatB: "raw" }))
-      .toEqual({ identical: true, message: "Images are identical." });
+    expect(await image.compare(a, join(dir, "a.raw"), { formatA: "qcow2", formatB: "raw" })).toEqual({
+      identical: true,
+      message: "Images are identical.",
+    });
     qemuIo(join(dir, "a.raw"), "raw", "write -P 9 4096 512");
     const r = await image.compare(a, join(dir, "a.raw"), { formatA: "qcow2", formatB: "raw" });
     expect(r).toEqual({ identical: false, message: "Content mismatch at offset 4096!", mismatchOffset: 4096 });

@@ -102,10 +102,13 @@ describe("overlay", () => {
   });
 
   it("reports a missing base, a missing backing file and a backing loop (also through a hard link)", async () => {
-    await expect(overlay(join(dir, "nope.qcow2"), join(dir, "o.qcow2"))).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
+    await expect(overlay(join(dir, "nope.qcow2"), join(dir, "o.qcow2"))).rejects.toMatchObject({
+      code: "IMAGE_NOT_FOUND",
+    });
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", join(dir, "orphan.qcow2"), "8M");
-    await expect(overlay(join(dir, "orphan.qcow2"), join(dir, "o.qcow2"), { baseFormat: "qcow2" }))
-      .rejects.toMatchObject({ code: "BACKING_MISSING" });
+    await expect(
+      overlay(join(dir, "orphan.qcow2"), join(dir, "o.qcow2"), { baseFormat: "qcow2" }),
+    ).rejects.toMatchObject({ code: "BACKING_MISSING" });
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "b.qcow2", "-F", "qcow2", join(dir, "a.qcow2"), "8M");
     qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "c.qcow2", "-F", "qcow2", join(dir, "b.qcow2"), "8M");
     linkSync(join(dir, "a.qcow2"), join(dir, "c.qcow2"));
@@ -119,6 +122,8 @@ describe("overlay", () => {
 
   it("rejects an unknown base format name", async () => {
     const base = makeQcow2(join(dir, "base.qcow2"), "8M");
-    await expect(overlay(base, join(dir, "o.qcow2"), { baseFormat: "qcow3" as never })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
+    await expect(overlay(base, join(dir, "o.qcow2"), { baseFormat: "qcow3" as never })).rejects.toMatchObject({
+      code: "IMAGE_FORMAT",
+    });
   });
 });

@@ -17,7 +17,7 @@ describe("runQemuImg", () => {
   it("runs concurrent calls in parallel (-P 4 style)", async () => {
     // qemu-img itself, started after a one-second pause by the same process (exec, not fork).
     const slow = join(dir, "slow-qemu-img");
-    writeFileSync(slow, "#!/bin/sh\nsleep 1\nexec qemu-img \"$@\"\n", { mode: 0o755 });
+    writeFileSync(slow, '#!/bin/sh\nsleep 1\nexec qemu-img "$@"\n', { mode: 0o755 });
     process.env.QEMUKIT_QEMU_IMG = slow;
     try {
       const t0 = Date.now();

@@ -13,24 +13,40 @@ describe("parseImageSize", () => {
     expect(parseImageSize("8191T")).toBe(8191 * 1024 ** 4);
     expect(parseImageSize(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
   });
-  it.each(["", "abc", "12Q", "1.1k", "-1G", "0", "0G", 0, -5, 1.5, Number.MAX_SAFE_INTEGER + 2, "8P", "8E", "9223372036854775807"])(
-    "rejects %j with SIZE_INVALID",
-    (s) => {
-      let err: unknown;
-      try {
-        parseImageSize(s as never);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ImageError);
-      expect((err as ImageError).code).toBe("SIZE_INVALID");
-      expect((err as ImageError).advice).toMatch(/512M|up to 8P/);
-    },
-  );
+  it.each([
+    "",
+    "abc",
+    "12Q",
+    "1.1k",
+    "-1G",
+    "0",
+    "0G",
+    0,
+    -5,
+    1.5,
+    Number.MAX_SAFE_INTEGER + 2,
+    "8P",
+    "8E",
+    "9223372036854775807",
+  ])("rejects %j with SIZE_INVALID", (s) => {
+    let err: unknown;
+    try {
+      parseImageSize(s as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ImageError);
+    expect((err as ImageError).code).toBe("SIZE_INVALID");
+    expect((err as ImageError).advice).toMatch(/512M|up to 8P/);
+  });
   it("says why a size above 8 PiB is refused", () => {
-    expect(() => parseImageSize("8P")).toThrow('invalid size "8P": above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles');
+    expect(() => parseImageSize("8P")).toThrow(
+      'invalid size "8P": above 2^53 - 1 bytes (8 PiB), the largest size qemukit handles',
+    );
     expect(() => parseImageSize(2n ** 53n)).toThrow("invalid size 9007199254740992: above 2^53 - 1 bytes (8 PiB)");
-    expect(() => parseImageSize("8E")).toThrow(expect.objectContaining({ advice: expect.stringContaining("pick a size up to 8P") }));
+    expect(() => parseImageSize("8E")).toThrow(
+      expect.objectContaining({ advice: expect.stringContaining("pick a size up to 8P") }),
+    );
   });
 });
 

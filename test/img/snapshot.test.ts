@@ -31,11 +31,19 @@ describe("image.snapshot", () => {
     const err = await image.snapshot.apply(p, "nope", { format: "qcow2" }).catch((e) => e);
     expect(err.code).toBe("SNAPSHOT_NOT_FOUND");
     expect(err.advice).toMatch(/existing snapshots: a/);
-    await expect(image.snapshot.delete(p, "nope", { format: "qcow2" })).rejects.toMatchObject({ code: "SNAPSHOT_NOT_FOUND" });
-    await expect(image.snapshot.create(p, "123", { format: "qcow2" })).rejects.toMatchObject({ code: "IMAGE_INVALID_ARGUMENT" });
+    await expect(image.snapshot.delete(p, "nope", { format: "qcow2" })).rejects.toMatchObject({
+      code: "SNAPSHOT_NOT_FOUND",
+    });
+    await expect(image.snapshot.create(p, "123", { format: "qcow2" })).rejects.toMatchObject({
+      code: "IMAGE_INVALID_ARGUMENT",
+    });
     qemuImg("create", "-q", "-f", "raw", join(dir, "r.img"), "1M");
-    await expect(image.snapshot.create(join(dir, "r.img"), "x", { format: "raw" })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
+    await expect(image.snapshot.create(join(dir, "r.img"), "x", { format: "raw" })).rejects.toMatchObject({
+      code: "IMAGE_FORMAT",
+    });
     // told "qcow2" for a raw file: the format is enforced, not probed
-    await expect(image.snapshot.list(join(dir, "r.img"), { format: "qcow2" })).rejects.toMatchObject({ code: "IMAGE_FORMAT" });
+    await expect(image.snapshot.list(join(dir, "r.img"), { format: "qcow2" })).rejects.toMatchObject({
+      code: "IMAGE_FORMAT",
+    });
   });
 });

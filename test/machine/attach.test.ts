@@ -9,7 +9,11 @@ const run = useTempRunRoot();
 const started: number[] = [];
 afterAll(() => {
   for (const pid of started) {
-    try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   }
   run.cleanup();
 });
@@ -51,7 +55,10 @@ describe("daemonize, list and attach", () => {
     const vm = await attach(report.runDir);
     // The default 5 s greeting timeout is not what ends it: the holder is seen at once.
     const t1 = performance.now();
-    const err = await attach("d2").then(() => undefined, (e: unknown) => e);
+    const err = await attach("d2").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(performance.now() - t1).toBeLessThan(2000);
     expect(err).toBeInstanceOf(VmError);
     expect((err as VmError).code).toBe("VM_BUSY");
@@ -73,7 +80,10 @@ describe("daemonize, list and attach", () => {
     const vm = await attach("d3");
     const d = vm.vnc!.display; // vnc auto in the child: whichever display was free
     expect(vm.vnc).toEqual({ display: d, host: "127.0.0.1", port: 5900 + d, websocketPort: 5700 + d });
-    expect(await vm.console.run("echo back-$((6*7))", { timeout: 30_000 })).toEqual({ output: "back-42\n", exitCode: 0 });
+    expect(await vm.console.run("echo back-$((6*7))", { timeout: 30_000 })).toEqual({
+      output: "back-42\n",
+      exitCode: 0,
+    });
     // The guest powers itself off; exited follows (QMP closes, /proc polled fast).
     await vm.console.send("poweroff -f\n");
     const exit = await vm.exited;
@@ -84,12 +94,26 @@ describe("daemonize, list and attach", () => {
   it("list() skips and cleans stale run directories; attach() to a missing VM fails clearly", async () => {
     const stale = join(run.root, "stale1");
     mkdirSync(stale, { mode: 0o700 });
-    writeFileSync(join(stale, "vm.json"), JSON.stringify({
-      qemukit: 1, name: "stale1", runDir: stale, pid: 2 ** 22 + 7, ownerPid: 2 ** 22 + 7, argv: [], daemonized: true,
-      keep: false, temporaryFiles: [], started: new Date().toISOString(),
-    }));
+    writeFileSync(
+      join(stale, "vm.json"),
+      JSON.stringify({
+        qemukit: 1,
+        name: "stale1",
+        runDir: stale,
+        pid: 2 ** 22 + 7,
+        ownerPid: 2 ** 22 + 7,
+        argv: [],
+        daemonized: true,
+        keep: false,
+        temporaryFiles: [],
+        started: new Date().toISOString(),
+      }),
+    );
     // Only a directory carrying qemukit's marker is ever removed.
-    writeFileSync(join(stale, ".qemukit-run"), JSON.stringify({ qemukit: 1, name: "stale1", ownerPid: 2 ** 22 + 7, created: new Date().toISOString() }));
+    writeFileSync(
+      join(stale, ".qemukit-run"),
+      JSON.stringify({ qemukit: 1, name: "stale1", ownerPid: 2 ** 22 + 7, created: new Date().toISOString() }),
+    );
     const unmarked = join(run.root, "unmarked");
     mkdirSync(unmarked, { mode: 0o700 });
     writeFileSync(join(unmarked, "vm.json"), readFileSync(join(stale, "vm.json")));

@@ -8,7 +8,13 @@ import { runChildScript, useTempRunRoot, waitGone } from "../helpers/machine-fix
 const run = useTempRunRoot();
 const pids: number[] = [];
 afterAll(() => {
-  for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
   run.cleanup();
 });
 
@@ -16,7 +22,9 @@ function io(): CliIO & { out: () => string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let text = "";
-  stdout.on("data", (b: Buffer) => { text += b.toString(); });
+  stdout.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   return { stdout, stderr, out: () => text };
 }
 

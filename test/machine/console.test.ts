@@ -9,7 +9,13 @@ import { tinySpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.
 import { until } from "../helpers/until.ts";
 
 const run = useTempRunRoot();
-const tasks = (pid: number) => { try { return readdirSync(`/proc/${pid}/task`).length; } catch { return 0; } };
+const tasks = (pid: number) => {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+};
 const tmp = mkdtempSync("/tmp/qkt-img-");
 afterAll(() => {
   run.cleanup();
@@ -26,12 +32,16 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
     const t = await tinySpec({
       name: "tiny1",
       smp: { cpus: 2 },
-      disks: [{ source: { kind: "overlay", base, baseFormat: "raw" }, interface: "virtio", media: "disk", readOnly: false }],
+      disks: [
+        { source: { kind: "overlay", base, baseFormat: "raw" }, interface: "virtio", media: "disk", readOnly: false },
+      ],
     });
     prompt = t.prompt;
     vm = await startVm(t.spec, { waitFor: Wait.forConsole(prompt, { timeout: 120_000 }) });
   });
-  afterAll(async () => { await vm?.kill(); });
+  afterAll(async () => {
+    await vm?.kill();
+  });
 
   it("keeps early boot output (connected before the vCPUs start)", () => {
     // The guest's first line (its banner) would be at risk if the console connected after `cont`.
@@ -43,7 +53,10 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
     expect(await vm.console.run("echo hello")).toEqual({ output: "hello\n", exitCode: 0 });
     expect(await vm.console.run("false", { nothrow: true })).toEqual({ output: "", exitCode: 1 });
     expect((await vm.console.run("(exit 7)", { nothrow: true })).exitCode).toBe(7);
-    const missing = await vm.console.run("ls /nonexistent").then(() => undefined, (e: unknown) => e);
+    const missing = await vm.console.run("ls /nonexistent").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(missing).toBeInstanceOf(GuestCommandError);
     expect(missing).toMatchObject({ code: "GUEST_COMMAND", command: "ls /nonexistent" });
     expect((missing as GuestCommandError).exitCode).not.toBe(0);
@@ -56,7 +69,10 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
   it("aborting run() interrupts the command in the guest (Ctrl-C) and leaves the console usable", async () => {
     const ac = new AbortController();
     const t0 = Date.now();
-    const sleeping = vm.console.run("sleep 300; echo not-$((40+2))-interrupted", { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+    const sleeping = vm.console.run("sleep 300; echo not-$((40+2))-interrupted", { signal: ac.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // Queued behind it: waits its turn, then works.
     const next = vm.console.run("echo after-abort");
     await vm.console.send("");
@@ -72,7 +88,10 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
   });
 
   it("a run() that times out is interrupted too; an aborted waitFor or send rejects at once", async () => {
-    const err = await vm.console.run("sleep 300", { timeout: 1500 }).then(() => undefined, (e: unknown) => e);
+    const err = await vm.console.run("sleep 300", { timeout: 1500 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: "TIMEOUT" });
     expect((await vm.console.run("echo still-here")).output).toBe("still-here\n");
     const ac = new AbortController();
@@ -141,12 +160,16 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
       // When did the process really end? (QEMU's own teardown is not ours to measure.)
       // The leader turns zombie first; the parent learns of the exit only once every
       // thread (and the guest RAM mapping) is torn down, when /proc/PID/task empties.
-      poll = setInterval(() => { if (!goneAt && !isAlive(vm.pid) && tasks(vm.pid) <= 1) goneAt = performance.now(); }, 1);
+      poll = setInterval(() => {
+        if (!goneAt && !isAlive(vm.pid) && tasks(vm.pid) <= 1) goneAt = performance.now();
+      }, 1);
     });
     await vm.console.send("poweroff -f\n");
     const exit = await Promise.race([
       vm.exited,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no exit; console: ${vm.console.transcript.slice(-300)}`)), 30_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no exit; console: ${vm.console.transcript.slice(-300)}`)), 30_000),
+      ),
     ]);
     const exitedAt = performance.now();
     clearInterval(poll);

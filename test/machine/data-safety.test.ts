@@ -2,12 +2,22 @@
 // directories, `..` names, squatted run roots, planted vm.json files, same-name races and
 // interrupted daemonized starts. Each test fails on the code before the run-directory marker.
 import { execFileSync, spawn } from "node:child_process";
-import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { command as vmCommand } from "../../sdk/cli/commands/vm.ts";
-import { attach, list, startVm, VmStartError, type RunningVm } from "../../sdk/machine/mod.ts";
+import { attach, list, startVm, VmError, VmStartError, type RunningVm } from "../../sdk/machine/mod.ts";
 import { isAlive } from "../../sdk/machine/proc.ts";
 import { bareSpec, waitGone } from "../helpers/machine-fixtures.ts";
 
@@ -18,9 +28,17 @@ mkdirSync(root, { mode: 0o700 });
 const savedRoot = process.env.QEMUKIT_RUN_DIR;
 process.env.QEMUKIT_RUN_DIR = root;
 const pids: number[] = [];
-afterEach(() => { process.env.QEMUKIT_RUN_DIR = root; });
+afterEach(() => {
+  process.env.QEMUKIT_RUN_DIR = root;
+});
 afterAll(() => {
-  for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
   if (savedRoot === undefined) delete process.env.QEMUKIT_RUN_DIR;
   else process.env.QEMUKIT_RUN_DIR = savedRoot;
   rmSync(work, { recursive: true, force: true });
@@ -31,13 +49,27 @@ const DEAD = 2 ** 22 + 11;
 /** A vm.json as an older qemukit (or an attacker) would leave it: a dead VM, files to delete. */
 function staleMeta(dir: string, name: string, temporaryFiles: string[] = []): string {
   return JSON.stringify({
-    qemukit: 1, name, runDir: dir, pid: DEAD, ownerPid: DEAD, argv: [], daemonized: true,
-    keep: false, temporaryFiles, started: new Date().toISOString(),
+    qemukit: 1,
+    name,
+    runDir: dir,
+    pid: DEAD,
+    ownerPid: DEAD,
+    argv: [],
+    daemonized: true,
+    keep: false,
+    temporaryFiles,
+    started: new Date().toISOString(),
   });
 }
 
 async function startError(p: Promise<RunningVm>): Promise<VmStartError> {
-  const e = await p.then((vm) => { void vm.kill(); return undefined; }, (x: unknown) => x);
+  const e = await p.then(
+    (vm) => {
+      void vm.kill();
+      return undefined;
+    },
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(VmStartError);
   return e as VmStartError;
 }
@@ -66,7 +98,7 @@ describe("run directories are claimed, never adopted", () => {
   });
 
   // data-safety: attach-dotdot
-  it("attach(\"..\") and `qemukit vm stop ..` are refused; the parent of the run root is untouched", async () => {
+  it("attach('..') and `qemukit vm stop ..` are refused; the parent of the run root is untouched", async () => {
     writeFileSync(join(work, "vm.json"), staleMeta(work, "x"));
     writeFileSync(join(work, "precious.txt"), "do not delete");
     await expect(attach("..")).rejects.toMatchObject({ code: "VM_NAME" });
@@ -87,8 +119,14 @@ describe("run directories are claimed, never adopted", () => {
     writeFileSync(victim, "data");
     const dir = join(root, "planted");
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, ".qemukit-run"), JSON.stringify({ qemukit: 1, name: "planted", ownerPid: DEAD, created: new Date().toISOString() }));
-    writeFileSync(join(dir, "vm.json"), staleMeta(dir, "planted", [victim, join(dir, "..", "..", "victim.qcow2"), join(dir, "disk0.qcow2")]));
+    writeFileSync(
+      join(dir, ".qemukit-run"),
+      JSON.stringify({ qemukit: 1, name: "planted", ownerPid: DEAD, created: new Date().toISOString() }),
+    );
+    writeFileSync(
+      join(dir, "vm.json"),
+      staleMeta(dir, "planted", [victim, join(dir, "..", "..", "victim.qcow2"), join(dir, "disk0.qcow2")]),
+    );
     writeFileSync(join(dir, "disk0.qcow2"), "overlay");
     expect(await list()).toEqual([]);
     expect(existsSync(dir)).toBe(false);
@@ -98,7 +136,10 @@ describe("run directories are claimed, never adopted", () => {
   // data-safety: same-name-race
   it("two concurrent starts with one name: one wins, the other fails at once with VM_STARTING or VM_RUNNING", async () => {
     const t0 = Date.now();
-    const results = await Promise.allSettled([startVm(bareSpec({ name: "twin" })), startVm(bareSpec({ name: "twin" }))]);
+    const results = await Promise.allSettled([
+      startVm(bareSpec({ name: "twin" })),
+      startVm(bareSpec({ name: "twin" })),
+    ]);
     const won = results.filter((r) => r.status === "fulfilled") as PromiseFulfilledResult<RunningVm>[];
     const lost = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
     expect(won).toHaveLength(1);
@@ -109,14 +150,25 @@ describe("run directories are claimed, never adopted", () => {
     const vm = won[0]!.value;
     expect(vm.state).toBe("running");
     // And from another process, while this one runs it.
-    const other = spawn(process.execPath, ["--import", "tsx", "-e", `
+    const other = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `
       import("./sdk/machine/mod.ts").then(async ({ startVm }) => {
         const { bareSpec } = await import("./test/helpers/machine-fixtures.ts");
         try { await startVm(bareSpec({ name: "twin" })); console.log("started"); }
         catch (e) { console.log(e.code); }
-      });`], { cwd: new URL("../../", import.meta.url).pathname, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+      });`,
+      ],
+      { cwd: new URL("../../", import.meta.url).pathname, env: process.env, stdio: ["ignore", "pipe", "inherit"] },
+    );
     let out = "";
-    other.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
+    other.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
     await new Promise((r) => other.once("exit", r));
     expect(out.trim()).toBe("VM_RUNNING");
     await vm.kill();
@@ -134,16 +186,30 @@ describe("the run root must be private", () => {
     mkdirSync(planted);
     const victim = join(work, "etc-shadow-copy");
     writeFileSync(victim, "secret");
-    writeFileSync(join(planted, ".qemukit-run"), JSON.stringify({ qemukit: 1, name: "evil", ownerPid: DEAD, created: new Date().toISOString() }));
+    writeFileSync(
+      join(planted, ".qemukit-run"),
+      JSON.stringify({ qemukit: 1, name: "evil", ownerPid: DEAD, created: new Date().toISOString() }),
+    );
     writeFileSync(join(planted, "vm.json"), staleMeta(planted, "evil", [victim]));
     execFileSync("chown", ["-R", "nobody:nogroup", squat]);
     process.env.QEMUKIT_RUN_DIR = squat;
-    const e = await list().then(() => undefined, (x: unknown) => x);
+    const e = await list().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ code: "RUN_ROOT_UNSAFE" });
     expect((e as Error).message).toContain(squat);
     expect((e as Error).message).toMatch(/belongs to uid \d+/);
-    const s = await startError(startVm(bareSpec({ name: "victim" })));
-    expect(s.code).toBe("RUN_ROOT_UNSAFE");
+    // start() raises the very error list() and attach() raise: a VmError, before anything is claimed.
+    const s = await startVm(bareSpec({ name: "victim" })).then(
+      (vm) => {
+        void vm.kill();
+        return undefined;
+      },
+      (x: unknown) => x,
+    );
+    expect(s).toBeInstanceOf(VmError);
+    expect(s).toMatchObject({ code: "RUN_ROOT_UNSAFE" });
     await expect(attach("evil")).rejects.toMatchObject({ code: "RUN_ROOT_UNSAFE" });
     expect(readFileSync(victim, "utf8")).toBe("secret");
     expect(existsSync(join(planted, "vm.json"))).toBe(true);
@@ -155,13 +221,22 @@ describe("the run root must be private", () => {
     mkdirSync(loose);
     chmodSync(loose, 0o755);
     process.env.QEMUKIT_RUN_DIR = loose;
-    const e = await startError(startVm(bareSpec()));
-    expect(e.code).toBe("RUN_ROOT_UNSAFE");
-    expect(e.message).toContain(`chmod 700 "${loose}"`);
+    const e = await startVm(bareSpec()).then(
+      (vm) => {
+        void vm.kill();
+        return undefined;
+      },
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(VmError);
+    expect(e).toMatchObject({ code: "RUN_ROOT_UNSAFE", message: expect.stringContaining(`chmod 700 "${loose}"`) });
     const link = join(work, "link");
     symlinkSync(root, link);
     process.env.QEMUKIT_RUN_DIR = link;
-    await expect(list()).rejects.toMatchObject({ code: "RUN_ROOT_UNSAFE", message: expect.stringContaining("symbolic link") });
+    await expect(list()).rejects.toMatchObject({
+      code: "RUN_ROOT_UNSAFE",
+      message: expect.stringContaining("symbolic link"),
+    });
     // A missing root is created private.
     const fresh = join(work, "fresh", "nested");
     process.env.QEMUKIT_RUN_DIR = fresh;
@@ -178,13 +253,29 @@ describe("interrupted starts are cleaned up or listed", () => {
     // without pid, both naming a dead owner, and QEMU's own pidfile.
     const dir = join(root, "halfway");
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, ".qemukit-run"), JSON.stringify({ qemukit: 1, name: "halfway", ownerPid: DEAD, created: new Date().toISOString() }));
+    writeFileSync(
+      join(dir, ".qemukit-run"),
+      JSON.stringify({ qemukit: 1, name: "halfway", ownerPid: DEAD, created: new Date().toISOString() }),
+    );
     const meta = JSON.parse(staleMeta(dir, "halfway"));
     delete meta.pid;
     writeFileSync(join(dir, "vm.json"), JSON.stringify(meta));
     execFileSync("qemu-system-x86_64", [
-      "-accel", "tcg", "-m", "64", "-nodefaults", "-display", "none", "-S", "-name", "halfway",
-      "-qmp", `unix:${join(dir, "qmp.sock")},server=on,wait=off`, "-daemonize", "-pidfile", join(dir, "qemu.pid"),
+      "-accel",
+      "tcg",
+      "-m",
+      "64",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-S",
+      "-name",
+      "halfway",
+      "-qmp",
+      `unix:${join(dir, "qmp.sock")},server=on,wait=off`,
+      "-daemonize",
+      "-pidfile",
+      join(dir, "qemu.pid"),
     ]);
     const pid = Number(readFileSync(join(dir, "qemu.pid"), "utf8"));
     pids.push(pid);
@@ -202,11 +293,20 @@ describe("interrupted starts are cleaned up or listed", () => {
     // A qemu-img that never finishes: the start is caught inside createOverlay.
     const slowImg = join(work, "slow-qemu-img");
     writeFileSync(slowImg, "#!/bin/sh\nexec sleep 60\n", { mode: 0o755 });
-    const child = spawn(process.execPath, ["--import", "tsx", "-e", `
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `
       import("./sdk/machine/mod.ts").then(async ({ startVm }) => {
         const { bareSpec } = await import("./test/helpers/machine-fixtures.ts");
         await startVm(bareSpec({ name: "cut", disks: [{ source: { kind: "overlay", base: ${JSON.stringify(base)}, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }] }));
-      });`], { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slowImg }, stdio: "ignore" });
+      });`,
+      ],
+      { cwd: repo, env: { ...process.env, QEMUKIT_QEMU_IMG: slowImg }, stdio: "ignore" },
+    );
     const dir = join(root, "cut");
     for (let i = 0; i < 600 && !existsSync(join(dir, "vm.json")); i++) await new Promise((r) => setTimeout(r, 25));
     expect(existsSync(join(dir, ".qemukit-run"))).toBe(true);

@@ -19,7 +19,13 @@ mkdirSync(join(work, "img"));
 const savedRoot = process.env.QEMUKIT_RUN_DIR;
 process.env.QEMUKIT_RUN_DIR = root;
 afterAll(() => {
-  for (const pid of processesUsing(work)) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+  for (const pid of processesUsing(work)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
   if (savedRoot === undefined) delete process.env.QEMUKIT_RUN_DIR;
   else process.env.QEMUKIT_RUN_DIR = savedRoot;
   rmSync(work, { recursive: true, force: true });
@@ -36,23 +42,37 @@ function processesUsing(dir: string): number[] {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir) && isAlive(Number(e))) out.push(Number(e));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
 
 /** Temp files anywhere under `dir` (image temp names, vm.json temp names). */
 function tempFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.qemukit-\d+-|\.tmp$/.test(f));
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => /\.qemukit-\d+-|\.tmp$/.test(f));
 }
 
 /** What a leftover run directory holds, for the failure message. */
 function describeLeftovers(dir: string): string {
-  return readdirSync(dir).map((d) => {
-    const files = readdirSync(join(dir, d));
-    const read = (f: string) => { try { return readFileSync(join(dir, d, f), "utf8").replace(/\s+/g, " ").slice(0, 400); } catch { return "-"; } };
-    return `${d}: [${files.join(", ")}] marker=${read(".qemukit-run")} meta=${read("vm.json")}`;
-  }).join("; ");
+  return readdirSync(dir)
+    .map((d) => {
+      const files = readdirSync(join(dir, d));
+      const read = (f: string) => {
+        try {
+          return readFileSync(join(dir, d, f), "utf8")
+            .replace(/\s+/g, " ")
+            .slice(0, 400);
+        } catch {
+          return "-";
+        }
+      };
+      return `${d}: [${files.join(", ")}] marker=${read(".qemukit-run")} meta=${read("vm.json")}`;
+    })
+    .join("; ");
 }
 
 const SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT"] as const;
@@ -72,7 +92,9 @@ describe("fault injection", () => {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stderr = "";
-      child.stderr!.on("data", (b: Buffer) => { stderr += b.toString(); });
+      child.stderr!.on("data", (b: Buffer) => {
+        stderr += b.toString();
+      });
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once("data", () => resolve());

@@ -19,7 +19,9 @@ afterAll(() => {
   else process.env.QEMUKIT_RUN_DIR = savedRoot;
   try {
     execFileSync("umount", ["-l", mnt]);
-  } catch { /* not mounted */ }
+  } catch {
+    /* not mounted */
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -29,20 +31,32 @@ describe("host I/O errors", () => {
     const base = join(work, "base.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", base, "96M"]);
     const { spec, prompt } = await tinySpec({
-      disks: [{ source: { kind: "overlay", base, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
+      disks: [
+        { source: { kind: "overlay", base, baseFormat: "qcow2" }, interface: "virtio", media: "disk", readOnly: false },
+      ],
     });
     const vm = await startVm(spec, { waitFor: Wait.forConsole(prompt), timeout: 120_000 });
     try {
       const t0 = Date.now();
-      // 64 MiB of writes into an overlay on a 24 MiB file system.
-      const e = await vm.console.run("dd if=/dev/zero of=/dev/vda bs=1M count=64 oflag=direct", { timeout: 120_000 })
-        .then(() => undefined, (x: unknown) => x);
+      // 64 MiB of writes into an overlay on a 24 MiB file system; a second call queued behind it.
+      const dd = vm.console.run("dd if=/dev/zero of=/dev/vda bs=1M count=64 oflag=direct", { timeout: 120_000 }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      const queued = vm.console.run("echo after", { timeout: 120_000 }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      const e = await dd;
       const took = Date.now() - t0;
       expect(e).toBeInstanceOf(VmError);
       expect((e as VmError).code).toBe("VM_IO_ERROR");
       expect((e as VmError).message).toMatch(/No space left on device/);
       expect((e as VmError).advice).toMatch(/free space/);
       expect(took).toBeLessThan(60_000);
+      // The call queued behind it fails with the same error, not after its own timeout.
+      expect(await queued).toBe(e);
+      expect(Date.now() - t0).toBeLessThan(60_000);
       expect(vm.state).toBe("io-error");
       expect(vm.ioError?.code).toBe("VM_IO_ERROR");
       expect(await vm.qmp.executeRaw("query-status")).toMatchObject({ status: "io-error" });

@@ -11,10 +11,20 @@ describe("many tiny guests from one script", () => {
     const t = await tinySpec();
     const vms: RunningVm[] = [];
     try {
-      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) =>
-        startVm({ ...t.spec, name: `m${i}`, vnc: { display: 0, to: 99, listen: "127.0.0.1", websocket: false, password: false } }, {
-          waitFor: Wait.forConsole(t.prompt, { timeout: 240_000 }),
-        })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          startVm(
+            {
+              ...t.spec,
+              name: `m${i}`,
+              vnc: { display: 0, to: 99, listen: "127.0.0.1", websocket: false, password: false },
+            },
+            {
+              waitFor: Wait.forConsole(t.prompt, { timeout: 240_000 }),
+            },
+          ),
+        ),
+      );
       for (const r of results) if (r.status === "fulfilled") vms.push(r.value);
       expect(results.filter((r) => r.status === "rejected")).toEqual([]);
       expect(new Set(vms.map((v) => v.pid)).size).toBe(8);
@@ -24,7 +34,9 @@ describe("many tiny guests from one script", () => {
       for (const p of ports) expect(p).toSatisfy((n: number) => n >= 5900 && n <= 5999);
       expect(readdirSync(run.root).sort()).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
       // Each console talks to its own guest.
-      const outs = await Promise.all(vms.map((v, i) => v.console.run(`echo guest-${i}-$((${i}*3))`, { timeout: 60_000 })));
+      const outs = await Promise.all(
+        vms.map((v, i) => v.console.run(`echo guest-${i}-$((${i}*3))`, { timeout: 60_000 })),
+      );
       expect(outs.map((o) => o.output)).toEqual(vms.map((_, i) => `guest-${i}-${i * 3}\n`));
     } finally {
       await Promise.all(vms.map((v) => v.shutdown({ timeouts: { powerdown: 0 } })));

@@ -22,7 +22,9 @@ describe("no orphans", () => {
 
   it("SIGTERM: the reaper kills QEMU, removes the run dir, and the script still dies of SIGTERM", async () => {
     const c = await childWithVm("hold");
-    const exit = new Promise<{ code: number | null; signal: string | null }>((r) => c.child.once("exit", (code, signal) => r({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      c.child.once("exit", (code, signal) => r({ code, signal })),
+    );
     c.child.kill("SIGTERM");
     expect(await exit).toEqual({ code: null, signal: "SIGTERM" });
     expect(await waitGone(c.pid, 2000)).toBe(true);
@@ -31,7 +33,9 @@ describe("no orphans", () => {
 
   it("SIGINT (Ctrl-C) likewise", async () => {
     const c = await childWithVm("hold");
-    const exit = new Promise<{ code: number | null; signal: string | null }>((r) => c.child.once("exit", (code, signal) => r({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      c.child.once("exit", (code, signal) => r({ code, signal })),
+    );
     c.child.kill("SIGINT");
     expect(await exit).toEqual({ code: null, signal: "SIGINT" });
     expect(await waitGone(c.pid, 2000)).toBe(true);

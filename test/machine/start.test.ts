@@ -17,7 +17,10 @@ afterAll(() => {
 });
 
 async function expectStartError(p: Promise<RunningVm>): Promise<VmStartError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(VmStartError);
   const e = err as VmStartError;
   expect(e.code).toBe("VM_START");
@@ -29,9 +32,17 @@ async function expectStartError(p: Promise<RunningVm>): Promise<VmStartError> {
 describe("a bare QEMU through startVm", () => {
   let vm: RunningVm;
   beforeAll(async () => {
-    vm = await startVm(bareSpec({ name: "bare1", smp: { cpus: 2 }, vnc: { display: 0, to: 99, listen: "127.0.0.1", websocket: true, password: false } }));
+    vm = await startVm(
+      bareSpec({
+        name: "bare1",
+        smp: { cpus: 2 },
+        vnc: { display: 0, to: 99, listen: "127.0.0.1", websocket: true, password: false },
+      }),
+    );
   });
-  afterAll(async () => { await vm?.kill(); });
+  afterAll(async () => {
+    await vm?.kill();
+  });
 
   it("exposes name, pid, argv, accel and a private run dir with metadata", () => {
     expect(vm.name).toBe("bare1");
@@ -85,26 +96,38 @@ describe("a bare QEMU through startVm", () => {
   });
 
   it("refuses a second VM with the same name", async () => {
-    const err = await startVm(bareSpec({ name: "bare1" })).then(() => undefined, (e: unknown) => e);
+    const err = await startVm(bareSpec({ name: "bare1" })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(VmStartError);
     expect(String((err as Error).message)).toContain("already running");
     expect(existsSync(vm.runDir)).toBe(true);
   });
 
   it("fails clearly when VNC's port is taken, leaving nothing behind", async () => {
-    const e = await expectStartError2(startVm(bareSpec({ vnc: { display: vm.vnc!.display, listen: "127.0.0.1", websocket: false, password: false } })), vm.runDir);
+    const e = await expectStartError2(
+      startVm(bareSpec({ vnc: { display: vm.vnc!.display, listen: "127.0.0.1", websocket: false, password: false } })),
+      vm.runDir,
+    );
     expect(e.qemuMessage).toMatch(/Address already in use/);
     // Names the VM holding it and offers a display that is free.
-    expect(e.message).toContain(`VNC display :41 (TCP port 5941) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`);
+    const d = vm.vnc!.display;
+    expect(e.message).toContain(
+      `VNC display :${d} (TCP port ${5900 + d}) is already in use by the qemukit VM "${vm.name}" (pid ${vm.pid})`,
+    );
     const free = e.details.freeDisplay as number;
-    expect(free).toBeGreaterThan(41);
+    expect(free).toBeGreaterThan(d);
     expect(e.advice).toContain(`.vnc(${free})`);
   });
 });
 
 /** Like expectStartError, when another VM's directory legitimately exists. */
 async function expectStartError2(p: Promise<RunningVm>, existing: string): Promise<VmStartError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(VmStartError);
   expect(readdirSync(run.root).map((d) => join(run.root, d))).toEqual([existing]);
   return err as VmStartError;
@@ -117,7 +140,9 @@ describe("through the builder", () => {
     const m = await vm().name("built").accel("tcg").memory(64).network("none").disk(overlay(base)).start();
     try {
       expect(m.name).toBe("built");
-      const blocks = (await m.qmp.executeRaw("query-block")) as Array<{ inserted?: { image: { filename: string; "backing-image"?: { filename: string } } } }>;
+      const blocks = (await m.qmp.executeRaw("query-block")) as Array<{
+        inserted?: { image: { filename: string; "backing-image"?: { filename: string } } };
+      }>;
       const disk = blocks.find((b) => b.inserted)!.inserted!.image;
       expect(disk.filename.startsWith(m.runDir)).toBe(true);
       expect(disk["backing-image"]?.filename).toBe(base);
@@ -152,9 +177,20 @@ describe("start failures", () => {
 
   it("a missing disk image", async () => {
     const missing = join(tmp, "missing.qcow2");
-    const e = await expectStartError(startVm(bareSpec({
-      disks: [{ source: { kind: "file", path: missing, format: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
-    })));
+    const e = await expectStartError(
+      startVm(
+        bareSpec({
+          disks: [
+            {
+              source: { kind: "file", path: missing, format: "qcow2" },
+              interface: "virtio",
+              media: "disk",
+              readOnly: false,
+            },
+          ],
+        }),
+      ),
+    );
     // Caught before QEMU starts, in the words overlay() uses for a missing base.
     expect(e.argv).toEqual([]);
     expect(e.message).toContain(`disk image ${missing} does not exist`);
@@ -162,9 +198,20 @@ describe("start failures", () => {
   });
 
   it("a missing overlay base leaves no overlay and no run dir", async () => {
-    const e = await expectStartError(startVm(bareSpec({
-      disks: [{ source: { kind: "overlay", base: join(tmp, "nobase.qcow2") }, interface: "virtio", media: "disk", readOnly: false }],
-    })));
+    const e = await expectStartError(
+      startVm(
+        bareSpec({
+          disks: [
+            {
+              source: { kind: "overlay", base: join(tmp, "nobase.qcow2") },
+              interface: "virtio",
+              media: "disk",
+              readOnly: false,
+            },
+          ],
+        }),
+      ),
+    );
     expect(e.message).toMatch(/nobase\.qcow2/);
   });
 
@@ -173,9 +220,17 @@ describe("start failures", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
-      const e = await expectStartError(startVm(bareSpec({
-        network: { kind: "user", model: "e1000", forwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort: port, guestPort: 22 }] },
-      })));
+      const e = await expectStartError(
+        startVm(
+          bareSpec({
+            network: {
+              kind: "user",
+              model: "e1000",
+              forwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort: port, guestPort: 22 }],
+            },
+          }),
+        ),
+      );
       expect(e.qemuMessage).toMatch(/host forwarding rule/i);
     } finally {
       server.close();
@@ -191,10 +246,18 @@ describe("start failures", () => {
   it("an image locked by another VM names that VM", async () => {
     const disk = join(tmp, "shared.qcow2");
     await exec(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"]);
-    const spec = (name: string) => bareSpec({
-      name,
-      disks: [{ source: { kind: "file", path: disk, format: "qcow2" }, interface: "virtio", media: "disk", readOnly: false }],
-    });
+    const spec = (name: string) =>
+      bareSpec({
+        name,
+        disks: [
+          {
+            source: { kind: "file", path: disk, format: "qcow2" },
+            interface: "virtio",
+            media: "disk",
+            readOnly: false,
+          },
+        ],
+      });
     const holder = await startVm(spec("holder"));
     try {
       const e = await expectStartError2(startVm(spec("second")), holder.runDir);
@@ -217,7 +280,8 @@ describe("exit tracking and the shutdown ladder", () => {
     process.kill(vm.pid, "SIGKILL");
     const calls = await Promise.allSettled([pending, vm.qmp.executeRaw("query-status")]);
     expect(calls.some((c) => c.status === "rejected")).toBe(true);
-    for (const c of calls) if (c.status === "rejected") expect((c.reason as { code: string }).code).toBe("QMP_DISCONNECTED");
+    for (const c of calls)
+      if (c.status === "rejected") expect((c.reason as { code: string }).code).toBe("QMP_DISCONNECTED");
     const exit = await vm.exited;
     expect(exit).toEqual({ code: null, signal: "SIGKILL", reason: "killed" });
     expect(vm.state).toBe("exited");
@@ -228,10 +292,7 @@ describe("exit tracking and the shutdown ladder", () => {
   it("shutdown() climbs to quit when the guest ignores ACPI, and is idempotent", async () => {
     const vm = await startVm(bareSpec());
     const t0 = Date.now();
-    const [a, b] = await Promise.all([
-      vm.shutdown({ timeouts: { powerdown: 300 } }),
-      vm.shutdown(),
-    ]);
+    const [a, b] = await Promise.all([vm.shutdown({ timeouts: { powerdown: 300 } }), vm.shutdown()]);
     expect(a).toEqual({ code: 0, signal: null, reason: "host-qmp-quit" });
     expect(b).toBe(a);
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -243,9 +304,17 @@ describe("exit tracking and the shutdown ladder", () => {
 
   it("the ladder's SIGTERM and SIGKILL steps", async () => {
     const a = await startVm(bareSpec());
-    expect(await a.shutdown({ timeouts: { powerdown: 0, quit: 0 } })).toEqual({ code: 0, signal: null, reason: "host-signal" });
+    expect(await a.shutdown({ timeouts: { powerdown: 0, quit: 0 } })).toEqual({
+      code: 0,
+      signal: null,
+      reason: "host-signal",
+    });
     const b = await startVm(bareSpec());
-    expect(await b.shutdown({ timeouts: { powerdown: 0, quit: 0, term: 0 } })).toEqual({ code: null, signal: "SIGKILL", reason: "killed" });
+    expect(await b.shutdown({ timeouts: { powerdown: 0, quit: 0, term: 0 } })).toEqual({
+      code: null,
+      signal: "SIGKILL",
+      reason: "killed",
+    });
     expect(readdirSync(run.root)).toEqual([]);
   });
 

@@ -13,7 +13,9 @@ function processesMentioning(text: string): number[] {
       const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
       const state = readFileSync(`/proc/${e}/stat`, "utf8").split(") ")[1]?.[0];
       if (cmd.includes(text) && cmd.includes("qemu-system") && state !== "Z") out.push(Number(e));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -40,7 +42,10 @@ describe("wait strategies", () => {
 
   it("forPort with a banner: QEMU's VNC server greets with RFB", async () => {
     const vm = await startVm(bareSpec({ vnc: autoVnc }), {
-      waitFor: Wait.forAll([Wait.forPort((m) => m.vnc!.port, { timeout: 5000 }), Wait.forEvent("RESUME", { timeout: 5000 })]),
+      waitFor: Wait.forAll([
+        Wait.forPort((m) => m.vnc!.port, { timeout: 5000 }),
+        Wait.forEvent("RESUME", { timeout: 5000 }),
+      ]),
     });
     expect(vm.vnc!.port).toBeGreaterThanOrEqual(5900);
     await vm.kill();
@@ -73,7 +78,10 @@ describe("wait strategies", () => {
       const ac = new AbortController();
       // Nothing listens on port 1 of this machine's loopback.
       const port = Wait.forPort(1, { timeout: 60_000 }).wait(vm, { signal: ac.signal });
-      const all = Wait.forAll([Wait.forEvent("NEVER", { timeout: 60_000 }), Wait.forPort(1, { timeout: 60_000 })]).wait(vm, { signal: ac.signal });
+      const all = Wait.forAll([Wait.forEvent("NEVER", { timeout: 60_000 }), Wait.forPort(1, { timeout: 60_000 })]).wait(
+        vm,
+        { signal: ac.signal },
+      );
       setTimeout(() => ac.abort(), 200);
       await expect(port).rejects.toBeInstanceOf(AbortError);
       await expect(all).rejects.toBeInstanceOf(AbortError);
@@ -85,7 +93,10 @@ describe("wait strategies", () => {
 
 describe("aborting start()", () => {
   it("with a signal aborted already: nothing is created", async () => {
-    const err = await startVm(bareSpec({ name: "abort-early" }), { signal: AbortSignal.abort() }).then(() => undefined, (e: unknown) => e);
+    const err = await startVm(bareSpec({ name: "abort-early" }), { signal: AbortSignal.abort() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AbortError);
     expect(readdirSync(run.root)).toEqual([]);
   });
@@ -93,17 +104,29 @@ describe("aborting start()", () => {
   it("while the tiny guest boots: QEMU is killed, the run directory and overlay are gone", async () => {
     const t = await tinySpec({ name: "abort-boot" });
     const ac = new AbortController();
-    const starting = startVm(t.spec, { waitFor: Wait.forConsole(/never-printed-by-the-guest/, { timeout: 120_000 }), signal: ac.signal });
+    const starting = startVm(t.spec, {
+      waitFor: Wait.forConsole(/never-printed-by-the-guest/, { timeout: 120_000 }),
+      signal: ac.signal,
+    });
     // Abort once QEMU runs (its run directory has vm.json with a pid).
     for (let i = 0; i < 600; i++) {
-      const meta = (() => { try { return JSON.parse(readFileSync(`${run.root}/abort-boot/vm.json`, "utf8")); } catch { return undefined; } })();
+      const meta = (() => {
+        try {
+          return JSON.parse(readFileSync(`${run.root}/abort-boot/vm.json`, "utf8"));
+        } catch {
+          return undefined;
+        }
+      })();
       if (meta?.pid) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(processesMentioning(`${run.root}/abort-boot/`).length).toBe(1);
     const t0 = Date.now();
     ac.abort(new Error("user pressed Ctrl-C"));
-    const err = await starting.then(() => undefined, (e: unknown) => e);
+    const err = await starting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AbortError);
     expect((err as AbortError).code).toBe("ABORTED");
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -115,7 +138,10 @@ describe("aborting start()", () => {
     const ac = new AbortController();
     const starting = startVm(bareSpec({ name: "abort-spawn" }), { signal: ac.signal });
     queueMicrotask(() => ac.abort());
-    const err = await starting.then((vm) => vm, (e: unknown) => e);
+    const err = await starting.then(
+      (vm) => vm,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AbortError);
     expect(processesMentioning(`${run.root}/abort-spawn/`)).toEqual([]);
     expect(readdirSync(run.root)).toEqual([]);

@@ -35,7 +35,9 @@ describe("QmpClient against real QEMU (-machine none)", () => {
   it("executes out-of-band commands with exec-oob", async () => {
     const yanks = (await qmp.executeRaw("query-yank", undefined, { oob: true })) as unknown[];
     expect(Array.isArray(yanks)).toBe(true);
-    await expect(qmp.executeRaw("query-status", undefined, { oob: true })).rejects.toMatchObject({ errorClass: "GenericError" });
+    await expect(qmp.executeRaw("query-status", undefined, { oob: true })).rejects.toMatchObject({
+      errorClass: "GenericError",
+    });
   });
 
   it("matches every reply of 10,000 concurrent commands to its command", async () => {
@@ -78,7 +80,10 @@ describe("QmpClient against real QEMU (-machine none)", () => {
     const size = 2n ** 62n + 512n; // not representable as a double
     expect(BigInt(Number(size))).not.toBe(size);
     await qmp.executeRaw("blockdev-add", { driver: "null-co", "node-name": "big0", size });
-    const nodes = (await qmp.executeRaw("query-named-block-nodes")) as { "node-name": string; image: { "virtual-size": number | bigint } }[];
+    const nodes = (await qmp.executeRaw("query-named-block-nodes")) as {
+      "node-name": string;
+      image: { "virtual-size": number | bigint };
+    }[];
     const node = nodes.find((n) => n["node-name"] === "big0")!;
     expect(node.image["virtual-size"]).toBe(size);
     await qmp.executeRaw("blockdev-del", { "node-name": "big0" });
@@ -117,7 +122,12 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
     const qemu = startTestQemu();
     try {
       const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000 });
-      const pending = Array.from({ length: 2000 }, () => qmp.executeRaw("qom-list", { path: "/machine" }).then(() => "ok", (e) => e));
+      const pending = Array.from({ length: 2000 }, () =>
+        qmp.executeRaw("qom-list", { path: "/machine" }).then(
+          () => "ok",
+          (e) => e,
+        ),
+      );
       await new Promise((r) => setTimeout(r, 5));
       qemu.child.kill("SIGKILL");
       const results = await Promise.all(pending);
@@ -142,13 +152,17 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
       const qmp = await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000, oob: false });
       expect(qmp.qemuVersion).toMatch(/^\d+\.\d+\.\d+$/);
       expect(qmp.oobEnabled).toBe(false);
-      await expect(qmp.executeRaw("query-yank", undefined, { oob: true })).rejects.toMatchObject({ code: "QMP_COMMAND" });
+      await expect(qmp.executeRaw("query-yank", undefined, { oob: true })).rejects.toMatchObject({
+        code: "QMP_COMMAND",
+      });
       // Without oob QEMU takes one command at a time; replies still match (id-less and id).
       const calls = Array.from({ length: 200 }, (_, i) =>
-        i % 3 === 0 ? rejection(qmp.executeRaw("device_del", { id: `none${i}` })).then((e) => e.errorClass) : qmp.execute("query-status").then((r) => r.status)
+        i % 3 === 0
+          ? rejection(qmp.executeRaw("device_del", { id: `none${i}` })).then((e) => e.errorClass)
+          : qmp.execute("query-status").then((r) => r.status),
       );
       const results = await Promise.all(calls);
-      results.forEach((r, i) => expect(r).toBe(i % 3 === 0 ? "DeviceNotFound" : "prelaunch"));
+      for (const [i, r] of results.entries()) expect(r).toBe(i % 3 === 0 ? "DeviceNotFound" : "prelaunch");
       await qmp.close();
       await qmp.close(); // idempotent
       await qmp.closed;
@@ -166,7 +180,12 @@ describe("QmpClient connection lifecycle with real QEMU", () => {
   it("frames multi-line pretty=on output and works over TCP", async () => {
     const port = 20000 + (process.pid % 20000);
     const qemu = startTestQemu({
-      extraArgs: ["-chardev", `socket,id=pm,host=127.0.0.1,port=${port},server=on,wait=off`, "-mon", "chardev=pm,mode=control,pretty=on"],
+      extraArgs: [
+        "-chardev",
+        `socket,id=pm,host=127.0.0.1,port=${port},server=on,wait=off`,
+        "-mon",
+        "chardev=pm,mode=control,pretty=on",
+      ],
     });
     try {
       const qmp = await QmpClient.connect({ host: "127.0.0.1", port }, { retryUntil: Date.now() + 10_000 });

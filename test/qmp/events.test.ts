@@ -43,9 +43,11 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
 
   it("filters history with since and matches partial data", async () => {
     // An old STOP in the history, then a clock tick so `since` is strictly after it.
+    const before = Date.now();
     await qmp.executeRaw("cont");
     await qmp.executeRaw("stop");
-    await qmp.waitFor("STOP", { timeout: 10_000 });
+    // STOP comes before stop's reply, so it is history by now: ask for it with since.
+    await qmp.waitFor("STOP", { since: before, timeout: 10_000 });
     const seenBy = Date.now();
     await until(() => Date.now() > seenBy, 1000, "the next millisecond");
     const since = Date.now();
@@ -60,9 +62,15 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     await later;
     const beforeReset = Date.now();
     await qmp.executeRaw("system_reset");
-    const reset = await qmp.waitFor("RESET", { since: beforeReset, match: { guest: false, reason: "host-qmp-system-reset" }, timeout: 10_000 });
+    const reset = await qmp.waitFor("RESET", {
+      since: beforeReset,
+      match: { guest: false, reason: "host-qmp-system-reset" },
+      timeout: 10_000,
+    });
     expect(reset.data.reason).toBe("host-qmp-system-reset");
-    await expect(qmp.waitFor("RESET", { since: beforeReset, match: { guest: true }, timeout: 200 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    await expect(
+      qmp.waitFor("RESET", { since: beforeReset, match: { guest: true }, timeout: 200 }),
+    ).rejects.toMatchObject({ code: "TIMEOUT" });
   });
 
   it("consumes a matched event: the same event is never returned twice, history only with since", async () => {
@@ -79,7 +87,10 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     const a = qmp.waitFor("RESUME", { timeout: 10_000 });
     const b = qmp.waitFor("RESUME", { timeout: 10_000 });
     let bDone = false;
-    void b.then(() => (bDone = true), () => {});
+    void b.then(
+      () => (bDone = true),
+      () => {},
+    );
     await qmp.executeRaw("cont");
     const ea = await a;
     await qmp.executeRaw("stop");
@@ -87,7 +98,9 @@ describe("QMP events and screendump on a paused PC (no guest)", () => {
     await qmp.executeRaw("cont");
     const eb = await b;
     expect(eb).not.toBe(ea);
-    expect(eb.timestamp.seconds * 1e6 + eb.timestamp.microseconds).toBeGreaterThan(ea.timestamp.seconds * 1e6 + ea.timestamp.microseconds);
+    expect(eb.timestamp.seconds * 1e6 + eb.timestamp.microseconds).toBeGreaterThan(
+      ea.timestamp.seconds * 1e6 + ea.timestamp.microseconds,
+    );
     await qmp.executeRaw("stop");
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PassThrough, Duplex } from "node:stream";
 import { rejection } from "../helpers/qmp-rejection.ts";
-import { QmpClient, QmpConnectionError } from "../../sdk/qmp/mod.ts";
+import { QmpClient, QmpConnectionError, QmpProtocolError } from "../../sdk/qmp/mod.ts";
 import { FAKE_GREETING, replyTo, startFakeQmp, type FakeQmpServer } from "../helpers/qmp-fake-server.ts";
 
 let server: FakeQmpServer | undefined;
@@ -91,6 +91,58 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     answer();
     expect(await fast).toBe(2);
     expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
+  it("times out commands on the connection's default commandTimeout, oldest first, and drops their late replies", async () => {
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      const a = await c.nextCommand();
+      const b = await c.nextCommand();
+      await late;
+      c.send(replyTo(a, '"return": "a-late"'));
+      c.send(replyTo(b, '"return": "b-late"'));
+      const next = await c.nextCommand();
+      c.send(replyTo(next, '"return": "c"'));
+    });
+    const qmp = await QmpClient.connect(server.path, { commandTimeout: 150 });
+    const t0 = Date.now();
+    const order: string[] = [];
+    const a = rejection(qmp.executeRaw("query-status").finally(() => order.push("a")));
+    await new Promise((r) => setTimeout(r, 60));
+    const b = rejection(qmp.executeRaw("query-name").finally(() => order.push("b")));
+    const [ea, eb] = await Promise.all([a, b]);
+    expect([ea.code, eb.code]).toEqual(["TIMEOUT", "TIMEOUT"]);
+    expect(ea.message).toContain("query-status");
+    expect(eb.message).toContain("query-name");
+    expect(order).toEqual(["a", "b"]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    release();
+    expect(await qmp.executeRaw("query-version")).toBe("c");
+    expect(qmp.anomalies).toEqual([]);
+    await qmp.close();
+  });
+
+  it("an in-band command whose reply QEMU skipped rejects with QMP_PROTOCOL instead of hanging", async () => {
+    server = await startFakeQmp(async (c) => {
+      await c.negotiate();
+      const a = await c.nextCommand();
+      await c.nextCommand(); // b: never answered (as if its reply had been lost)
+      const cc = await c.nextCommand();
+      c.send(replyTo(a, '"return": "a"'));
+      c.send(replyTo(cc, '"return": "c"'));
+    });
+    const qmp = await QmpClient.connect(server.path, { commandTimeout: 0 });
+    const a = qmp.executeRaw("query-status");
+    const b = rejection(qmp.executeRaw("query-name"));
+    const c = qmp.executeRaw("query-version");
+    expect(await a).toBe("a");
+    expect(await c).toBe("c");
+    const e = await b;
+    expect(e).toBeInstanceOf(QmpProtocolError);
+    expect(e.code).toBe("QMP_PROTOCOL");
     await qmp.close();
   });
 

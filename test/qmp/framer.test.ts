@@ -4,15 +4,23 @@ import { JsonFramer, type Frame } from "../../sdk/qmp/framer.ts";
 function collect() {
   const frames: Frame[] = [];
   const garbage: string[] = [];
-  const framer = new JsonFramer((f) => frames.push(f), (g) => garbage.push(g.garbage));
+  const framer = new JsonFramer(
+    (f) => frames.push(f),
+    (g) => garbage.push(g.garbage),
+  );
   return { frames, garbage, framer };
 }
 
 describe("JsonFramer", () => {
   it("splits CRLF-terminated lines, including several per chunk", () => {
     const { frames, framer } = collect();
-    framer.push(Buffer.from('{"return": {}, "id": 1}\r\n{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}\r\n'));
-    expect(frames.map((f) => JSON.parse(f.text))).toEqual([{ return: {}, id: 1 }, { event: "STOP", timestamp: { seconds: 1, microseconds: 2 } }]);
+    framer.push(
+      Buffer.from('{"return": {}, "id": 1}\r\n{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}\r\n'),
+    );
+    expect(frames.map((f) => JSON.parse(f.text))).toEqual([
+      { return: {}, id: 1 },
+      { event: "STOP", timestamp: { seconds: 1, microseconds: 2 } },
+    ]);
   });
 
   it("handles pretty-printed messages split at every byte, with braces inside strings", () => {

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rejection } from "../helpers/qmp-rejection.ts";
-import { QmpArgumentsError, QmpClient, QmpCommandError, QmpConnectionError, QmpProtocolError } from "../../sdk/qmp/mod.ts";
+import {
+  QmpArgumentsError,
+  QmpClient,
+  QmpCommandError,
+  QmpConnectionError,
+  QmpProtocolError,
+} from "../../sdk/qmp/mod.ts";
 import { qmpArgumentsProblem } from "../../sdk/qmp/limits.ts";
 import { AbortError, TimeoutError } from "../../sdk/errors/errors.ts";
 import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
@@ -9,11 +15,18 @@ import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
 const nested = (n: number) => ({ path: "/machine", property: "type", z: JSON.parse("[".repeat(n) + "]".repeat(n)) });
 
 const typed = (e: unknown) =>
-  e instanceof QmpCommandError || e instanceof QmpArgumentsError || e instanceof QmpProtocolError ||
-  e instanceof QmpConnectionError || e instanceof TimeoutError;
+  e instanceof QmpCommandError ||
+  e instanceof QmpArgumentsError ||
+  e instanceof QmpProtocolError ||
+  e instanceof QmpConnectionError ||
+  e instanceof TimeoutError;
 
 async function connect(qemu: TestQemu, checkArguments = true): Promise<QmpClient> {
-  return await QmpClient.connect(qemu.socket, { retryUntil: Date.now() + 10_000, checkArguments, commandTimeout: 30_000 });
+  return await QmpClient.connect(qemu.socket, {
+    retryUntil: Date.now() + 10_000,
+    checkArguments,
+    commandTimeout: 30_000,
+  });
 }
 
 describe("QMP replies never reach the wrong caller (real QEMU)", () => {
@@ -49,7 +62,9 @@ describe("QMP replies never reach the wrong caller (real QEMU)", () => {
     expect(atLimit).toBeInstanceOf(QmpCommandError);
     expect(atLimit.desc).toMatch(/Parameter 'z' is unexpected/);
     expect(await rejection(qmp.executeRaw("qom-get", nested(1023)))).toBeInstanceOf(QmpArgumentsError);
-    const tokens = await rejection(qmp.executeRaw("qom-get", { path: "/", property: "x", z: new Array(2 ** 21).fill(0) }));
+    const tokens = await rejection(
+      qmp.executeRaw("qom-get", { path: "/", property: "x", z: new Array(2 ** 21).fill(0) }),
+    );
     expect(tokens.reason).toMatch(/tokens, over QEMU's limit/);
     expect(qmp.anomalies).toEqual([]);
   });
@@ -73,14 +88,16 @@ describe("QMP replies never reach the wrong caller (real QEMU)", () => {
     expect(e.code).toBe("ABORTED");
     expect(await next).toEqual({});
     expect(await qmp.execute("query-status")).toMatchObject({ status: "prelaunch" });
-    await expect(qmp.execute("query-status", undefined, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    await expect(qmp.execute("query-status", undefined, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortError,
+    );
     expect(qmp.anomalies).toEqual([]);
   });
 
   it("randomized: lone, id, oob, failing, malformed and huge commands each get their own reply or a typed error", async () => {
     const seed = Number(process.env.QMP_ROUTING_SEED ?? Date.now() % 100_000);
     let state = seed;
-    const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const outcomes: Promise<string>[] = [];
     let n = 0;
     for (let round = 0; round < 60; round++) {
@@ -90,7 +107,10 @@ describe("QMP replies never reach the wrong caller (real QEMU)", () => {
       if (rand() < 0.5) await Promise.all(outcomes.slice(-burst));
     }
     const results = await Promise.all(outcomes);
-    expect(results.filter((r) => r !== "ok"), `seed ${seed}`).toEqual([]);
+    expect(
+      results.filter((r) => r !== "ok"),
+      `seed ${seed}`,
+    ).toEqual([]);
     expect(qmp.anomalies, `seed ${seed}`).toEqual([]);
   }, 120_000);
 });
@@ -110,7 +130,9 @@ async function randomCall(qmp: QmpClient, r: number, i: number, checked = true):
       const v = await p;
       return ok(v) ? "ok" : `${tag}: wrong reply ${JSON.stringify(v).slice(0, 100)}`;
     } catch (e) {
-      return bad(e) || bystander(e) ? "ok" : `${tag}: unexpected ${(e as Error).name}: ${(e as Error).message.slice(0, 200)}`;
+      return bad(e) || bystander(e)
+        ? "ok"
+        : `${tag}: unexpected ${(e as Error).name}: ${(e as Error).message.slice(0, 200)}`;
     }
   };
   const never = () => false;
@@ -118,18 +140,30 @@ async function randomCall(qmp: QmpClient, r: number, i: number, checked = true):
   if (r < 0.35) return check(qmp.execute("qom-list", { path: "/machine" }), Array.isArray, never);
   if (r < 0.45) return check(qmp.executeRaw("query-yank", undefined, { oob: true }), Array.isArray, never);
   if (r < 0.7) {
-    return check(qmp.executeRaw("device_del", { id: tag }), never, (e) => e instanceof QmpCommandError && e.desc.includes(`'${tag}'`));
+    return check(
+      qmp.executeRaw("device_del", { id: tag }),
+      never,
+      (e) => e instanceof QmpCommandError && e.desc.includes(`'${tag}'`),
+    );
   }
   if (r < 0.85) {
     // Unchecked, only malformations that cost QEMU one error each (deep nesting can abort QEMU 7.2).
     const bad = checked
       ? [{ id: `${tag}\udc00` }, { id: `${tag}\ufffe` }, nested(1100), { id: `\ud800${tag}` }][i % 4]!
       : [{ id: `${tag}\udc00` }, { id: `${tag}\ufffe` }, { id: `\ud800${tag}` }][i % 3]!;
-    return check(qmp.executeRaw("device_del", bad), never, (e) => e instanceof (checked ? QmpArgumentsError : QmpProtocolError));
+    return check(
+      qmp.executeRaw("device_del", bad),
+      never,
+      (e) => e instanceof (checked ? QmpArgumentsError : QmpProtocolError),
+    );
   }
   // Huge but valid: 20 KB of name (QEMU reads ~10 us per byte), echoed back in the error.
   const big = `${tag}-${"x".repeat(20_000)}`;
-  return check(qmp.executeRaw("device_del", { id: big }), never, (e) => e instanceof QmpCommandError && e.desc.includes(big));
+  return check(
+    qmp.executeRaw("device_del", { id: big }),
+    never,
+    (e) => e instanceof QmpCommandError && e.desc.includes(big),
+  );
 }
 
 describe("QMP protocol faults when QEMU cannot parse a request (checkArguments off, real QEMU)", () => {
@@ -145,8 +179,30 @@ describe("QMP protocol faults when QEMU cannot parse a request (checkArguments o
   });
 
   it("the client's check agrees with QEMU's parser, string by string", async () => {
-    const samples = ["plain", "\u0000", "\x7f", "\u0085", "😀", "\ufdcf", "\ufdd0", "\ufdef", "\ufdf0", "\ufffd", "\ufffe", "\uffff",
-      "\u{1fffe}", "\u{1ffff}", "\u{10fffd}", "\u{10ffff}", "\ud800", "\udbff", "\udc00", "\udfff", "a\ud83d", "\ude00b"];
+    const samples = [
+      "plain",
+      "\u0000",
+      "\x7f",
+      "\u0085",
+      "😀",
+      "\ufdcf",
+      "\ufdd0",
+      "\ufdef",
+      "\ufdf0",
+      "\ufffd",
+      "\ufffe",
+      "\uffff",
+      "\u{1fffe}",
+      "\u{1ffff}",
+      "\u{10fffd}",
+      "\u{10ffff}",
+      "\ud800",
+      "\udbff",
+      "\udc00",
+      "\udfff",
+      "a\ud83d",
+      "\ude00b",
+    ];
     for (const s of samples) {
       const predicted = qmpArgumentsProblem(JSON.stringify({ id: s })) === undefined;
       const e = await rejection(qmp.executeRaw("device_del", { id: s }));
@@ -173,7 +229,7 @@ describe("QMP protocol faults when QEMU cannot parse a request (checkArguments o
   it("randomized, unchecked: malformed requests reach QEMU, still nobody gets another caller's reply", async () => {
     const seed = Number(process.env.QMP_ROUTING_SEED ?? Date.now() % 100_000);
     let state = seed;
-    const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const outcomes: Promise<string>[] = [];
     let n = 0;
     for (let round = 0; round < 60; round++) {
@@ -182,7 +238,10 @@ describe("QMP protocol faults when QEMU cannot parse a request (checkArguments o
       if (rand() < 0.5) await Promise.all(outcomes.slice(-burst));
     }
     const results = await Promise.all(outcomes);
-    expect(results.filter((r) => r !== "ok"), `seed ${seed}`).toEqual([]);
+    expect(
+      results.filter((r) => r !== "ok"),
+      `seed ${seed}`,
+    ).toEqual([]);
     // Still in step afterwards: a lone command gets its own reply.
     expect(await qmp.execute("query-status")).toMatchObject({ status: "prelaunch" });
   }, 120_000);
@@ -190,9 +249,15 @@ describe("QMP protocol faults when QEMU cannot parse a request (checkArguments o
   it("the issue's reproducer with the check off: every caller still gets its own reply or a typed error", async () => {
     // QEMU 7.2 answers 1,100-deep nesting with hundreds of id-less errors, and may abort
     // on an assertion: either way no caller gets another's reply or hangs.
-    const a = qmp.execute("query-status").then((v) => v.status, (e) => e);
+    const a = qmp.execute("query-status").then(
+      (v) => v.status,
+      (e) => e,
+    );
     const b = rejection(qmp.executeRaw("qom-get", nested(1100)));
-    const c = qmp.executeRaw("device_del", { id: "c-after" }).then(() => "resolved?", (e) => e);
+    const c = qmp.executeRaw("device_del", { id: "c-after" }).then(
+      () => "resolved?",
+      (e) => e,
+    );
     const [ra, eb, rc] = await Promise.all([a, b, c]);
     expect(ra === "prelaunch" || ra instanceof QmpConnectionError).toBe(true);
     expect(typed(eb)).toBe(true);

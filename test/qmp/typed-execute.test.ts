@@ -102,3 +102,20 @@ describe("generated types", () => {
     }
   });
 });
+
+describe("the library uses its own typed execute", () => {
+  it("no executeRaw result is cast in sdk/ (a schema change must break the build, not a user)", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const root = join(import.meta.dirname, "../../sdk");
+    const casts: string[] = [];
+    for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
+      if (!e.isFile() || !e.name.endsWith(".ts")) continue;
+      const path = join(e.parentPath, e.name);
+      if (path.endsWith("sdk/qmp/client.ts")) continue; // execute() itself is built on executeRaw
+      for (const m of readFileSync(path, "utf8").matchAll(/executeRaw\([^;]*?\)\)?\s+as\s+[^;]+;/g))
+        casts.push(`${path}: ${m[0]}`);
+    }
+    expect(casts).toEqual([]);
+  });
+});

@@ -11,12 +11,36 @@ import { command } from "../../sdk/cli/commands/types.ts";
 const tiny: SchemaEntry[] = [
   { name: "query-thing", "meta-type": "command", "arg-type": "0", "ret-type": "1" },
   { name: "set-thing", "meta-type": "command", "arg-type": "2", "ret-type": "0", features: ["deprecated"] },
-  { name: "x-poke", "meta-type": "command", "arg-type": "3", "ret-type": "[int]", "allow-oob": true, features: ["unstable"] },
+  {
+    name: "x-poke",
+    "meta-type": "command",
+    "arg-type": "3",
+    "ret-type": "[int]",
+    "allow-oob": true,
+    features: ["unstable"],
+  },
   { name: "THING_CHANGED", "meta-type": "event", "arg-type": "1" },
   { name: "PING", "meta-type": "event", "arg-type": "0" },
   { name: "0", "meta-type": "object", members: [] },
-  { name: "1", "meta-type": "object", members: [{ name: "state", type: "4" }, { name: "size", type: "int" }, { name: "label", type: "str", default: null }] },
-  { name: "2", "meta-type": "object", members: [{ name: "kind", type: "5" }, { name: "common", type: "bool", default: null }], tag: "kind", variants: [{ case: "a", type: "6" }] },
+  {
+    name: "1",
+    "meta-type": "object",
+    members: [
+      { name: "state", type: "4" },
+      { name: "size", type: "int" },
+      { name: "label", type: "str", default: null },
+    ],
+  },
+  {
+    name: "2",
+    "meta-type": "object",
+    members: [
+      { name: "kind", type: "5" },
+      { name: "common", type: "bool", default: null },
+    ],
+    tag: "kind",
+    variants: [{ case: "a", type: "6" }],
+  },
   { name: "3", "meta-type": "object", members: [{ name: "target", type: "7" }] },
   { name: "4", "meta-type": "enum", values: ["on", "off"] },
   { name: "5", "meta-type": "enum", values: ["a", "b"] },
@@ -41,7 +65,9 @@ describe("renderTypes (pure)", () => {
     expect(text).toContain("  THING_CHANGED: QueryThingResult;");
     expect(text).toContain('export type QueryThingResultState = "on" | "off";');
     expect(text).toContain("  size: QmpInt;\n  label?: string;");
-    expect(text).toContain('  | (SetThingArgumentsBase & { kind: "a" } & SetThingArgumentsA)\n  | (SetThingArgumentsBase & { kind: "b" });');
+    expect(text).toContain(
+      '  | (SetThingArgumentsBase & { kind: "a" } & SetThingArgumentsA)\n  | (SetThingArgumentsBase & { kind: "b" });',
+    );
     expect(text).toContain('  "a-value": number;');
     expect(text).toContain("export type XPokeArgumentsTarget = string | null;");
   });
@@ -75,7 +101,9 @@ describe("generateTypes against the installed QEMU", () => {
   it("fails clearly when QEMU is missing or dies at start, leaving the output untouched", async () => {
     const out = mkdtempSync(join(tmpdir(), "qk-types-"));
     try {
-      await expect(generateTypes({ qemu: "/nonexistent/qemu-system-x86_64", outDir: out })).rejects.toMatchObject({ code: "TOOL_NOT_FOUND" });
+      await expect(generateTypes({ qemu: "/nonexistent/qemu-system-x86_64", outDir: out })).rejects.toMatchObject({
+        code: "TOOL_NOT_FOUND",
+      });
       const t = Date.now();
       await expect(generateTypes({ qemu: "/bin/false", outDir: out })).rejects.toMatchObject({ code: "QMP_CONNECT" });
       expect(Date.now() - t).toBeLessThan(5000);
@@ -87,7 +115,11 @@ describe("generateTypes against the installed QEMU", () => {
 
   it("CLI --check reports up to date for the baseline and stale for another dir", async () => {
     let stdout = "";
-    const io = { stdout: { write: (s: string) => ((stdout += s), true) } as never, stderr: process.stderr };
+    const write = (s: string) => {
+      stdout += s;
+      return true;
+    };
+    const io = { stdout: { write } as never, stderr: process.stderr };
     const gen = command.subcommands![0]!;
     expect(await gen.run!(["--check"], io)).toBe(0);
     expect(stdout).toContain(`up to date with QEMU ${QEMU_VERSION}`);

@@ -24,11 +24,28 @@ const REQUIRED: Record<string, string[]> = {
 
 /** Every command the lab has the student type (from the lab text), in the words the cheat sheet must show. */
 const LAB_COMMANDS = [
-  "ssh -X", "xauth merge", "grep vmx /proc/cpuinfo", "apt install qemu-kvm", "lsmod \\| grep kvm", "ls -l /dev/kvm",
-  "kvm -hda debian-11.qcow2 -m 512 -smp 2", "ps -efL \\| grep kvm", "CTRL+C", "-vnc :1", "--daemonize", "vncviewer",
-  "listening TCP ports", "qemu-img create -f qcow2 virtualdisk.qcow 2G", "sha512sum -c --ignore-missing SHA512SUMS",
-  "--receive-keys", "gpg --verify SHA512SUMS.sign", "-cdrom", "-hdb", "du -sh",
-  "qemu-img create -f qcow2 -b debian-11.qcow2 sda-vm1.qcow2", "qemu-img convert -O vdi debian-11.qcow2 debian-11.vdi",
+  "ssh -X",
+  "xauth merge",
+  "grep vmx /proc/cpuinfo",
+  "apt install qemu-kvm",
+  "lsmod \\| grep kvm",
+  "ls -l /dev/kvm",
+  "kvm -hda debian-11.qcow2 -m 512 -smp 2",
+  "ps -efL \\| grep kvm",
+  "CTRL+C",
+  "-vnc :1",
+  "--daemonize",
+  "vncviewer",
+  "listening TCP ports",
+  "qemu-img create -f qcow2 virtualdisk.qcow 2G",
+  "sha512sum -c --ignore-missing SHA512SUMS",
+  "--receive-keys",
+  "gpg --verify SHA512SUMS.sign",
+  "-cdrom",
+  "-hdb",
+  "du -sh",
+  "qemu-img create -f qcow2 -b debian-11.qcow2 sda-vm1.qcow2",
+  "qemu-img convert -O vdi debian-11.qcow2 debian-11.vdi",
   "qemu-img info debian-11.qcow2",
 ];
 
@@ -41,7 +58,9 @@ describe("docs", () => {
       for (const { key, shown } of docBlocks(readFileSync(file, "utf8"))) {
         blocks++;
         expect(regions.has(key), `${file}: region ${key} does not exist`).toBe(true);
-        expect(shown, `${file}: block ${key} is stale; run npx tsx test/helpers/recipes-docs.ts --write`).toBe(regions.get(key));
+        expect(shown, `${file}: block ${key} is stale; run npx tsx test/helpers/recipes-docs.ts --write`).toBe(
+          regions.get(key),
+        );
       }
     }
     expect(blocks).toBeGreaterThanOrEqual(regions.size);
@@ -57,7 +76,10 @@ describe("docs", () => {
       const file = join(repoRoot, "docs", "recipes", `${id}.md`);
       expect(existsSync(file), file).toBe(true);
       const text = readFileSync(file, "utf8");
-      expect(docBlocks(text).some((b) => b.key.startsWith(`recipes/${id}.ts#`)), `${id}: no code block`).toBe(true);
+      expect(
+        docBlocks(text).some((b) => b.key.startsWith(`recipes/${id}.ts#`)),
+        `${id}: no code block`,
+      ).toBe(true);
       const observed = observedBlocks(text).find((b) => b.id === id);
       expect(observed, `${id}: no observed block`).toBeDefined();
       const obs = JSON.parse(observed!.json) as Record<string, unknown>;
@@ -68,7 +90,10 @@ describe("docs", () => {
   it("the cheat sheet covers every lab command, and its SDK column is code that runs", () => {
     const text = readFileSync(join(repoRoot, "docs", "cheatsheet.md"), "utf8");
     for (const c of LAB_COMMANDS) expect(text, `cheat sheet lacks ${c}`).toContain(c);
-    const sdkCells = text.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| lab command")).map((l) => l.split(" | ")[2] ?? "");
+    const sdkCells = text
+      .split("\n")
+      .filter((l) => l.startsWith("| ") && !l.startsWith("| lab command"))
+      .map((l) => l.split(" | ")[2] ?? "");
     const snippets = sdkCells.flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
     expect(snippets.length).toBeGreaterThan(20);
     const code = [...regions.values()].join("\n");

@@ -35,7 +35,11 @@ describe("qemukit lab", () => {
     expect(run.stdout).toMatch(/3\/3 recipes passed in [\d.]+ s wall time \(QEMU 7\.\d+\.\d+, accel (tcg|kvm)/);
 
     const report = JSON.parse(readFileSync(join(out, "lab-report.json"), "utf8"));
-    expect(report).toMatchObject({ ok: true, interrupted: false, qemuVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(report).toMatchObject({
+      ok: true,
+      interrupted: false,
+      qemuVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     expect(report.accel.chosen).toMatch(/^(tcg|kvm)$/);
     expect(report.wallMs).toBeGreaterThan(0);
     const byId = Object.fromEntries(report.recipes.map((r: any) => [r.id, r]));
@@ -50,7 +54,10 @@ describe("qemukit lab", () => {
     expect(add.sizeAfter - add.sizeBefore).toBeGreaterThan(200 * MiB);
     expect(add.sizeAfter).toBeLessThan(add.virtualSize);
     const parts = add.partitions.filter((p: any) => p.name !== add.guestDisk);
-    expect(parts.map((p: any) => [p.bytes, p.fstype])).toEqual([[500 * MiB, "ext4"], [500 * MiB, "ext4"]]);
+    expect(parts.map((p: any) => [p.bytes, p.fstype])).toEqual([
+      [500 * MiB, "ext4"],
+      [500 * MiB, "ext4"],
+    ]);
     expect(add.filesWritten.map((f: any) => f.bytes)).toEqual([100 * MiB, 100 * MiB]);
 
     const ov = byId.overlays.observations;
@@ -64,7 +71,12 @@ describe("qemukit lab", () => {
     expect(ov.backingChain[0].backingFormat).toBe("qcow2");
 
     const inst = byId["install-from-iso"].observations;
-    expect(inst).toMatchObject({ checksum: { ok: true }, signature: { valid: true }, tamperedRejected: true, installerReached: true });
+    expect(inst).toMatchObject({
+      checksum: { ok: true },
+      signature: { valid: true },
+      tamperedRejected: true,
+      installerReached: true,
+    });
     expect(inst.signature.fingerprint).toBe(inst.signature.expectedFingerprint);
     expect(inst.screens.map((s: any) => s.stage)).toContain("boot-menu");
     expect(readFileSync(inst.screenshot).subarray(1, 4).toString()).toBe("PNG");
@@ -80,7 +92,14 @@ describe("qemukit lab", () => {
 
   it("exits 1 when a recipe fails and puts the failure in the report", async () => {
     const out = join(dir, "fail");
-    const run = await lab(["--out", out, "--only", "convert,create-disk", "--image", join(dir, "missing-debian-11.qcow2")]);
+    const run = await lab([
+      "--out",
+      out,
+      "--only",
+      "convert,create-disk",
+      "--image",
+      join(dir, "missing-debian-11.qcow2"),
+    ]);
     expect(run.status).toBe(1);
     const report = JSON.parse(readFileSync(join(out, "lab-report.json"), "utf8"));
     expect(report.ok).toBe(false);

@@ -35,7 +35,10 @@ describe("recipes/lib", () => {
   });
 
   it("parses recipe flags strictly", () => {
-    expect(parseRecipeArgs(["--json", "--guest", "tiny", "--display", "7"])).toMatchObject({ json: true, options: { guest: "tiny", display: 7 } });
+    expect(parseRecipeArgs(["--json", "--guest", "tiny", "--display", "7"])).toMatchObject({
+      json: true,
+      options: { guest: "tiny", display: 7 },
+    });
     expect(() => parseRecipeArgs(["--bogus"])).toThrow();
     expect(() => parseRecipeArgs(["--guest", "windows"])).toThrow(/debian or tiny/);
     expect(() => parseRecipeArgs(["--display", "100"])).toThrow(/0..99/);
@@ -44,46 +47,74 @@ describe("recipes/lib", () => {
   it("records steps, including failures, with timings", async () => {
     const lines: string[] = [];
     const r = new Reporter({ write: (s: string) => lines.push(s) }, "x");
-    expect(await r.step("one", async () => 41 + 1, (v) => `got ${v}`)).toBe(42);
+    expect(
+      await r.step(
+        "one",
+        async () => 41 + 1,
+        (v) => `got ${v}`,
+      ),
+    ).toBe(42);
     await expect(r.step("two", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
-    expect(r.steps.map((s) => [s.title, s.ok, s.detail ?? s.error])).toEqual([["one", true, "got 42"], ["two", false, "boom"]]);
+    expect(r.steps.map((s) => [s.title, s.ok, s.detail ?? s.error])).toEqual([
+      ["one", true, "got 42"],
+      ["two", false, "boom"],
+    ]);
     expect(lines.join("")).toMatch(/\[x\] +✓ one \(\d+ ms\): got 42/);
   });
 
   it("disposes resources newest first and removes temp dirs even when a disposer fails", async () => {
     const order: string[] = [];
     let dir = "";
-    await expect((async () => {
-      await using res = new Resources();
-      dir = await res.tempDir("libtest-");
-      res.defer("a", async () => void order.push("a"));
-      res.defer("b", async () => {
-        order.push("b");
-        throw new Error("b failed");
-      });
-    })()).rejects.toThrow(/clean-up failed/);
+    await expect(
+      (async () => {
+        await using res = new Resources();
+        dir = await res.tempDir("libtest-");
+        res.defer("a", async () => void order.push("a"));
+        res.defer("b", async () => {
+          order.push("b");
+          throw new Error("b failed");
+        });
+      })(),
+    ).rejects.toThrow(/clean-up failed/);
     expect(order).toEqual(["b", "a"]);
     expect(existsSync(dir)).toBe(false);
   });
 
   it("prints nested observations", () => {
-    expect(formatObservations({ a: 1, b: { c: "x" }, d: [1, 2] })).toEqual(["a: 1", "b: {\"c\":\"x\"}", "d: [1,2]"]);
+    expect(formatObservations({ a: 1, b: { c: "x" }, d: [1, 2] })).toEqual(["a: 1", 'b: {"c":"x"}', "d: [1,2]"]);
   });
 
   it("parses the guest's partition tables", () => {
-    expect(parseProcPartitions("major minor  #blocks  name\n\n   8       16    1048576 sdb\n   8       17     512000 sdb1\n")).toEqual([
+    expect(
+      parseProcPartitions(
+        "major minor  #blocks  name\n\n   8       16    1048576 sdb\n   8       17     512000 sdb1\n",
+      ),
+    ).toEqual([
       { name: "sdb", blocks: 1048576, bytes: 1073741824 },
       { name: "sdb1", blocks: 512000, bytes: 524288000 },
     ]);
-    expect(parseLsblk('NAME="sdb1" SIZE="524288000" FSTYPE="ext4" MOUNTPOINT="/mnt/part1"\nNAME="sdb" SIZE="1073741824" FSTYPE="" MOUNTPOINT=""')).toEqual([
+    expect(
+      parseLsblk(
+        'NAME="sdb1" SIZE="524288000" FSTYPE="ext4" MOUNTPOINT="/mnt/part1"\nNAME="sdb" SIZE="1073741824" FSTYPE="" MOUNTPOINT=""',
+      ),
+    ).toEqual([
       { name: "sdb1", bytes: 524288000, fstype: "ext4", mountpoint: "/mnt/part1" },
       { name: "sdb", bytes: 1073741824, fstype: null, mountpoint: null },
     ]);
   });
 
   it("explains thread counts from the numbers, and says so when they do not fit", () => {
-    const t = (total: number, vcpu: number, worker = 0) => ({ pid: 1, total, vcpu, worker, fixed: total - vcpu - worker, names: [] });
-    expect(explain(t(5, 2), t(7, 4))).toMatch(/2 more than the 5 .* thread of its own .* own 3 threads .* stay the same\.$/);
+    const t = (total: number, vcpu: number, worker = 0) => ({
+      pid: 1,
+      total,
+      vcpu,
+      worker,
+      fixed: total - vcpu - worker,
+      names: [],
+    });
+    expect(explain(t(5, 2), t(7, 4))).toMatch(
+      /2 more than the 5 .* thread of its own .* own 3 threads .* stay the same\.$/,
+    );
     expect(explain(t(6, 2), t(7, 4))).toMatch(/went from 4 to 3/);
     expect(explain(t(6, 2, 1), t(9, 4, 2))).toMatch(/stay the same. Besides, 1 and 2 .worker. threads/);
   });
@@ -98,15 +129,20 @@ describe("lab scheduling", () => {
     let now = 0;
     let maxNow = 0;
     const items = ["H1", "H2", "H3", "l1", "l2", "l3", "l4"];
-    await schedule(items, 3, (x) => x.startsWith("H"), async (x) => {
-      now++;
-      maxNow = Math.max(maxNow, now);
-      if (x.startsWith("H")) maxHeavy = Math.max(maxHeavy, ++heavyNow);
-      log.push(`start ${x}`);
-      await new Promise((ok) => setTimeout(ok, x.startsWith("H") ? 30 : 5));
-      if (x.startsWith("H")) heavyNow--;
-      now--;
-    });
+    await schedule(
+      items,
+      3,
+      (x) => x.startsWith("H"),
+      async (x) => {
+        now++;
+        maxNow = Math.max(maxNow, now);
+        if (x.startsWith("H")) maxHeavy = Math.max(maxHeavy, ++heavyNow);
+        log.push(`start ${x}`);
+        await new Promise((ok) => setTimeout(ok, x.startsWith("H") ? 30 : 5));
+        if (x.startsWith("H")) heavyNow--;
+        now--;
+      },
+    );
     expect(maxHeavy).toBe(1);
     expect(maxNow).toBeGreaterThan(1);
     expect(log.filter((l) => l.startsWith("start")).length).toBe(items.length);

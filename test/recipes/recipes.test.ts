@@ -85,7 +85,9 @@ describe("recipes under tsx", () => {
     expect(o.vcpuThreads).toEqual({ "2": 2, "4": 4 });
     expect(o.threads["4"] - o.threads["2"]).toBe(2 + o.workerThreads["4"] - o.workerThreads["2"]);
     expect(o.otherThreads["2"]).toBe(o.otherThreads["4"]);
-    expect(o.details["4"].names.filter((n: string) => /^CPU \d\/TCG$/.test(n))).toHaveLength(o.accel.chosen === "tcg" ? 4 : 0);
+    expect(o.details["4"].names.filter((n: string) => /^CPU \d\/TCG$/.test(n))).toHaveLength(
+      o.accel.chosen === "tcg" ? 4 : 0,
+    );
     expect(o.explanation).toMatch(/thread of its own/);
   });
 
@@ -131,7 +133,15 @@ describe("recipes under Deno", () => {
 
   it("vnc with the tiny guest", async () => {
     const display = await freeDisplay(11);
-    const run = await runRecipeDeno("vnc", ["--json", "--guest", "tiny", "--display", String(display), "--out", join(dir, "vnc-deno")]);
+    const run = await runRecipeDeno("vnc", [
+      "--json",
+      "--guest",
+      "tiny",
+      "--display",
+      String(display),
+      "--out",
+      join(dir, "vnc-deno"),
+    ]);
     const o = onlyJson(run) as any;
     expect(run.status).toBe(0);
     expect(o.port).toBe(5900 + o.display);
@@ -144,7 +154,17 @@ describe("qemukit recipe", () => {
   it("lists the recipes and runs one", () => {
     const list = runCli(["recipe", "--list"]);
     expect(list.status).toBe(0);
-    for (const id of ["check-host", "start-vm", "vnc", "create-disk", "install-from-iso", "add-disk", "overlays", "convert"]) expect(list.stdout).toContain(id);
+    for (const id of [
+      "check-host",
+      "start-vm",
+      "vnc",
+      "create-disk",
+      "install-from-iso",
+      "add-disk",
+      "overlays",
+      "convert",
+    ])
+      expect(list.stdout).toContain(id);
     const run = runCli(["recipe", "create-disk", "--json"]);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ format: "qcow2" });

@@ -23,11 +23,12 @@ describe("qemukit repl", () => {
     const r = spawnSync(process.execPath, [`${repoRoot}bin/qemukit.js`, "repl"], {
       cwd: repoRoot,
       encoding: "utf8",
-      input: [
-        "vm().memory(-1)",
-        `const slow = await new Promise((r) => setTimeout(() => r("slow"), 300))`,
-        "const n: number = 6; `${slow} ${n * 7}`",
-      ].join("\n") + "\n",
+      input:
+        [
+          "vm().memory(-1)",
+          `const slow = await new Promise((r) => setTimeout(() => r("slow"), 300))`,
+          "const n: number = 6; `${slow} ${n * 7}`",
+        ].join("\n") + "\n",
       env: { ...process.env, XDG_STATE_HOME: state },
       timeout: 90_000,
     });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CompletionSources, completeLine, lookupPath, qmpCommandNames, wrapCompleter } from "../../repl/complete.ts";
+import {
+  type CompletionSources,
+  completeLine,
+  lookupPath,
+  qmpCommandNames,
+  wrapCompleter,
+} from "../../repl/complete.ts";
 import { baselineQmpNames } from "../../repl/qmp-names.ts";
 import { vm, VmBuilder } from "../../sdk/mod.ts";
 import { QmpClient } from "../../sdk/qmp/mod.ts";
@@ -45,7 +51,10 @@ describe("completeLine", () => {
     expect(partial).toBe("query-sta");
     expect(names).toContain("query-status");
     expect(names.every((n) => n.startsWith("query-sta"))).toBe(true);
-    expect(await completeLine(`executeRaw('block-dirty-bitmap-a`, s)).toEqual([["block-dirty-bitmap-add"], "block-dirty-bitmap-a"]);
+    expect(await completeLine(`executeRaw('block-dirty-bitmap-a`, s)).toEqual([
+      ["block-dirty-bitmap-add"],
+      "block-dirty-bitmap-a",
+    ]);
   });
 
   it("completes recipe ids after .run and builder methods after .argv", async () => {
@@ -56,7 +65,13 @@ describe("completeLine", () => {
 
   it("never calls getters while looking up receivers", () => {
     let called = false;
-    const scope = { get m() { called = true; return { qmp: {} }; }, d: { qmp: { x: 1 } } };
+    const scope = {
+      get m() {
+        called = true;
+        return { qmp: {} };
+      },
+      d: { qmp: { x: 1 } },
+    };
     expect(lookupPath(scope, "m.qmp")).toBeUndefined();
     expect(called).toBe(false);
     expect(lookupPath(scope, "d.qmp.x")).toBe(1);
@@ -64,7 +79,10 @@ describe("completeLine", () => {
 
   it("hands every other line to node's completer", async () => {
     const seen: string[] = [];
-    const c = wrapCompleter((line, cb) => { seen.push(line); cb(null, [["imagine"], "ima"]); }, sources({ vm }));
+    const c = wrapCompleter((line, cb) => {
+      seen.push(line);
+      cb(null, [["imagine"], "ima"]);
+    }, sources({ vm }));
     const result = await new Promise((resolve) => c("ima", (_e, r) => resolve(r)));
     expect(result).toEqual([["imagine"], "ima"]);
     expect(seen).toEqual(["ima"]);

@@ -40,7 +40,14 @@ describe("REPL output", () => {
 
   it("lays out .vms as a table with owner and ports", () => {
     const table = formatVmTable([
-      { name: "web", pid: process.pid, daemonized: false, ownerPid: process.pid, accel: { chosen: "tcg" }, vnc: { port: 5901 } },
+      {
+        name: "web",
+        pid: process.pid,
+        daemonized: false,
+        ownerPid: process.pid,
+        accel: { chosen: "tcg" },
+        vnc: { port: 5901 },
+      },
       { name: "db", pid: 2 ** 22 + 7, daemonized: true, ownerPid: 1, accel: { chosen: "kvm" } },
     ]);
     const lines = table.split("\n");

@@ -34,20 +34,24 @@ describe("the REPL bundle", () => {
     expect(readFileSync(entry, "utf8")).toBe(built);
     // No half-built folders are left behind.
     expect(readdirSync(dir).filter((d) => d.includes(".tmp-"))).toEqual([]);
-    const mod = await import(pathToFileURL(entry).href) as { start?: unknown };
+    const mod = (await import(pathToFileURL(entry).href)) as { start?: unknown };
     expect(typeof mod.start).toBe("function");
   });
 
   it("leaves no module reading the bundle's import.meta.url instead of its own", async () => {
     const key = launch.bundleKey();
     const entry = await launch.ensureBundle(key);
-    const all = readdirSync(dirname(entry)).map((f) => readFileSync(join(dirname(entry), f), "utf8")).join("\n");
+    const all = readdirSync(dirname(entry))
+      .map((f) => readFileSync(join(dirname(entry), f), "utf8"))
+      .join("\n");
     expect(all).not.toMatch(/import\.meta\.url/);
   });
 
   it("pins bare imports to absolute URLs, so the bundle needs no node_modules beside it", async () => {
     const entry = await launch.ensureBundle(launch.bundleKey());
-    const all = readdirSync(dirname(entry)).map((f) => readFileSync(join(dirname(entry), f), "utf8")).join("\n");
+    const all = readdirSync(dirname(entry))
+      .map((f) => readFileSync(join(dirname(entry), f), "utf8"))
+      .join("\n");
     expect(all).toContain(JSON.stringify(pathToFileURL(join(root, "node_modules", "zx")).href).slice(0, -1));
     expect(all).not.toMatch(/from\s*"zx"|import\("zx"\)/);
   });

@@ -16,12 +16,15 @@ const terminals: TmuxTerminal[] = [];
 let state: string;
 
 function startRepl(): TmuxTerminal {
-  const t = TmuxTerminal.start([process.execPath, "repl/launch.js"], { cwd: root, env: { XDG_STATE_HOME: state, TERM: "xterm-256color" } });
+  const t = TmuxTerminal.start([process.execPath, "repl/launch.js"], {
+    cwd: root,
+    env: { XDG_STATE_HOME: state, TERM: "xterm-256color" },
+  });
   terminals.push(t);
   return t;
 }
 
-/** Types a line, presses Enter, and waits for `expect` after the echoed line. */
+/** Types a line, presses Enter, and waits for `expected` after the echoed line and a new prompt. */
 async function enter(t: TmuxTerminal, line: string, expected: RegExp, timeout = 20_000): Promise<string> {
   // The echo of this line is the first occurrence of it after what the screen held before.
   const from = Math.max(0, t.screen().length - 20);
@@ -33,7 +36,10 @@ async function enter(t: TmuxTerminal, line: string, expected: RegExp, timeout = 
   // Keys that arrive in one chunk look like a paste to readline: let the echo land first.
   await t.waitFor((s) => output(s) !== undefined);
   t.keys("Enter");
-  const screen = await t.waitFor((s) => expected.test(output(s) ?? ""), timeout);
+  // Output can arrive over several chunks: done once it matches and the REPL prompts again
+  // (its own prompt, or "..." inside an unfinished expression).
+  const done = (o: string) => expected.test(o) && (PROMPT.test(o) || /\.\.\. ?$/.test(o));
+  const screen = await t.waitFor((s) => done(output(s) ?? ""), timeout);
   return output(screen)!;
 }
 
@@ -188,7 +194,8 @@ describe("qemukit REPL on a pty", () => {
       t.keys("Enter");
       await t.waitFor((s) => (s.match(/singlestep/g) ?? []).length >= 2);
 
-      const handle = await enter(t, "m /* the handle */", /RunningVm/);
+      // The handle prints over several chunks: wait for its closing brace, not its first line.
+      const handle = await enter(t, "m /* the handle */", /RunningVm \{[\s\S]*\n\}/);
       expect(handle).toContain(name);
       expect(handle).toContain(`pid: ${pid}`);
       expect(handle).toMatch(/accel: 'tcg'/);
@@ -213,7 +220,10 @@ describe("qemukit REPL on a pty", () => {
   });
 
   it("qemukit repl --deno opens Deno's REPL with the same preload", async () => {
-    const t = TmuxTerminal.start([process.execPath, "bin/qemukit.js", "repl", "--deno"], { cwd: root, env: { XDG_STATE_HOME: state } });
+    const t = TmuxTerminal.start([process.execPath, "bin/qemukit.js", "repl", "--deno"], {
+      cwd: root,
+      env: { XDG_STATE_HOME: state },
+    });
     terminals.push(t);
     await t.waitFor(/in Deno's REPL: \d+ names in scope \(vm, overlay, image, guests/, 60_000);
     await t.waitFor(/^> ?$/m, 30_000);

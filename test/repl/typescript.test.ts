@@ -30,7 +30,9 @@ describe("typescriptTranspiler", () => {
   });
 
   it("lowers await using for Node versions without it, disposing at the end of the input", async () => {
-    const js = await ts("await using r = { async [Symbol.asyncDispose]() { (globalThis as any).__replDisposed = true; } }; 1");
+    const js = await ts(
+      "await using r = { async [Symbol.asyncDispose]() { (globalThis as any).__replDisposed = true; } }; 1",
+    );
     expect(js).not.toMatch(/await using/);
     await runInThisContext(`(async () => { ${js} })()`);
     expect((globalThis as { __replDisposed?: boolean }).__replDisposed).toBe(true);

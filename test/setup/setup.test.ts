@@ -10,7 +10,12 @@ function setup(args: string[], options: { env?: Record<string, string>; asNobody
   const cmd = options.asNobody
     ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", "scripts/setup.sh", ...args]
     : ["bash", "scripts/setup.sh", ...args];
-  return spawnSync(cmd[0]!, cmd.slice(1), { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...options.env }, timeout: 120_000 });
+  return spawnSync(cmd[0]!, cmd.slice(1), {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, ...options.env },
+    timeout: 120_000,
+  });
 }
 
 describe("scripts/setup.sh", () => {
@@ -30,7 +35,10 @@ describe("scripts/setup.sh", () => {
     const bin = mkdtempSync(join(tmpdir(), "qemukit-setup-"));
     try {
       const fake = join(bin, "dpkg-query");
-      writeFileSync(fake, `#!/bin/sh\nfor a in "$@"; do last="$a"; done\n[ "$last" = qemu-utils ] && { echo -n not-installed; exit 0; }\nexec /usr/bin/dpkg-query "$@"\n`);
+      writeFileSync(
+        fake,
+        `#!/bin/sh\nfor a in "$@"; do last="$a"; done\n[ "$last" = qemu-utils ] && { echo -n not-installed; exit 0; }\nexec /usr/bin/dpkg-query "$@"\n`,
+      );
       chmodSync(fake, 0o755);
       chmodSync(bin, 0o755);
       const r = setup(["--no-guests"], { asNobody: true, env: { PATH: `${bin}:${process.env.PATH}`, HOME: bin } });

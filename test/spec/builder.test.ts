@@ -6,8 +6,17 @@ import { DEFAULT_SPEC, overlay, vm, VmBuilder } from "../../sdk/spec/mod.ts";
 describe("vm(): an immutable builder over a frozen spec", () => {
   it("starts from the documented defaults", () => {
     expect(vm().spec).toEqual({
-      memoryMiB: 512, smp: { cpus: 1 }, accel: "auto", disks: [], display: { kind: "none" }, serial: { kind: "socket" },
-      qmp: true, network: { kind: "user", forwards: [], model: "e1000" }, daemonize: false, keep: false, extraArgs: [],
+      memoryMiB: 512,
+      smp: { cpus: 1 },
+      accel: "auto",
+      disks: [],
+      display: { kind: "none" },
+      serial: { kind: "socket" },
+      qmp: true,
+      network: { kind: "user", forwards: [], model: "e1000" },
+      daemonize: false,
+      keep: false,
+      extraArgs: [],
     });
     expect(vm().spec).toBe(DEFAULT_SPEC);
   });
@@ -41,7 +50,8 @@ describe("vm(): an immutable builder over a frozen spec", () => {
 describe("builder methods", () => {
   it("name", () => {
     expect(vm().name("web_1.test").spec.name).toBe("web_1.test");
-    for (const bad of ["", "a b", "../x", "-x", "x".repeat(65), "ü"]) expect(() => vm().name(bad)).toThrow(expect.objectContaining({ code: "SPEC_NAME" }));
+    for (const bad of ["", "a b", "../x", "-x", "x".repeat(65), "ü"])
+      expect(() => vm().name(bad)).toThrow(expect.objectContaining({ code: "SPEC_NAME" }));
   });
 
   it("memory", () => {
@@ -57,8 +67,11 @@ describe("builder methods", () => {
     expect(vm().smp(2).spec.smp).toEqual({ cpus: 2 });
     expect(vm().smp({ sockets: 2, cores: 2 }).spec.smp).toEqual({ cpus: 4, sockets: 2, cores: 2 });
     expect(vm().smp({ cpus: 4, threads: 2, cores: 2 }).spec.smp).toEqual({ cpus: 4, cores: 2, threads: 2 });
-    for (const bad of [0, -1, 1.5, 5000]) expect(() => vm().smp(bad)).toThrow(expect.objectContaining({ code: "SPEC_SMP" }));
-    expect(() => vm().smp({ cpus: 4, sockets: 1, cores: 2, threads: 1 })).toThrow(/does not multiply out: 1 sockets x 2 cores x 1 threads = 2, but cpus = 4/);
+    for (const bad of [0, -1, 1.5, 5000])
+      expect(() => vm().smp(bad)).toThrow(expect.objectContaining({ code: "SPEC_SMP" }));
+    expect(() => vm().smp({ cpus: 4, sockets: 1, cores: 2, threads: 1 })).toThrow(
+      /does not multiply out: 1 sockets x 2 cores x 1 threads = 2, but cpus = 4/,
+    );
     expect(() => vm().smp({ cores: 0 })).toThrow(expect.objectContaining({ code: "SPEC_SMP" }));
   });
 
@@ -79,30 +92,67 @@ describe("builder methods", () => {
 
   it("disk: path, source, options; format always explicit", () => {
     expect(vm().disk("d.qcow2").spec.disks[0]).toEqual({
-      source: { kind: "file", path: "d.qcow2", format: "qcow2" }, interface: "virtio", media: "disk", readOnly: false,
+      source: { kind: "file", path: "d.qcow2", format: "qcow2" },
+      interface: "virtio",
+      media: "disk",
+      readOnly: false,
     });
-    expect(vm().disk({ path: "d.bin", format: "raw", interface: "scsi", readOnly: true, cache: "none", aio: "native", bootIndex: 2 }).spec.disks[0]).toEqual({
-      source: { kind: "file", path: "d.bin", format: "raw" }, interface: "scsi", media: "disk", readOnly: true, cache: "none", aio: "native", bootIndex: 2,
+    expect(
+      vm().disk({
+        path: "d.bin",
+        format: "raw",
+        interface: "scsi",
+        readOnly: true,
+        cache: "none",
+        aio: "native",
+        bootIndex: 2,
+      }).spec.disks[0],
+    ).toEqual({
+      source: { kind: "file", path: "d.bin", format: "raw" },
+      interface: "scsi",
+      media: "disk",
+      readOnly: true,
+      cache: "none",
+      aio: "native",
+      bootIndex: 2,
     });
-    expect(vm().disk({ kind: "file", path: "x", format: "vmdk" }).spec.disks[0].source).toEqual({ kind: "file", path: "x", format: "vmdk" });
+    expect(vm().disk({ kind: "file", path: "x", format: "vmdk" }).spec.disks[0].source).toEqual({
+      kind: "file",
+      path: "x",
+      format: "vmdk",
+    });
     expect(vm().disk({ source: overlay("b.img") }).spec.disks[0].source).toEqual({ kind: "overlay", base: "b.img" });
-    expect(vm().disk({ path: "cd.iso", media: "cdrom" }).spec.disks[0]).toMatchObject({ interface: "ide", readOnly: true });
+    expect(vm().disk({ path: "cd.iso", media: "cdrom" }).spec.disks[0]).toMatchObject({
+      interface: "ide",
+      readOnly: true,
+    });
     expect(() => vm().disk("disk.bin")).toThrow(expect.objectContaining({ code: "SPEC_FORMAT" }));
     expect(() => vm().disk("disk.bin")).toThrow(/disk\({ path: "disk.bin", format: "raw" }\)/);
-    expect(() => vm().disk({ path: "a.raw", format: "qcow3" as "raw" })).toThrow(expect.objectContaining({ code: "SPEC_FORMAT" }));
-    expect(() => vm().disk({ path: "a.raw", source: overlay("b.raw") })).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    expect(() => vm().disk({ path: "a.raw", format: "qcow3" as "raw" })).toThrow(
+      expect.objectContaining({ code: "SPEC_FORMAT" }),
+    );
+    expect(() => vm().disk({ path: "a.raw", source: overlay("b.raw") })).toThrow(
+      expect.objectContaining({ code: "SPEC_CONFLICT" }),
+    );
     expect(() => vm().disk({})).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
-    expect(() => vm().disk({ path: "a.raw", cache: "fast" as "none" })).toThrow(expect.objectContaining({ code: "SPEC_VALUE" }));
+    expect(() => vm().disk({ path: "a.raw", cache: "fast" as "none" })).toThrow(
+      expect.objectContaining({ code: "SPEC_VALUE" }),
+    );
     expect(() => vm().disk({ path: "a.raw", aio: "native" })).toThrow(/aio "native" needs O_DIRECT/);
-    expect(() => vm().disk({ path: "a.iso", media: "cdrom", interface: "virtio" })).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
-    expect(() => vm().disk({ path: "a.raw", interface: "ide", readOnly: true })).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    expect(() => vm().disk({ path: "a.iso", media: "cdrom", interface: "virtio" })).toThrow(
+      expect.objectContaining({ code: "SPEC_CONFLICT" }),
+    );
+    expect(() => vm().disk({ path: "a.raw", interface: "ide", readOnly: true })).toThrow(
+      expect.objectContaining({ code: "SPEC_CONFLICT" }),
+    );
     expect(() => vm().disk({ path: "a.raw", bootIndex: -1 })).toThrow(expect.objectContaining({ code: "SPEC_VALUE" }));
   });
 
   it("extensions map to formats", () => {
     const fmt = (p: string) => (vm().disk(p).spec.disks[0].source as { format: string }).format;
-    expect(["a.qcow2", "a.QCOW", "a.raw", "a.img", "a.iso", "a.vdi", "a.vmdk", "a.vhdx", "a.vhd", "a.qed"].map(fmt))
-      .toEqual(["qcow2", "qcow2", "raw", "raw", "raw", "vdi", "vmdk", "vhdx", "vpc", "qed"]);
+    expect(
+      ["a.qcow2", "a.QCOW", "a.raw", "a.img", "a.iso", "a.vdi", "a.vmdk", "a.vhdx", "a.vhd", "a.qed"].map(fmt),
+    ).toEqual(["qcow2", "qcow2", "raw", "raw", "raw", "vdi", "vmdk", "vhdx", "vpc", "qed"]);
     expect(() => fmt("dir.qcow2/disk")).toThrow(expect.objectContaining({ code: "SPEC_FORMAT" }));
     expect(() => fmt(".qcow2")).toThrow(expect.objectContaining({ code: "SPEC_FORMAT" }));
   });
@@ -110,29 +160,51 @@ describe("builder methods", () => {
   it("hda/hdb/hdc/hdd and cdrom take legacy slots once", () => {
     const s = vm().hda("a.qcow2").hdb({ path: "b", format: "raw" }).hdd(overlay("d.qcow2")).cdrom("i.iso").spec;
     expect(s.disks.map((d) => [d.legacySlot, d.interface, d.media, d.readOnly])).toEqual([
-      ["hda", "ide", "disk", false], ["hdb", "ide", "disk", false], ["hdd", "ide", "disk", false], ["hdc", "ide", "cdrom", true],
+      ["hda", "ide", "disk", false],
+      ["hdb", "ide", "disk", false],
+      ["hdd", "ide", "disk", false],
+      ["hdc", "ide", "cdrom", true],
     ]);
     expect(() => vm().hda("a.qcow2").hda("b.qcow2")).toThrow(expect.objectContaining({ code: "SPEC_DISK_SLOT" }));
     expect(() => vm().hdc("a.qcow2").cdrom("b.iso")).toThrow(/cdrom \(which uses the hdc slot, IDE index 2\)/);
     expect(() => vm().cdrom("b.iso").hdc("a.qcow2")).toThrow(expect.objectContaining({ code: "SPEC_DISK_SLOT" }));
     expect(() => vm().cdrom("a.iso").cdrom("b.iso")).toThrow(expect.objectContaining({ code: "SPEC_DISK_SLOT" }));
-    expect(vm().cdrom("image", { format: "raw" }).spec.disks[0].source).toEqual({ kind: "file", path: "image", format: "raw" });
+    expect(vm().cdrom("image", { format: "raw" }).spec.disks[0].source).toEqual({
+      kind: "file",
+      path: "image",
+      format: "raw",
+    });
   });
 
   it("overlay", () => {
     expect(overlay("b.qcow2")).toEqual({ kind: "overlay", base: "b.qcow2" });
-    expect(overlay("b", { path: "o.qcow2", baseFormat: "raw" })).toEqual({ kind: "overlay", base: "b", path: "o.qcow2", baseFormat: "raw" });
+    expect(overlay("b", { path: "o.qcow2", baseFormat: "raw" })).toEqual({
+      kind: "overlay",
+      base: "b",
+      path: "o.qcow2",
+      baseFormat: "raw",
+    });
     expect(() => overlay("")).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
     expect(() => overlay("b", { path: "a\0" })).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
-    expect(() => vm().cdrom("x.iso").disk({ source: overlay("b.qcow2"), media: "cdrom" })).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    expect(() =>
+      vm()
+        .cdrom("x.iso")
+        .disk({ source: overlay("b.qcow2"), media: "cdrom" }),
+    ).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
   });
 
   it("NUL bytes are rejected in every path", () => {
     const nul = "a\0b.qcow2";
     for (const f of [
-      () => vm().disk(nul), () => vm().hda(nul), () => vm().cdrom("a\0.iso"), () => vm().disk(overlay(nul)),
-      () => vm().kernel(nul), () => vm().kernel("k", { initrd: nul }), () => vm().serial({ file: nul }),
-    ]) expect(f).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
+      () => vm().disk(nul),
+      () => vm().hda(nul),
+      () => vm().cdrom("a\0.iso"),
+      () => vm().disk(overlay(nul)),
+      () => vm().kernel(nul),
+      () => vm().kernel("k", { initrd: nul }),
+      () => vm().serial({ file: nul }),
+    ])
+      expect(f).toThrow(expect.objectContaining({ code: "SPEC_PATH" }));
     expect(() => vm().args("a\0")).toThrow(SpecError);
     expect(() => vm().kernel("k", { append: "a\0" })).toThrow(SpecError);
   });
@@ -143,7 +215,11 @@ describe("builder methods", () => {
   });
 
   it("kernel", () => {
-    expect(vm().kernel("k", { initrd: "i", append: "console=ttyS0" }).spec.kernel).toEqual({ kernel: "k", initrd: "i", append: "console=ttyS0" });
+    expect(vm().kernel("k", { initrd: "i", append: "console=ttyS0" }).spec.kernel).toEqual({
+      kernel: "k",
+      initrd: "i",
+      append: "console=ttyS0",
+    });
     expect(vm().kernel({ kernel: "k", append: "x" }).spec.kernel).toEqual({ kernel: "k", append: "x" });
     expect(vm().kernel("k").spec.kernel).toEqual({ kernel: "k" });
   });
@@ -156,9 +232,15 @@ describe("builder methods", () => {
 
   it("vnc", () => {
     expect(vm().vnc(1).spec.vnc).toEqual({ display: 1, listen: "127.0.0.1", websocket: false, password: false });
-    expect(vm().vnc(0, { listen: "0.0.0.0", websocket: true, password: true }).spec.vnc).toEqual({ display: 0, listen: "0.0.0.0", websocket: true, password: true });
+    expect(vm().vnc(0, { listen: "0.0.0.0", websocket: true, password: true }).spec.vnc).toEqual({
+      display: 0,
+      listen: "0.0.0.0",
+      websocket: true,
+      password: true,
+    });
     expect(vm().vnc(65535 - 5900).spec.vnc?.display).toBe(59635);
-    for (const bad of [-1, 59636, 1.5]) expect(() => vm().vnc(bad)).toThrow(expect.objectContaining({ code: "SPEC_VNC_DISPLAY" }));
+    for (const bad of [-1, 59636, 1.5])
+      expect(() => vm().vnc(bad)).toThrow(expect.objectContaining({ code: "SPEC_VNC_DISPLAY" }));
     expect(() => vm().vnc(59635, { websocket: true })).not.toThrow();
     expect(() => vm().vnc(1, { listen: "a b" })).toThrow(expect.objectContaining({ code: "SPEC_VALUE" }));
   });
@@ -179,19 +261,28 @@ describe("builder methods", () => {
   it("network and forward", () => {
     expect(vm().network("none").spec.network).toEqual({ kind: "none" });
     expect(vm().network({ user: { 2222: 22, 8080: 80 } }).spec.network).toEqual({
-      kind: "user", model: "e1000", forwards: [
+      kind: "user",
+      model: "e1000",
+      forwards: [
         { protocol: "tcp", hostAddress: "127.0.0.1", hostPort: 2222, guestPort: 22 },
         { protocol: "tcp", hostAddress: "127.0.0.1", hostPort: 8080, guestPort: 80 },
       ],
     });
     expect(vm().network("none").forward(53, 53, { protocol: "udp", hostAddress: "0.0.0.0" }).spec.network).toEqual({
-      kind: "user", model: "e1000", forwards: [{ protocol: "udp", hostAddress: "0.0.0.0", hostPort: 53, guestPort: 53 }],
+      kind: "user",
+      model: "e1000",
+      forwards: [{ protocol: "udp", hostAddress: "0.0.0.0", hostPort: 53, guestPort: 53 }],
     });
-    for (const bad of [0, 65536, 1.5]) expect(() => vm().forward(bad, 22)).toThrow(expect.objectContaining({ code: "SPEC_PORT" }));
+    for (const bad of [0, 65536, 1.5])
+      expect(() => vm().forward(bad, 22)).toThrow(expect.objectContaining({ code: "SPEC_PORT" }));
     expect(() => vm().forward(2222, 0)).toThrow(expect.objectContaining({ code: "SPEC_PORT" }));
     expect(() => vm().forward(2222, 22).forward(2222, 23)).toThrow(/forwarded twice/);
-    expect(() => vm().forward(2222, 22, { hostAddress: "localhost" })).toThrow(expect.objectContaining({ code: "SPEC_VALUE" }));
-    expect(() => vm().network({ model: "rtl8139" as "e1000" })).toThrow(expect.objectContaining({ code: "SPEC_VALUE" }));
+    expect(() => vm().forward(2222, 22, { hostAddress: "localhost" })).toThrow(
+      expect.objectContaining({ code: "SPEC_VALUE" }),
+    );
+    expect(() => vm().network({ model: "rtl8139" as "e1000" })).toThrow(
+      expect.objectContaining({ code: "SPEC_VALUE" }),
+    );
   });
 
   it("daemonize, keep, args", () => {
@@ -205,12 +296,18 @@ describe("builder methods", () => {
 describe("combinations are checked when compiled", () => {
   it("two consoles on one socket or terminal", () => {
     expect(() => vm().serial("stdio").args("-monitor", "stdio").toArgv()).toThrow(/two consoles on one socket/);
-    expect(() => vm().serial("stdio").args("-nographic").toArgv()).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    expect(() => vm().serial("stdio").args("-nographic").toArgv()).toThrow(
+      expect.objectContaining({ code: "SPEC_CONFLICT" }),
+    );
     expect(() => vm().display("curses").serial("stdio").toArgv()).toThrow(/two consoles on one terminal/);
     expect(() => vm().args("-chardev", "socket,id=qmp,path=/x").toArgv()).toThrow(/reuses the id "qmp"/);
-    expect(() => vm().args("-chardev", "pty,id=console").toArgv()).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    expect(() => vm().args("-chardev", "pty,id=console").toArgv()).toThrow(
+      expect.objectContaining({ code: "SPEC_CONFLICT" }),
+    );
     expect(vm().serial("none").args("-chardev", "pty,id=console").toArgv()).toContain("pty,id=console");
-    expect(() => vm().serial({ file: "/tmp/qemukit/vm/qmp.sock" }).toArgv()).toThrow(/serial log file is the QMP socket/);
+    expect(() => vm().serial({ file: "/tmp/qemukit/vm/qmp.sock" }).toArgv()).toThrow(
+      /serial log file is the QMP socket/,
+    );
   });
 
   it("daemonize needs no terminal", () => {
@@ -227,10 +324,27 @@ describe("combinations are checked when compiled", () => {
 
   it("legacy slot rules", () => {
     const base = vm().spec;
-    const disk = { source: { kind: "file" as const, path: "a.qcow2", format: "qcow2" as const }, interface: "ide" as const, media: "disk" as const, readOnly: false };
-    expect(() => new VmBuilder({ ...base, disks: [{ ...disk, legacySlot: "hda" }, { ...disk, legacySlot: "hda" }] }).toArgv()).toThrow(expect.objectContaining({ code: "SPEC_DISK_SLOT" }));
-    expect(() => new VmBuilder({ ...base, disks: [{ ...disk, legacySlot: "hda", bootIndex: 0 }] }).toArgv()).toThrow(/bootIndex cannot be set on the legacy hda slot/);
-    expect(() => new VmBuilder({ ...base, disks: [{ ...disk, legacySlot: "hda", interface: "virtio" }] }).toArgv()).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
+    const disk = {
+      source: { kind: "file" as const, path: "a.qcow2", format: "qcow2" as const },
+      interface: "ide" as const,
+      media: "disk" as const,
+      readOnly: false,
+    };
+    expect(() =>
+      new VmBuilder({
+        ...base,
+        disks: [
+          { ...disk, legacySlot: "hda" },
+          { ...disk, legacySlot: "hda" },
+        ],
+      }).toArgv(),
+    ).toThrow(expect.objectContaining({ code: "SPEC_DISK_SLOT" }));
+    expect(() => new VmBuilder({ ...base, disks: [{ ...disk, legacySlot: "hda", bootIndex: 0 }] }).toArgv()).toThrow(
+      /bootIndex cannot be set on the legacy hda slot/,
+    );
+    expect(() =>
+      new VmBuilder({ ...base, disks: [{ ...disk, legacySlot: "hda", interface: "virtio" }] }).toArgv(),
+    ).toThrow(expect.objectContaining({ code: "SPEC_CONFLICT" }));
   });
 
   it("errors carry advice", () => {

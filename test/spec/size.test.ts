@@ -3,8 +3,18 @@ import { parseMemoryMiB, parseSize } from "../../sdk/spec/mod.ts";
 
 describe("parseSize", () => {
   it.each([
-    ["512", 512], [4096, 4096], ["1K", 1024], ["512M", 512 * 2 ** 20], ["2G", 2 * 2 ** 30], ["1.5G", 1.5 * 2 ** 30],
-    ["10GiB", 10 * 2 ** 30], ["3 MB", 3 * 2 ** 20], ["1t", 2 ** 40], ["0", 0], ["1P", 2 ** 50], ["7b", 7],
+    ["512", 512],
+    [4096, 4096],
+    ["1K", 1024],
+    ["512M", 512 * 2 ** 20],
+    ["2G", 2 * 2 ** 30],
+    ["1.5G", 1.5 * 2 ** 30],
+    ["10GiB", 10 * 2 ** 30],
+    ["3 MB", 3 * 2 ** 20],
+    ["1t", 2 ** 40],
+    ["0", 0],
+    ["1P", 2 ** 50],
+    ["7b", 7],
   ] as const)("%j -> %d bytes", (input, bytes) => {
     expect(parseSize(input)).toBe(bytes);
   });
@@ -14,7 +24,8 @@ describe("parseSize", () => {
   });
 
   it("rejects negative numbers, NaN and sizes beyond 2^53", () => {
-    for (const bad of [-1, Number.NaN, Infinity, 0.5]) expect(() => parseSize(bad)).toThrow(expect.objectContaining({ code: "SPEC_SIZE" }));
+    for (const bad of [-1, Number.NaN, Infinity, 0.5])
+      expect(() => parseSize(bad)).toThrow(expect.objectContaining({ code: "SPEC_SIZE" }));
     expect(() => parseSize("16E")).toThrow(/too large/);
   });
 

@@ -105,11 +105,13 @@ describe("host, verify, guests, fromCommandLine", () => {
 describe("a running VM's results", () => {
   it("accel, VNC, threads, internal snapshots, list(), console.run, the exit", async () => {
     const disk = makeQcow2(join(dir, "vm.qcow2"), "16M");
-    const m = await startVm(bareSpec({
-      name: "json1",
-      disks: vm().disk({ path: disk, format: "qcow2" }).spec.disks,
-      vnc: { display: 47, listen: "127.0.0.1", websocket: false, password: false },
-    }));
+    const m = await startVm(
+      bareSpec({
+        name: "json1",
+        disks: vm().disk({ path: disk, format: "qcow2" }).spec.disks,
+        vnc: { display: 47, listen: "127.0.0.1", websocket: false, password: false },
+      }),
+    );
     try {
       expectJsonRoundTrip(m.accel);
       expectJsonRoundTrip(m.vnc);

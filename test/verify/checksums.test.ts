@@ -11,18 +11,30 @@ function fixture(dir: string, tool = "sha512sum", sumsName = "SHA512SUMS", binar
   writeFileSync(join(dir, "a.txt"), "hello\n");
   writeFileSync(join(dir, "b.bin"), Buffer.from([0, 1, 2, 255]));
   writeFileSync(join(dir, "empty"), "");
-  const sums = execFileSync(tool, [...(binary ? ["-b"] : []), "a.txt", "b.bin", "empty"], { cwd: dir, encoding: "utf8" });
+  const sums = execFileSync(tool, [...(binary ? ["-b"] : []), "a.txt", "b.bin", "empty"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   writeFileSync(join(dir, sumsName), sums);
   return join(dir, sumsName);
 }
 
 describe("verify.checksums", () => {
-  for (const [tool, name] of [["sha512sum", "SHA512SUMS"], ["sha256sum", "SHA256SUMS"], ["sha1sum", "SHA1SUMS"], ["md5sum", "MD5SUMS"]]) {
+  for (const [tool, name] of [
+    ["sha512sum", "SHA512SUMS"],
+    ["sha256sum", "SHA256SUMS"],
+    ["sha1sum", "SHA1SUMS"],
+    ["md5sum", "MD5SUMS"],
+  ]) {
     it(`accepts what ${tool} wrote (${name})`, async () => {
       using d = tempDir();
       const report = await checksums(fixture(d.path, tool, name));
       expect(report.ok).toBe(true);
-      expect(report.results.map((r) => [r.name, r.status])).toEqual([["a.txt", "OK"], ["b.bin", "OK"], ["empty", "OK"]]);
+      expect(report.results.map((r) => [r.name, r.status])).toEqual([
+        ["a.txt", "OK"],
+        ["b.bin", "OK"],
+        ["empty", "OK"],
+      ]);
     });
   }
 
@@ -41,7 +53,9 @@ describe("verify.checksums", () => {
     const report = await checksums(sums, { reject: false });
     expect(report.ok).toBe(false);
     expect(report.results[0]).toMatchObject({ name: "a.txt", status: "FAILED" });
-    expect(report.results[0]!.actual).toBe(execFileSync("sha512sum", ["a.txt"], { cwd: d.path, encoding: "utf8" }).split(" ")[0]);
+    expect(report.results[0]!.actual).toBe(
+      execFileSync("sha512sum", ["a.txt"], { cwd: d.path, encoding: "utf8" }).split(" ")[0],
+    );
     expect(report.counts).toEqual({ ok: 2, failed: 1, missing: 0 });
   });
 
@@ -60,7 +74,9 @@ describe("verify.checksums", () => {
     using d = tempDir();
     const sums = fixture(d.path);
     execFileSync("rm", [join(d.path, "b.bin")]);
-    expect(await codeOf(checksums(sums, { ignoreMissing: true, files: ["a.txt", "b.bin"] }))).toBe("VERIFY_MISSING_FILE");
+    expect(await codeOf(checksums(sums, { ignoreMissing: true, files: ["a.txt", "b.bin"] }))).toBe(
+      "VERIFY_MISSING_FILE",
+    );
     const report = await checksums(sums, { ignoreMissing: true, files: ["a.txt", "b.bin"], reject: false });
     expect(report.ok).toBe(false);
     expect(report.counts).toEqual({ ok: 1, failed: 0, missing: 1 });

@@ -29,7 +29,15 @@ describe("qemukit verify", () => {
     expect(good.status).toBe(0);
     expect(good.stdout).toMatch(/^GOOD: good signature from Debian/);
     expect(good.stdout).toMatch(/key: [0-9A-F]{40} \(in the keyring\)/);
-    const wrong = runCli(["verify", "signature", "--sig", INRELEASE, "--keyring", "/usr/share/keyrings/debian-archive-removed-keys.gpg", "--json"]);
+    const wrong = runCli([
+      "verify",
+      "signature",
+      "--sig",
+      INRELEASE,
+      "--keyring",
+      "/usr/share/keyrings/debian-archive-removed-keys.gpg",
+      "--json",
+    ]);
     expect(wrong.status).toBe(1);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, code: "VERIFY_UNKNOWN_KEY", inKeyring: false });
   });

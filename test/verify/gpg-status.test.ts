@@ -58,6 +58,8 @@ describe("judge", () => {
   });
 
   it("no status at all is malformed", () => {
-    expect(judge(parseGpgStatus(""), 2, opts, "gpgv: no valid OpenPGP data found.\n").reason).toMatch(/no valid OpenPGP data found/);
+    expect(judge(parseGpgStatus(""), 2, opts, "gpgv: no valid OpenPGP data found.\n").reason).toMatch(
+      /no valid OpenPGP data found/,
+    );
   });
 });

@@ -2,7 +2,16 @@
  * The lab's trust exercise end to end: the installer ISO from the guests layer, its SHA512SUMS,
  * the detached signature over SHA512SUMS, and the signing key, plus tampered copies.
  */
-import { existsSync, openSync, readFileSync, closeSync, readSync, writeSync, copyFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  openSync,
+  readFileSync,
+  closeSync,
+  readSync,
+  writeSync,
+  copyFileSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -54,7 +63,9 @@ describe.runIf(haveGuests)("the installer ISO (guests.installer())", () => {
     closeSync(fd);
     const report = await checksums(inst.sha512sums, { dir: d.path, files: [basename(inst.iso)], reject: false });
     expect(report.results[0]?.status).toBe("FAILED");
-    expect(await codeOf(checksums(inst.sha512sums, { dir: d.path, files: [basename(inst.iso)] }))).toBe("VERIFY_CHECKSUM_MISMATCH");
+    expect(await codeOf(checksums(inst.sha512sums, { dir: d.path, files: [basename(inst.iso)] }))).toBe(
+      "VERIFY_CHECKSUM_MISMATCH",
+    );
   });
 
   it("a tampered SHA512SUMS, a wrong key or a truncated signature fail the signature", async () => {
@@ -62,14 +73,22 @@ describe.runIf(haveGuests)("the installer ISO (guests.installer())", () => {
     const sums = join(d.path, "SHA512SUMS");
     const text = readFileSync(inst.sha512sums, "utf8");
     writeFileSync(sums, (text[0] === "0" ? "1" : "0") + text.slice(1));
-    expect(await codeOf(signature({ file: sums, signature: inst.signature, keyring: inst.publicKey }))).toBe("VERIFY_BAD_SIGNATURE");
-    expect(await codeOf(signature({
-      file: inst.sha512sums,
-      signature: inst.signature,
-      keyring: "/usr/share/keyrings/debian-archive-keyring.gpg",
-    }))).toBe("VERIFY_UNKNOWN_KEY");
+    expect(await codeOf(signature({ file: sums, signature: inst.signature, keyring: inst.publicKey }))).toBe(
+      "VERIFY_BAD_SIGNATURE",
+    );
+    expect(
+      await codeOf(
+        signature({
+          file: inst.sha512sums,
+          signature: inst.signature,
+          keyring: "/usr/share/keyrings/debian-archive-keyring.gpg",
+        }),
+      ),
+    ).toBe("VERIFY_UNKNOWN_KEY");
     const cut = join(d.path, "SHA512SUMS.sign");
     writeFileSync(cut, readFileSync(inst.signature).subarray(0, 30));
-    expect(await codeOf(signature({ file: inst.sha512sums, signature: cut, keyring: inst.publicKey }))).toBe("VERIFY_MALFORMED");
+    expect(await codeOf(signature({ file: inst.sha512sums, signature: cut, keyring: inst.publicKey }))).toBe(
+      "VERIFY_MALFORMED",
+    );
   });
 });

@@ -8,7 +8,9 @@ import { makeTestKey, type TestKey, tempDir } from "../helpers/verify-keys.ts";
 
 const LISTS = "/var/lib/apt/lists";
 const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
-const inReleases = readdirSync(LISTS).filter((f) => f.endsWith("_InRelease")).map((f) => join(LISTS, f));
+const inReleases = readdirSync(LISTS)
+  .filter((f) => f.endsWith("_InRelease"))
+  .map((f) => join(LISTS, f));
 const BOOKWORM = inReleases.find((f) => f.endsWith("debian_dists_bookworm_InRelease")) ?? inReleases[0]!;
 
 /** Primary fingerprints in a keyring, as gpg itself lists them (independent of gpgv's status lines). */
@@ -68,7 +70,11 @@ describe("real Debian signatures (apt's InRelease files)", () => {
     const copy = join(tmp.path, "InRelease.tampered");
     const text = readFileSync(BOOKWORM, "latin1");
     const at = text.indexOf("Suite:") + 7;
-    writeFileSync(copy, text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 1) + text.slice(at + 1), "latin1");
+    writeFileSync(
+      copy,
+      text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 1) + text.slice(at + 1),
+      "latin1",
+    );
     const e = await failure({ signature: copy, keyring: DEBIAN_KEYRING });
     expect(e.code).toBe("VERIFY_BAD_SIGNATURE");
     expect(e.message).toMatch(/BAD signature from Debian/);
@@ -107,14 +113,19 @@ describe("real Debian signatures (apt's InRelease files)", () => {
     expect(r.fingerprint).toBe(stable);
     expect(r.signatures.filter((s) => s.status === "unknown-key").length).toBeGreaterThan(0);
     expect((await failure({ signature: BOOKWORM, keyring: oneKey, requireAll: true })).code).toBe("VERIFY_UNKNOWN_KEY");
-    expect((await signature({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [stable!] })).fingerprint).toBe(stable);
-    expect((await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [key.fingerprint] })).code)
-      .toBe("VERIFY_WRONG_SIGNER");
+    expect(
+      (await signature({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [stable!] })).fingerprint,
+    ).toBe(stable);
+    expect(
+      (await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [key.fingerprint] })).code,
+    ).toBe("VERIFY_WRONG_SIGNER");
   });
 
   // data-safety: an empty fingerprint list
   it("refuses an empty fingerprint list instead of accepting any key", async () => {
-    expect((await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [] })).code).toBe("VERIFY_INVALID_OPTION");
+    expect((await failure({ signature: BOOKWORM, keyring: DEBIAN_KEYRING, fingerprints: [] })).code).toBe(
+      "VERIFY_INVALID_OPTION",
+    );
   });
 });
 
@@ -124,7 +135,11 @@ describe("signatures over our own files (throwaway keys)", () => {
     const asc = join(tmp.path, "SHA512SUMS.asc");
     key.signDetached(data, sig);
     key.signDetached(data, asc, { armor: true });
-    for (const [s, ring] of [[sig, key.keyring], [asc, key.keyring], [sig, key.armored]] as const) {
+    for (const [s, ring] of [
+      [sig, key.keyring],
+      [asc, key.keyring],
+      [sig, key.armored],
+    ] as const) {
       const r = await signature({ file: data, signature: s, keyring: ring });
       expect(r).toMatchObject({ ok: true, kind: "detached", fingerprint: key.fingerprint, inKeyring: true });
       expect(r.signer).toMatch(/Qemukit Test/);
@@ -145,7 +160,12 @@ describe("signatures over our own files (throwaway keys)", () => {
     const sig = join(tmp.path, "other.sig");
     other.signDetached(data, sig);
     const r = await signature({ file: data, signature: sig, keyring: key.keyring, reject: false });
-    expect(r).toMatchObject({ ok: false, code: "VERIFY_UNKNOWN_KEY", fingerprint: other.fingerprint, inKeyring: false });
+    expect(r).toMatchObject({
+      ok: false,
+      code: "VERIFY_UNKNOWN_KEY",
+      fingerprint: other.fingerprint,
+      inKeyring: false,
+    });
   });
 
   it("an expired key fails although gpgv itself exits 0: VERIFY_EXPIRED_KEY", async () => {
@@ -202,7 +222,11 @@ describe("signatures over our own files (throwaway keys)", () => {
   it("missing keyring or files are typed errors", async () => {
     const sig = join(tmp.path, "m.sig");
     key.signDetached(data, sig);
-    expect((await failure({ file: data, signature: sig, keyring: join(tmp.path, "nope.gpg") })).code).toBe("VERIFY_KEYRING");
-    expect((await failure({ file: join(tmp.path, "nope"), signature: sig, keyring: key.keyring })).code).toBe("VERIFY_MISSING_FILE");
+    expect((await failure({ file: data, signature: sig, keyring: join(tmp.path, "nope.gpg") })).code).toBe(
+      "VERIFY_KEYRING",
+    );
+    expect((await failure({ file: join(tmp.path, "nope"), signature: sig, keyring: key.keyring })).code).toBe(
+      "VERIFY_MISSING_FILE",
+    );
   });
 });

@@ -34,7 +34,11 @@ describe("parseSumsFile", () => {
   it("reads BSD tag lines, escaped names, names with spaces, CRLF and blank lines", () => {
     const text = `SHA256 (my file.img) = ${h("c", 64)}\r\n\n\\${h("d", 64)}  dir\\\\new\\nline\n${h("e", 64)}   two spaces\n`;
     const e = parseSumsFile(text, "SHA256SUMS");
-    expect(e.map((x) => [x.path, x.line])).toEqual([["my file.img", 1], ["dir\\new\nline", 3], [" two spaces", 4]]);
+    expect(e.map((x) => [x.path, x.line])).toEqual([
+      ["my file.img", 1],
+      ["dir\\new\nline", 3],
+      [" two spaces", 4],
+    ]);
   });
 
   it("rejects malformed lines with the line number", () => {
@@ -49,8 +53,12 @@ describe("parseSumsFile", () => {
       throw new Error("no error");
     };
     expect(bad(`${h("a", 128)}  ok\nthis is not a checksum\n`)).toMatch(/^SHA512SUMS:2: not a checksum line/);
-    expect(bad(`${h("a", 64)}  short\n`)).toMatch(/SHA512SUMS:1: sha512 digests have 128 hex characters, this one has 64/);
-    expect(bad(`${h("a", 30)}  odd\n`, "sums.txt")).toMatch(/sums.txt:1: a 30-character digest matches no known algorithm/);
+    expect(bad(`${h("a", 64)}  short\n`)).toMatch(
+      /SHA512SUMS:1: sha512 digests have 128 hex characters, this one has 64/,
+    );
+    expect(bad(`${h("a", 30)}  odd\n`, "sums.txt")).toMatch(
+      /sums.txt:1: a 30-character digest matches no known algorithm/,
+    );
     expect(bad(`${h("g", 128)}  nothex\n`)).toMatch(/not a checksum line/);
     expect(bad(`${h("a", 128)}nospace\n`)).toMatch(/not a checksum line/);
     expect(bad(`SHA256 (x) = ${h("c", 64)}\n`)).toMatch(/sha256 line in a sha512 sums file/);

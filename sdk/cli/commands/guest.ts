@@ -16,7 +16,7 @@ const build: CliCommand = {
   summary: "build a built-in guest (or all) into the cache",
   help: `usage: qemukit guest build <tiny|debian|installer|all> [--force]
 
-Builds the guest from Debian packages into the cache (\$QEMUKIT_CACHE, else
+Builds the guest from Debian packages into the cache ($QEMUKIT_CACHE, else
 ~/.cache/qemukit) unless a build of the same recipe is there already.
 
 options:
@@ -62,7 +62,9 @@ options:
     }
     for (const r of rows) {
       const state = r.built ? `built  ${mib(r.bytes).padStart(8)}  ${r.buildSeconds} s build` : "not built";
-      io.stdout.write(`${r.name.padEnd(10)} ${state.padEnd(32)} ${r.built ? r.dir : `(qemukit guest build ${r.name})`}\n`);
+      io.stdout.write(
+        `${r.name.padEnd(10)} ${state.padEnd(32)} ${r.built ? r.dir : `(qemukit guest build ${r.name})`}\n`,
+      );
       for (const s of r.stale) io.stdout.write(`${"".padEnd(10)} stale build (guest prune removes it): ${s}\n`);
       for (const o of r.others) io.stdout.write(`${"".padEnd(10)} other build (kept: newer or another copy's): ${o}\n`);
     }

@@ -15,7 +15,7 @@ const checkCommand: CliCommand = {
     "",
     "Checks this host for virtualization and says whether VMs will use KVM or TCG, and why.",
     "Times a small guest program under -accel tcg and, when /dev/kvm opens, -accel kvm;",
-    "the faster one per loop step is what accel(\"auto\") uses (cached per boot).",
+    'the faster one per loop step is what accel("auto") uses (cached per boot).',
     "",
     "options:",
     "  --json          print the full report as JSON",
@@ -25,14 +25,19 @@ const checkCommand: CliCommand = {
     "exit status: 0 when a VM can run here (KVM or TCG), 1 when it cannot.",
   ].join("\n"),
   async run(args, io) {
-    const { values } = parseFlags(args, {
-      json: { type: "boolean" },
-      "no-probe": { type: "boolean" },
-      qemu: { type: "string" },
-    }, 0);
+    const { values } = parseFlags(
+      args,
+      {
+        json: { type: "boolean" },
+        "no-probe": { type: "boolean" },
+        qemu: { type: "string" },
+      },
+      0,
+    );
     const report = await check({ probe: !values["no-probe"], ...(values.qemu ? { qemu: values.qemu } : {}) });
     if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
-    else io.stdout.write(formatHostReport(report, { color: Boolean(io.stdout.isTTY), columns: io.stdout.columns ?? 100 }));
+    else
+      io.stdout.write(formatHostReport(report, { color: Boolean(io.stdout.isTTY), columns: io.stdout.columns ?? 100 }));
     return report.canRunVm ? 0 : 1;
   },
 };

@@ -77,10 +77,12 @@ function imageCommand<O extends FlagSpec, R>(c: ImageCommand<O, R>): CliCommand 
     async run(args, io) {
       const flags = (c.json ? { ...c.flags, ...JSON_FLAG } : c.flags) as O & typeof JSON_FLAG;
       const { values, positionals } = parseFlags(args, flags, c.args.length);
-      if (positionals.length < required.length) throw new UsageError(`missing ${required.slice(positionals.length).join(" and ")}`);
+      if (positionals.length < required.length)
+        throw new UsageError(`missing ${required.slice(positionals.length).join(" and ")}`);
       const call = { values, positionals, io };
       const result = await c.run(call);
-      if (c.json && values.json) io.stdout.write(JSON.stringify(c.toJson ? c.toJson(result) : result, undefined, 2) + "\n");
+      if (c.json && values.json)
+        io.stdout.write(JSON.stringify(c.toJson ? c.toJson(result) : result, undefined, 2) + "\n");
       else {
         const text = c.text(result, call);
         for (const line of typeof text === "string" ? [text] : text) io.stdout.write(line + "\n");
@@ -117,7 +119,11 @@ const infoCmd = imageCommand({
   args: ["PATH"],
   json: true,
   run: ({ values, positionals }) =>
-    info(positionals[0]!, { format: fmt(values.format), backingChain: values["backing-chain"], shareLock: !values["no-share-lock"] }),
+    info(positionals[0]!, {
+      format: fmt(values.format),
+      backingChain: values["backing-chain"],
+      shareLock: !values["no-share-lock"],
+    }),
   text: (i) => i.summary,
   toJson: infoForJson,
 });
@@ -135,8 +141,12 @@ const createCmd = imageCommand({
     "example: qemukit image create data.qcow2 20G",
   ],
   flags: {
-    ...FORMAT, backing: { type: "string", short: "b" }, "backing-format": { type: "string", short: "F" },
-    preallocation: { type: "string" }, "cluster-size": { type: "string" }, option: { type: "string", short: "o", multiple: true },
+    ...FORMAT,
+    backing: { type: "string", short: "b" },
+    "backing-format": { type: "string", short: "F" },
+    preallocation: { type: "string" },
+    "cluster-size": { type: "string" },
+    option: { type: "string", short: "o", multiple: true },
     overwrite: { type: "boolean" },
   },
   args: ["PATH", "[SIZE]"],
@@ -153,7 +163,8 @@ const createCmd = imageCommand({
       overwrite: values.overwrite,
     });
   },
-  text: (r) => `created ${r.path} (${r.format}${r.virtualSize !== undefined ? `, ${formatSize(r.virtualSize)}` : ""}${r.backingFile ? `, backed by ${r.backingFile}` : ""})`,
+  text: (r) =>
+    `created ${r.path} (${r.format}${r.virtualSize !== undefined ? `, ${formatSize(r.virtualSize)}` : ""}${r.backingFile ? `, backed by ${r.backingFile}` : ""})`,
 });
 
 const overlayCmd = imageCommand({
@@ -167,19 +178,31 @@ const overlayCmd = imageCommand({
     "",
     "example: qemukit image overlay debian-12.qcow2 sda-vm1.qcow2 -F qcow2",
   ],
-  flags: { "base-format": { type: "string", short: "F" }, "backing-path": { type: "string" }, overwrite: { type: "boolean" } },
+  flags: {
+    "base-format": { type: "string", short: "F" },
+    "backing-path": { type: "string" },
+    overwrite: { type: "boolean" },
+  },
   args: ["BASE", "PATH"],
   json: true,
   run: ({ values, positionals: [base, path] }) => {
     const mode = values["backing-path"];
-    if (mode !== undefined && !["auto", "absolute", "relative"].includes(mode)) throw new UsageError("--backing-path wants auto, absolute or relative");
-    return overlay(base!, path!, { baseFormat: fmt(values["base-format"], "base format"), backingPath: mode as "auto" | undefined, overwrite: values.overwrite });
+    if (mode !== undefined && !["auto", "absolute", "relative"].includes(mode))
+      throw new UsageError("--backing-path wants auto, absolute or relative");
+    return overlay(base!, path!, {
+      baseFormat: fmt(values["base-format"], "base format"),
+      backingPath: mode as "auto" | undefined,
+      overwrite: values.overwrite,
+    });
   },
   text: (r) => `created ${r.path} (qcow2 over ${r.backingFile}, ${r.baseFormat})`,
 });
 
 /** A one-line progress bar for a TTY; plain "NN%" lines (every 10%) otherwise. */
-export function progressPrinter(out: CliIO["stderr"], label: string): { update(p: ConvertProgress): void; end(): void } {
+export function progressPrinter(
+  out: CliIO["stderr"],
+  label: string,
+): { update(p: ConvertProgress): void; end(): void } {
   const tty = Boolean(out.isTTY);
   const width = 30;
   let lastStep = -1;
@@ -187,7 +210,9 @@ export function progressPrinter(out: CliIO["stderr"], label: string): { update(p
     update(p) {
       if (tty) {
         const filled = Math.round((p.percent / 100) * width);
-        out.write(`\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.percent.toFixed(2).padStart(6)}%`);
+        out.write(
+          `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.percent.toFixed(2).padStart(6)}%`,
+        );
         return;
       }
       const step = Math.floor(p.percent / 10);
@@ -214,9 +239,12 @@ const convertCmd = imageCommand({
     "example: qemukit image convert disk.raw disk.qcow2 -f raw -c",
   ],
   flags: {
-    "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" },
-    compress: { type: "boolean", short: "c" }, option: { type: "string", short: "o", multiple: true },
-    overwrite: { type: "boolean" }, quiet: { type: "boolean", short: "q" },
+    "source-format": { type: "string", short: "f" },
+    format: { type: "string", short: "O" },
+    compress: { type: "boolean", short: "c" },
+    option: { type: "string", short: "o", multiple: true },
+    overwrite: { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
   },
   args: ["SRC", "DST"],
   json: true,
@@ -250,22 +278,42 @@ const snapshotCmd: CliCommand = {
   help: "usage: qemukit image snapshot <list|create|apply|delete> PATH [NAME] [-f FORMAT]",
   subcommands: [
     imageCommand({
-      name: "list", summary: "list internal snapshots", help: snapshotHelp("list", "PATH"), flags: FORMAT, args: ["PATH"], json: true,
+      name: "list",
+      summary: "list internal snapshots",
+      help: snapshotHelp("list", "PATH"),
+      flags: FORMAT,
+      args: ["PATH"],
+      json: true,
       run: ({ values, positionals: [path] }) => listSnapshots(path!, { format: fmt(values.format) }),
-      text: (list) => list.length ? list.map((s) => `${s.id.padEnd(4)} ${s.name.padEnd(24)} ${s.date.toISOString()}`) : "no snapshots",
+      text: (list) =>
+        list.length
+          ? list.map((s) => `${s.id.padEnd(4)} ${s.name.padEnd(24)} ${s.date.toISOString()}`)
+          : "no snapshots",
     }),
     imageCommand({
-      name: "create", summary: "take an internal snapshot", help: snapshotHelp("create", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      name: "create",
+      summary: "take an internal snapshot",
+      help: snapshotHelp("create", "PATH NAME"),
+      flags: FORMAT,
+      args: ["PATH", "NAME"],
       run: ({ values, positionals: [path, snap] }) => createSnapshot(path!, snap!, { format: fmt(values.format) }),
       text: (s) => `created snapshot ${s.name} (id ${s.id})`,
     }),
     imageCommand({
-      name: "apply", summary: "revert the disk to a snapshot", help: snapshotHelp("apply", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      name: "apply",
+      summary: "revert the disk to a snapshot",
+      help: snapshotHelp("apply", "PATH NAME"),
+      flags: FORMAT,
+      args: ["PATH", "NAME"],
       run: ({ values, positionals: [path, snap] }) => applySnapshot(path!, snap!, { format: fmt(values.format) }),
       text: (_r, { positionals: [path, snap] }) => `reverted ${path} to ${snap}`,
     }),
     imageCommand({
-      name: "delete", summary: "delete a snapshot", help: snapshotHelp("delete", "PATH NAME"), flags: FORMAT, args: ["PATH", "NAME"],
+      name: "delete",
+      summary: "delete a snapshot",
+      help: snapshotHelp("delete", "PATH NAME"),
+      flags: FORMAT,
+      args: ["PATH", "NAME"],
       run: ({ values, positionals: [path, snap] }) => deleteSnapshot(path!, snap!, { format: fmt(values.format) }),
       text: (_r, { positionals: [, snap] }) => `deleted snapshot ${snap}`,
     }),
@@ -284,15 +332,19 @@ const checkCmd = imageCommand({
   args: ["PATH"],
   json: true,
   run: ({ values, positionals: [path] }) => {
-    if (values.repair !== undefined && values.repair !== "leaks" && values.repair !== "all") throw new UsageError("-r wants leaks or all");
+    if (values.repair !== undefined && values.repair !== "leaks" && values.repair !== "all")
+      throw new UsageError("-r wants leaks or all");
     return check(path!, { format: fmt(values.format), repair: values.repair as "leaks" | undefined });
   },
   text: (r, { positionals: [path] }) => {
-    const fixedNote = r.leaksFixed || r.corruptionsFixed ? ` (fixed: ${r.leaksFixed} leaks, ${r.corruptionsFixed} corruptions)` : "";
+    const fixedNote =
+      r.leaksFixed || r.corruptionsFixed ? ` (fixed: ${r.leaksFixed} leaks, ${r.corruptionsFixed} corruptions)` : "";
     if (r.ok) return `${path}: no errors${fixedNote}`;
     return [
       `${path}: ${r.corruptions} corruptions, ${r.leaks} leaked clusters, ${r.checkErrors} check errors${fixedNote}`,
-      ...(r.suggestedRepair ? [`  → repair with: qemukit image check ${JSON.stringify(path)} -r ${r.suggestedRepair}`] : []),
+      ...(r.suggestedRepair
+        ? [`  → repair with: qemukit image check ${JSON.stringify(path)} -r ${r.suggestedRepair}`]
+        : []),
     ];
   },
   toJson: withoutRaw,
@@ -302,10 +354,15 @@ const checkCmd = imageCommand({
 const resizeCmd = imageCommand({
   name: "resize",
   summary: "change the virtual size (absolute, or +SIZE / -SIZE)",
-  help: ["usage: qemukit image resize PATH SIZE [-f FORMAT] [--shrink]", "", "example: qemukit image resize vm.qcow2 +10G -f qcow2"],
+  help: [
+    "usage: qemukit image resize PATH SIZE [-f FORMAT] [--shrink]",
+    "",
+    "example: qemukit image resize vm.qcow2 +10G -f qcow2",
+  ],
   flags: { ...FORMAT, shrink: { type: "boolean" } },
   args: ["PATH", "SIZE"],
-  run: ({ values, positionals: [path, size] }) => resize(path!, size!, { format: fmt(values.format), shrink: values.shrink }),
+  run: ({ values, positionals: [path, size] }) =>
+    resize(path!, size!, { format: fmt(values.format), shrink: values.shrink }),
   text: (bytes, { positionals: [path] }) => `${path}: ${formatSize(bytes)} (${bytes} bytes)`,
 });
 
@@ -315,7 +372,8 @@ const commitCmd = imageCommand({
   help: ["usage: qemukit image commit PATH [-f FORMAT] [--base LAYER] [--keep]"],
   flags: { ...FORMAT, base: { type: "string", short: "b" }, keep: { type: "boolean", short: "d" } },
   args: ["PATH"],
-  run: ({ values, positionals: [path] }) => commit(path!, { format: fmt(values.format), base: values.base, keep: values.keep }),
+  run: ({ values, positionals: [path] }) =>
+    commit(path!, { format: fmt(values.format), base: values.base, keep: values.keep }),
   text: (into, { positionals: [path] }) => `committed ${path} into ${into}`,
 });
 
@@ -328,25 +386,39 @@ const rebaseCmd = imageCommand({
     "--none removes the backing file, copying its data in. -u (unsafe) is for a base that moved.",
   ],
   flags: {
-    ...FORMAT, "backing-format": { type: "string", short: "F" }, unsafe: { type: "boolean", short: "u" },
-    none: { type: "boolean" }, "backing-path": { type: "string" },
+    ...FORMAT,
+    "backing-format": { type: "string", short: "F" },
+    unsafe: { type: "boolean", short: "u" },
+    none: { type: "boolean" },
+    "backing-path": { type: "string" },
   },
   args: ["PATH", "[NEW_BACKING]"],
   run: ({ values, positionals: [path, nb] }) => {
     if ((nb === undefined) === !values.none) throw new UsageError("give NEW_BACKING or --none");
     return rebase(path!, values.none ? null : nb!, {
-      format: fmt(values.format), backingFormat: fmt(values["backing-format"], "backing format"),
-      unsafe: values.unsafe, backingPath: values["backing-path"] as "auto" | undefined,
+      format: fmt(values.format),
+      backingFormat: fmt(values["backing-format"], "backing format"),
+      unsafe: values.unsafe,
+      backingPath: values["backing-path"] as "auto" | undefined,
     });
   },
-  text: (r, { positionals: [path] }) => (r.backingFile ? `${path} is now backed by ${r.backingFile}` : `${path} has no backing file now`),
+  text: (r, { positionals: [path] }) =>
+    r.backingFile ? `${path} is now backed by ${r.backingFile}` : `${path} has no backing file now`,
 });
 
 const compareCmd = imageCommand({
   name: "compare",
   summary: "compare guest-visible content of two images",
-  help: ["usage: qemukit image compare A B [-f FORMAT_A] [-F FORMAT_B] [--strict] [--json]", "", "exit status: 0 identical, 1 different."],
-  flags: { "format-a": { type: "string", short: "f" }, "format-b": { type: "string", short: "F" }, strict: { type: "boolean", short: "s" } },
+  help: [
+    "usage: qemukit image compare A B [-f FORMAT_A] [-F FORMAT_B] [--strict] [--json]",
+    "",
+    "exit status: 0 identical, 1 different.",
+  ],
+  flags: {
+    "format-a": { type: "string", short: "f" },
+    "format-b": { type: "string", short: "F" },
+    strict: { type: "boolean", short: "s" },
+  },
   args: ["A", "B"],
   json: true,
   run: ({ values, positionals: [a, b] }) =>
@@ -362,7 +434,8 @@ const duCmd = imageCommand({
   flags: { ...FORMAT, "backing-chain": { type: "boolean" } },
   args: ["PATH"],
   json: true,
-  run: ({ values, positionals: [path] }) => du(path!, { format: fmt(values.format), backingChain: values["backing-chain"] }),
+  run: ({ values, positionals: [path] }) =>
+    du(path!, { format: fmt(values.format), backingChain: values["backing-chain"] }),
   text: (r) => [
     ...r.layers.map((l) => `${formatSize(l.bytes).padStart(10)}  ${l.path}`),
     ...(r.layers.length > 1 ? [`${formatSize(r.bytes).padStart(10)}  total`] : []),
@@ -373,13 +446,18 @@ const measureCmd = imageCommand({
   name: "measure",
   summary: "how much space a converted (or new) image needs",
   help: ["usage: qemukit image measure (PATH [-f SRC_FORMAT] | --size SIZE) [-O FORMAT] [--json]"],
-  flags: { "source-format": { type: "string", short: "f" }, format: { type: "string", short: "O" }, size: { type: "string" } },
+  flags: {
+    "source-format": { type: "string", short: "f" },
+    format: { type: "string", short: "O" },
+    size: { type: "string" },
+  },
   args: ["[PATH]"],
   json: true,
   run: ({ values, positionals: [path] }) => {
     if ((path === undefined) === (values.size === undefined)) throw new UsageError("give PATH or --size SIZE");
     return measure(values.size !== undefined ? { size: values.size } : path!, {
-      format: fmt(values.format) ?? "qcow2", sourceFormat: fmt(values["source-format"], "source format"),
+      format: fmt(values.format) ?? "qcow2",
+      sourceFormat: fmt(values["source-format"], "source format"),
     });
   },
   text: (r) => [
@@ -416,5 +494,19 @@ export const command: CliCommand = {
     "Disk images through qemu-img, with explicit formats, outputs renamed into place only",
     "on success, and errors that say what to do. Run 'qemukit image <subcommand> --help'.",
   ].join("\n"),
-  subcommands: [infoCmd, createCmd, overlayCmd, convertCmd, snapshotCmd, checkCmd, resizeCmd, commitCmd, rebaseCmd, compareCmd, duCmd, measureCmd, mapCmd],
+  subcommands: [
+    infoCmd,
+    createCmd,
+    overlayCmd,
+    convertCmd,
+    snapshotCmd,
+    checkCmd,
+    resizeCmd,
+    commitCmd,
+    rebaseCmd,
+    compareCmd,
+    duCmd,
+    measureCmd,
+    mapCmd,
+  ],
 };

@@ -30,19 +30,28 @@ export const command: CliCommand = {
   summary: "run every lab exercise on the built-in Debian guest and write a report",
   help,
   async run(args, io) {
-    const { values } = parseFlags(args, {
-      out: { type: "string" },
-      jobs: { type: "string" },
-      only: { type: "string" },
-      image: { type: "string" },
-      json: { type: "boolean" },
-    }, 0);
+    const { values } = parseFlags(
+      args,
+      {
+        out: { type: "string" },
+        jobs: { type: "string" },
+        only: { type: "string" },
+        image: { type: "string" },
+        json: { type: "boolean" },
+      },
+      0,
+    );
     const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) throw new UsageError(`--jobs must be 1..16, not ${values.jobs}`);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16)
+      throw new UsageError(`--jobs must be 1..16, not ${values.jobs}`);
     const { recipeIds } = await import("../../../recipes/index.ts");
-    const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+    const only = values.only
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const id of only ?? []) {
-      if (!(recipeIds as readonly string[]).includes(id)) throw new UsageError(`unknown recipe '${id}' in --only (one of: ${recipeIds.join(", ")})`);
+      if (!(recipeIds as readonly string[]).includes(id))
+        throw new UsageError(`unknown recipe '${id}' in --only (one of: ${recipeIds.join(", ")})`);
     }
     const { runLab, renderTable } = await import("../../../recipes/lib/lab-runner.ts");
     const report = await runLab({

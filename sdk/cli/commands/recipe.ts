@@ -39,7 +39,10 @@ export const command: CliCommand = {
         return 2;
       }
       const w = Math.max(...recipeIds.map((r) => r.length));
-      for (const r of recipeIds) io.stdout.write(`${r.padEnd(w)}  ${recipes[r].meta.title}\n${" ".repeat(w)}  lab: ${recipes[r].meta.exercise}\n`);
+      for (const r of recipeIds)
+        io.stdout.write(
+          `${r.padEnd(w)}  ${recipes[r].meta.title}\n${" ".repeat(w)}  lab: ${recipes[r].meta.exercise}\n`,
+        );
       return 0;
     }
     if (!(recipeIds as readonly string[]).includes(id)) {

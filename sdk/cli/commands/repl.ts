@@ -44,7 +44,8 @@ function denoBinary(): string {
     if (dir && executable(join(dir, "deno"))) return join(dir, "deno");
   }
   throw new ToolNotFoundError("deno", undefined, {
-    advice: "install Deno 2 (npm install --save-dev deno, or see https://docs.deno.com), or run `qemukit repl` without --deno",
+    advice:
+      "install Deno 2 (npm install --save-dev deno, or see https://docs.deno.com), or run `qemukit repl` without --deno",
   });
 }
 
@@ -87,7 +88,9 @@ export const command: CliCommand = {
     if (values.deno || "Deno" in globalThis) return runDeno();
     const root = sourceRoot();
     if (root) {
-      const { launch } = await import(pathToFileURL(join(root, "repl", "launch.js")).href) as typeof import("../../../repl/launch.js");
+      const { launch } = (await import(
+        pathToFileURL(join(root, "repl", "launch.js")).href
+      )) as typeof import("../../../repl/launch.js");
       await launch();
     } else {
       const { start } = await import("../../../repl/start.ts");

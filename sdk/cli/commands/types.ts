@@ -24,23 +24,31 @@ Examples:
   qemukit types generate --check
   qemukit types generate --qemu /opt/qemu-9/bin/qemu-system-x86_64 --out ./qmp-types`,
   run: async (args, io) => {
-    const { values } = parseFlags(args, {
-      out: { type: "string" },
-      qemu: { type: "string" },
-      check: { type: "boolean" },
-    }, 0);
+    const { values } = parseFlags(
+      args,
+      {
+        out: { type: "string" },
+        qemu: { type: "string" },
+        check: { type: "boolean" },
+      },
+      0,
+    );
     const r = await generateTypes({ outDir: values.out, qemu: values.qemu, check: values.check });
     if (values.check) {
       if (r.changed.length) {
-        io.stdout.write(`out of date for QEMU ${r.qemu.version}: ${r.changed.join(", ")} in ${r.outDir}\n  → run: qemukit types generate\n`);
+        io.stdout.write(
+          `out of date for QEMU ${r.qemu.version}: ${r.changed.join(", ")} in ${r.outDir}\n  → run: qemukit types generate\n`,
+        );
         return 1;
       }
       io.stdout.write(`up to date with QEMU ${r.qemu.version} (${r.outDir})\n`);
       return 0;
     }
-    io.stdout.write(r.changed.length
-      ? `wrote ${r.changed.join(", ")} to ${r.outDir} from QEMU ${r.qemu.version}\n`
-      : `already up to date with QEMU ${r.qemu.version} (${r.outDir})\n`);
+    io.stdout.write(
+      r.changed.length
+        ? `wrote ${r.changed.join(", ")} to ${r.outDir} from QEMU ${r.qemu.version}\n`
+        : `already up to date with QEMU ${r.qemu.version} (${r.outDir})\n`,
+    );
     return 0;
   },
 };

@@ -25,13 +25,17 @@ const checksumsCommand: CliCommand = {
     "exit status: 0 when every checked file is OK, 1 otherwise.",
   ].join("\n"),
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      "ignore-missing": { type: "boolean" },
-      dir: { type: "string" },
-      file: { type: "string", multiple: true },
-      "allow-outside": { type: "boolean" },
-      json: { type: "boolean" },
-    }, 1);
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        "ignore-missing": { type: "boolean" },
+        dir: { type: "string" },
+        file: { type: "string", multiple: true },
+        "allow-outside": { type: "boolean" },
+        json: { type: "boolean" },
+      },
+      1,
+    );
     const sums = positionals[0];
     if (!sums) throw new UsageError("missing SUMSFILE");
     const report = await checksums(sums, {
@@ -50,7 +54,11 @@ const checksumsCommand: CliCommand = {
       }
       const { ok, failed, missing } = report.counts;
       if (!report.ok) {
-        const why = failed ? `${failed} computed checksum(s) did NOT match` : ok === 0 ? "no file was verified" : `${missing} listed file(s) missing`;
+        const why = failed
+          ? `${failed} computed checksum(s) did NOT match`
+          : ok === 0
+            ? "no file was verified"
+            : `${missing} listed file(s) missing`;
         io.stderr.write(`qemukit: WARNING: ${why}\n`);
       }
     }
@@ -77,13 +85,17 @@ const signatureCommand: CliCommand = {
     "exit status: 0 when the signature is good, 1 otherwise (the reason is printed).",
   ].join("\n"),
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, {
-      sig: { type: "string" },
-      keyring: { type: "string" },
-      fingerprint: { type: "string", multiple: true },
-      "require-all": { type: "boolean" },
-      json: { type: "boolean" },
-    }, 1);
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        sig: { type: "string" },
+        keyring: { type: "string" },
+        fingerprint: { type: "string", multiple: true },
+        "require-all": { type: "boolean" },
+        json: { type: "boolean" },
+      },
+      1,
+    );
     if (!values.sig) throw new UsageError("missing --sig SIG");
     if (!values.keyring) throw new UsageError("missing --keyring KEYRING");
     const result = await signature({
@@ -99,9 +111,12 @@ const signatureCommand: CliCommand = {
     } else {
       const out = result.ok ? io.stdout : io.stderr;
       out.write(`${result.ok ? "GOOD" : `FAILED [${result.code}]`}: ${result.reason}\n`);
-      if (result.fingerprint) out.write(`  key: ${result.fingerprint} (${result.inKeyring ? "in" : "NOT in"} the keyring)\n`);
+      if (result.fingerprint)
+        out.write(`  key: ${result.fingerprint} (${result.inKeyring ? "in" : "NOT in"} the keyring)\n`);
       for (const s of result.signatures) {
-        out.write(`  signature: ${s.status.padEnd(17)} ${s.primaryFingerprint ?? s.fingerprint ?? s.keyId ?? "?"} ${s.userId ?? ""}\n`);
+        out.write(
+          `  signature: ${s.status.padEnd(17)} ${s.primaryFingerprint ?? s.fingerprint ?? s.keyId ?? "?"} ${s.userId ?? ""}\n`,
+        );
       }
     }
     return result.ok ? 0 : 1;

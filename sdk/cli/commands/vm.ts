@@ -33,10 +33,23 @@ const listCommand: CliCommand = {
     }
     const rows = [["NAME", "PID", "ACCEL", "VNC", "DAEMON", "RUN DIR"]];
     for (const v of vms) {
-      rows.push([v.name, String(v.pid), v.accel?.chosen ?? "?", v.vnc ? String(v.vnc.port) : "-", v.daemonized ? "yes" : "no", v.runDir]);
+      rows.push([
+        v.name,
+        String(v.pid),
+        v.accel?.chosen ?? "?",
+        v.vnc ? String(v.vnc.port) : "-",
+        v.daemonized ? "yes" : "no",
+        v.runDir,
+      ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) io.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
+    for (const r of rows)
+      io.stdout.write(
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd() + "\n",
+      );
     return 0;
   },
 };
@@ -45,23 +58,34 @@ function stopLike(name: "stop" | "kill"): CliCommand {
   const hard = name === "kill";
   return {
     name,
-    summary: hard ? "SIGKILL a daemonized qemukit VM" : "shut down a daemonized qemukit VM (powerdown, quit, SIGTERM, SIGKILL)",
+    summary: hard
+      ? "SIGKILL a daemonized qemukit VM"
+      : "shut down a daemonized qemukit VM (powerdown, quit, SIGTERM, SIGKILL)",
     help: [
       `usage: qemukit vm ${name} <name|run-dir>${hard ? "" : " [--powerdown-timeout MS]"}`,
       "",
       hard
         ? "Kills the VM's QEMU at once and removes its run directory."
         : "Presses the ACPI power button, waits, then asks QEMU to quit, then SIGTERM, then SIGKILL.",
-      ...(hard ? [] : ["", "options:", "  --powerdown-timeout MS   how long the guest gets to power off (default 10000; 0 skips it)"]),
+      ...(hard
+        ? []
+        : [
+            "",
+            "options:",
+            "  --powerdown-timeout MS   how long the guest gets to power off (default 10000; 0 skips it)",
+          ]),
     ].join("\n"),
     async run(args, io) {
       const { values, positionals } = parseFlags(args, hard ? {} : { "powerdown-timeout": { type: "string" } }, 1);
       if (!positionals[0]) throw new UsageError("which VM? give its name (see: qemukit vm list)");
       const raw = (values as Record<string, string | undefined>)["powerdown-timeout"];
       const powerdown = raw === undefined ? undefined : Number(raw);
-      if (powerdown !== undefined && !(powerdown >= 0)) throw new UsageError(`--powerdown-timeout wants milliseconds, not ${raw}`);
+      if (powerdown !== undefined && !(powerdown >= 0))
+        throw new UsageError(`--powerdown-timeout wants milliseconds, not ${raw}`);
       const vm = await attach(positionals[0], { console: false });
-      const exit = hard ? await vm.kill() : await vm.shutdown(powerdown === undefined ? {} : { timeouts: { powerdown } });
+      const exit = hard
+        ? await vm.kill()
+        : await vm.shutdown(powerdown === undefined ? {} : { timeouts: { powerdown } });
       io.stdout.write(`${vm.name}: ${exit.reason}\n`);
       return 0;
     },

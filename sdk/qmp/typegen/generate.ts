@@ -47,13 +47,27 @@ export interface GenerateTypesResult {
  * console.log(qemu.version, schema.length);
  * ```
  */
-export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise<{ schema: SchemaEntry[]; qemu: QemuIdentity }> {
+export async function readQemuSchema(
+  qemuBinary = "qemu-system-x86_64",
+): Promise<{ schema: SchemaEntry[]; qemu: QemuIdentity }> {
   const dir = mkdtempSync(join(tmpdir(), "qk-typegen-"));
   const socket = join(dir, "qmp.sock");
-  const child = spawn(qemuBinary, [
-    "-machine", "none", "-accel", "tcg", "-nodefaults", "-display", "none", "-S",
-    "-qmp", `unix:${socket},server=on,wait=off`,
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    qemuBinary,
+    [
+      "-machine",
+      "none",
+      "-accel",
+      "tcg",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-S",
+      "-qmp",
+      `unix:${socket},server=on,wait=off`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<Error | number | null>((resolve) => {
@@ -69,9 +83,13 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
         throw new ToolNotFoundError(qemuBinary, "qemu-system-x86");
       }
       if (result !== undefined) {
-        throw new QmpConnectionError("QMP_CONNECT", `${qemuBinary} exited (${String(result)}) before its QMP socket was ready: ${stderr.trim()}`, {
-          advice: "run the same QEMU by hand with -machine none -display none -qmp stdio to see why",
-        });
+        throw new QmpConnectionError(
+          "QMP_CONNECT",
+          `${qemuBinary} exited (${String(result)}) before its QMP socket was ready: ${stderr.trim()}`,
+          {
+            advice: "run the same QEMU by hand with -machine none -display none -qmp stdio to see why",
+          },
+        );
       }
       if (existsSync(socket)) break;
       if (Date.now() > deadline) {
@@ -84,7 +102,10 @@ export async function readQemuSchema(qemuBinary = "qemu-system-x86_64"): Promise
     try {
       const schema = (await qmp.schema()) as unknown as SchemaEntry[];
       const v = await qmp.execute("query-version");
-      return { schema, qemu: { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`, package: v.package.trim() } };
+      return {
+        schema,
+        qemu: { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`, package: v.package.trim() },
+      };
     } finally {
       await qmp.close();
     }

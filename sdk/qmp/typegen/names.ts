@@ -102,14 +102,24 @@ export const WELL_KNOWN_NAMES: readonly (readonly [path: string, name: string])[
 ];
 
 /** Names that generated types must not take (helpers defined by the generated file). */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(["QmpCommands", "QmpEvents", "QmpInt", "QmpEventName", "QmpCommandName", "QEMU_VERSION", "QEMU_PACKAGE"]);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  "QmpCommands",
+  "QmpEvents",
+  "QmpInt",
+  "QmpEventName",
+  "QmpCommandName",
+  "QEMU_VERSION",
+  "QEMU_PACKAGE",
+]);
 
 /** `query-block-jobs` -> `QueryBlockJobs`, `BLOCK_JOB_COMPLETED` -> `BlockJobCompleted`. */
 export function pascalCase(s: string): string {
   return s
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((w) => (w === w.toUpperCase() ? w.charAt(0) + w.slice(1).toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1)))
+    .map((w) =>
+      w === w.toUpperCase() ? w.charAt(0) + w.slice(1).toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1),
+    )
     .join("");
 }
 
@@ -133,7 +143,9 @@ export function assignNames(index: SchemaIndex): Map<string, string> {
   };
 
   // The empty object is shared by every command without arguments or result.
-  const emptyIds = [...index.types.values()].filter((t) => t["meta-type"] === "object" && t.members.length === 0 && !t.variants);
+  const emptyIds = [...index.types.values()].filter(
+    (t) => t["meta-type"] === "object" && t.members.length === 0 && !t.variants,
+  );
 
   for (const [path, name] of WELL_KNOWN_NAMES) {
     const id = resolvePath(index, path);
@@ -156,7 +168,7 @@ export function assignNames(index: SchemaIndex): Map<string, string> {
       for (const m of t.members) visit(m.type, own + pascalCase(m.name));
       for (const v of t.variants ?? []) visit(v.type, own + pascalCase(v.case));
     } else if (t["meta-type"] === "alternate") {
-      t.members.forEach((m, i) => visit(m.type, `${own}Alt${i + 1}`));
+      for (const [i, m] of t.members.entries()) visit(m.type, `${own}Alt${i + 1}`);
     }
   };
   for (const c of index.commands) {
@@ -165,7 +177,8 @@ export function assignNames(index: SchemaIndex): Map<string, string> {
   }
   for (const e of index.events) visit(e["arg-type"], `${pascalCase(e.name)}EventData`);
   // Anything not reachable from a command or event (QEMU does not emit such types, but be total).
-  for (const [id, t] of index.types) if (isNamed(t) && !names.has(id) && !emptyIds.includes(t)) give(id, `QmpType${pascalCase(id)}`);
+  for (const [id, t] of index.types)
+    if (isNamed(t) && !names.has(id) && !emptyIds.includes(t)) give(id, `QmpType${pascalCase(id)}`);
   return names;
 }
 
@@ -186,7 +199,8 @@ export function resolvePath(index: SchemaIndex, path: string): string | undefine
     const t: SchemaType | undefined = index.types.get(id);
     if (!t) return undefined;
     if (step === "[]") id = t["meta-type"] === "array" ? t["element-type"] : undefined;
-    else if (step.startsWith(".")) id = t["meta-type"] === "object" ? t.members.find((x) => x.name === step.slice(1))?.type : undefined;
+    else if (step.startsWith("."))
+      id = t["meta-type"] === "object" ? t.members.find((x) => x.name === step.slice(1))?.type : undefined;
     else id = t["meta-type"] === "object" ? t.variants?.find((v) => v.case === step.slice(1))?.type : undefined;
   }
   return id;

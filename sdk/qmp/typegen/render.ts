@@ -50,7 +50,10 @@ export * from "./generated.ts";
 
 class Renderer {
   private readonly out: string[] = [];
-  constructor(private readonly index: SchemaIndex, private readonly names: ReadonlyMap<string, string>) {}
+  constructor(
+    private readonly index: SchemaIndex,
+    private readonly names: ReadonlyMap<string, string>,
+  ) {}
 
   render(qemu: QemuIdentity): string {
     const o = this.out;
@@ -86,7 +89,9 @@ class Renderer {
       const notes: string[] = [];
       if (c["allow-oob"]) notes.push("May be sent out-of-band (`exec-oob`).");
       this.doc(notes, c.features, "  ");
-      o.push(`  ${JSON.stringify(c.name)}: { args: ${this.ref(c["arg-type"])}; ret: ${this.ref(c["ret-type"], true)} };`);
+      o.push(
+        `  ${JSON.stringify(c.name)}: { args: ${this.ref(c["arg-type"])}; ret: ${this.ref(c["ret-type"], true)} };`,
+      );
     }
     o.push("}");
     o.push("");
@@ -122,12 +127,18 @@ class Renderer {
     switch (t["meta-type"]) {
       case "builtin":
         switch (t["json-type"]) {
-          case "string": return "string";
-          case "int": return "QmpInt";
-          case "number": return "number";
-          case "boolean": return "boolean";
-          case "null": return "null";
-          default: return "unknown";
+          case "string":
+            return "string";
+          case "int":
+            return "QmpInt";
+          case "number":
+            return "number";
+          case "boolean":
+            return "boolean";
+          case "null":
+            return "null";
+          default:
+            return "unknown";
         }
       case "array": {
         const el = this.ref(t["element-type"]);
@@ -143,8 +154,12 @@ class Renderer {
   private doc(notes: readonly string[], features: readonly string[] | undefined, indent: string): void {
     const lines = [...notes];
     const f = features ?? [];
-    if (f.includes("unstable")) lines.push("@experimental Marked `unstable` in QEMU's schema: it can change or go away without a deprecation period.");
-    if (f.includes("deprecated")) lines.push("@deprecated Marked `deprecated` in QEMU's schema: a later QEMU may remove it.");
+    if (f.includes("unstable"))
+      lines.push(
+        "@experimental Marked `unstable` in QEMU's schema: it can change or go away without a deprecation period.",
+      );
+    if (f.includes("deprecated"))
+      lines.push("@deprecated Marked `deprecated` in QEMU's schema: a later QEMU may remove it.");
     const other = f.filter((x) => x !== "unstable" && x !== "deprecated");
     if (other.length) lines.unshift(`QAPI features: ${other.map((x) => `\`${x}\``).join(", ")}.`);
     if (lines.length === 0) return;
@@ -162,7 +177,9 @@ class Renderer {
     const name = this.names.get(id)!;
     const o = this.out;
     if (t["meta-type"] === "enum") {
-      const deprecated = (t.members ?? []).filter((m) => m.features?.includes("deprecated")).map((m) => `\`${m.name}\``);
+      const deprecated = (t.members ?? [])
+        .filter((m) => m.features?.includes("deprecated"))
+        .map((m) => `\`${m.name}\``);
       const unstable = (t.members ?? []).filter((m) => m.features?.includes("unstable")).map((m) => `\`${m.name}\``);
       const notes: string[] = [];
       if (deprecated.length) notes.push(`Deprecated values: ${deprecated.join(", ")}.`);

@@ -15,19 +15,42 @@ export interface SchemaMember {
 /** One entry of the introspection array, any meta-type. */
 export type SchemaEntry =
   | { readonly "meta-type": "builtin"; readonly name: string; readonly "json-type": string }
-  | { readonly "meta-type": "enum"; readonly name: string; readonly values: readonly string[]; readonly members?: readonly { readonly name: string; readonly features?: readonly string[] }[]; readonly features?: readonly string[] }
+  | {
+      readonly "meta-type": "enum";
+      readonly name: string;
+      readonly values: readonly string[];
+      readonly members?: readonly { readonly name: string; readonly features?: readonly string[] }[];
+      readonly features?: readonly string[];
+    }
   | { readonly "meta-type": "array"; readonly name: string; readonly "element-type": string }
   | {
-    readonly "meta-type": "object";
-    readonly name: string;
-    readonly members: readonly SchemaMember[];
-    readonly tag?: string;
-    readonly variants?: readonly { readonly case: string; readonly type: string }[];
-    readonly features?: readonly string[];
-  }
-  | { readonly "meta-type": "alternate"; readonly name: string; readonly members: readonly { readonly type: string }[]; readonly features?: readonly string[] }
-  | { readonly "meta-type": "command"; readonly name: string; readonly "arg-type": string; readonly "ret-type": string; readonly "allow-oob"?: boolean; readonly features?: readonly string[] }
-  | { readonly "meta-type": "event"; readonly name: string; readonly "arg-type": string; readonly features?: readonly string[] };
+      readonly "meta-type": "object";
+      readonly name: string;
+      readonly members: readonly SchemaMember[];
+      readonly tag?: string;
+      readonly variants?: readonly { readonly case: string; readonly type: string }[];
+      readonly features?: readonly string[];
+    }
+  | {
+      readonly "meta-type": "alternate";
+      readonly name: string;
+      readonly members: readonly { readonly type: string }[];
+      readonly features?: readonly string[];
+    }
+  | {
+      readonly "meta-type": "command";
+      readonly name: string;
+      readonly "arg-type": string;
+      readonly "ret-type": string;
+      readonly "allow-oob"?: boolean;
+      readonly features?: readonly string[];
+    }
+  | {
+      readonly "meta-type": "event";
+      readonly name: string;
+      readonly "arg-type": string;
+      readonly features?: readonly string[];
+    };
 
 /** A type entry (anything but command and event). */
 export type SchemaType = Exclude<SchemaEntry, { "meta-type": "command" | "event" }>;
@@ -61,7 +84,10 @@ export function indexSchema(entries: readonly SchemaEntry[]): SchemaIndex {
   const need = (name: string, where: string) => {
     if (!types.has(name)) throw new Error(`schema: ${where} refers to unknown type ${name}`);
   };
-  for (const c of commands) need(c["arg-type"], c.name), need(c["ret-type"], c.name);
+  for (const c of commands) {
+    need(c["arg-type"], c.name);
+    need(c["ret-type"], c.name);
+  }
   for (const e of events) need(e["arg-type"], e.name);
   return { types, commands, events };
 }
