@@ -23,7 +23,7 @@ import { kernelIn, moduleClosure } from "./kernel.ts";
 import type { BuildOptions, DebianGuest } from "./types.ts";
 
 /** The recipe's version, part of the cache key: bump it when a change alters the guest built from the same inputs. */
-const RECIPE_VERSION = 5;
+const RECIPE_VERSION = 6;
 const SUITE = "bookworm";
 const MIRRORS = [
   "deb http://deb.debian.org/debian bookworm main",
@@ -153,7 +153,9 @@ export PATH=/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-for m in $(cat /etc/modules); do insmod /lib/modules/$m.ko 2>/dev/null; done
+for m in $(cat /etc/modules); do
+  insmod /lib/modules/$m.ko || echo "qemukit initramfs: insmod $m failed"
+done
 root=LABEL=${LABEL}
 flags=rw
 for a in $(cat /proc/cmdline); do

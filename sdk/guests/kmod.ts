@@ -51,10 +51,22 @@ export function readModinfo(ko: Uint8Array): Map<string, string[]> {
   return out;
 }
 
-/** The modules a module needs loaded first (its `depends=` field). */
+/**
+ * The modules a module needs loaded first (its `depends=` field), as module names: the field
+ * keeps file-name dashes (`t10-pi`, `crc64-rocksoft`), which {@link moduleName} turns into the
+ * underscores a module name uses.
+ *
+ * @example
+ * ```ts
+ * moduleDepends(await readFile("sd_mod.ko")); // ["scsi_mod", "t10_pi"]
+ * ```
+ */
 export function moduleDepends(ko: Uint8Array): string[] {
   const dep = readModinfo(ko).get("depends")?.[0] ?? "";
-  return dep.split(",").filter(Boolean);
+  return dep
+    .split(",")
+    .filter(Boolean)
+    .map((d) => d.replace(/-/g, "_"));
 }
 
 /** Module names as the kernel spells them (`sd_mod`); file names may use dashes. */
