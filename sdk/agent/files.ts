@@ -1,6 +1,7 @@
 /**
  * Files in and out of the guest through the agent's `guest-file-*` commands, in 1 MiB
- * chunks (each travels as base64 inside one JSON message).
+ * chunks (each travels as base64 inside one JSON message); `copyFileIn`/`copyFileOut` stream
+ * host files over either transport (the agent's, or the serial console's in console-files.ts).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -125,12 +126,33 @@ export async function writeGuestFile(
   return done;
 }
 
+/** Reads and writes whole guest files; one per transport (agent, serial console). */
+export interface GuestFileTransport {
+  read(path: string, sink: (chunk: Buffer) => void | Promise<void>, options: GuestFileOptions): Promise<number>;
+  write(
+    path: string,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options: GuestFileOptions & { readonly total?: number },
+  ): Promise<number>;
+}
+
+/**
+ * The agent's `guest-file-*` commands as a {@link GuestFileTransport}.
+ * @example `await copyFileIn(agentFiles(agent), "report.txt", "/root/report.txt");`
+ */
+export function agentFiles(agent: GuestAgent): GuestFileTransport {
+  return {
+    read: (path, sink, options) => readGuestFile(agent, path, sink, options),
+    write: (path, source, options) => writeGuestFile(agent, path, source, options),
+  };
+}
+
 /**
  * Streams a host file into the guest.
- * @example `await copyFileIn(agent, "report.txt", "/root/report.txt");`
+ * @example `await copyFileIn(agentFiles(agent), "report.txt", "/root/report.txt");`
  */
 export async function copyFileIn(
-  agent: GuestAgent,
+  files: GuestFileTransport,
   hostPath: string,
   guestPath: string,
   options: GuestFileOptions = {},
@@ -138,12 +160,10 @@ export async function copyFileIn(
   const fh = await open(hostPath, "r");
   try {
     const total = (await fh.stat()).size;
-    return await writeGuestFile(
-      agent,
-      guestPath,
-      fh.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }),
-      { ...options, total },
-    );
+    return await files.write(guestPath, fh.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }), {
+      ...options,
+      total,
+    });
   } finally {
     await fh.close();
   }
@@ -151,18 +171,17 @@ export async function copyFileIn(
 
 /**
  * Streams a guest file to the host.
- * @example `await copyFileOut(agent, "/var/log/syslog", "syslog.txt");`
+ * @example `await copyFileOut(agentFiles(agent), "/var/log/syslog", "syslog.txt");`
  */
 export async function copyFileOut(
-  agent: GuestAgent,
+  files: GuestFileTransport,
   guestPath: string,
   hostPath: string,
   options: GuestFileOptions = {},
 ): Promise<number> {
   const fh = await open(hostPath, "w");
   try {
-    return await readGuestFile(
-      agent,
+    return await files.read(
       guestPath,
       async (c) => {
         await fh.write(c);

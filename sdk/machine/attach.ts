@@ -45,7 +45,7 @@ function running(meta: VmMetadata): boolean {
 
 /**
  * Re-attaches to a running qemukit VM by name (under runRoot()) or run directory:
- * QMP, serial console, VNC info. The VM must have been started with `daemonize` (a
+ * QMP, serial console, the guest agent channel (so `m.$` and the file copies work), VNC info. The VM must have been started with `daemonize` (a
  * non-daemonized VM belongs to the script that started it, which holds its monitor).
  *
  * @example
@@ -115,6 +115,7 @@ export async function attach(nameOrDir: string, options: AttachOptions = {}): Pr
       accel: meta.accel ?? { chosen: "tcg", reason: "unknown (attached)" },
       qmp,
       ...(serial ? { console: serial } : {}),
+      ...(meta.agentSocket ? { agentSocket: meta.agentSocket } : {}),
       ...(vnc ? { vnc } : {}),
       daemonized: meta.daemonized,
       keep: meta.keep,

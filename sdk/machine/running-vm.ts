@@ -7,7 +7,8 @@ import { resolve as resolvePath } from "node:path";
 import { inspect } from "node:util";
 import type { QmpClient } from "../qmp/mod.ts";
 import { GuestAgent } from "../agent/client.ts";
-import { copyFileIn, copyFileOut, type GuestFileOptions, readGuestFile, writeGuestFile } from "../agent/files.ts";
+import { consoleFiles } from "../agent/console-files.ts";
+import { agentFiles, copyFileIn, copyFileOut, type GuestFileOptions, type GuestFileTransport } from "../agent/files.ts";
 import { agentRunner, consoleRunner, type GuestRunner, type GuestShell, makeShell } from "../agent/shell.ts";
 import { type Console, HALT } from "./console.ts";
 import { VmError } from "./errors.ts";
@@ -237,14 +238,14 @@ export class RunningVm implements AsyncDisposable {
   }
 
   /**
-   * Reads a guest file through the agent (`guest-file-read`, 1 MiB chunks).
+   * Reads a guest file: through the agent (`guest-file-read`, 1 MiB chunks) when the VM has
+   * one, else through the serial console (base64, 192 KiB per round trip; slow).
    * @example `const osRelease = (await m.readFile("/etc/os-release")).toString();`
-   * @throws {AgentError} AGENT_UNAVAILABLE without an agent channel; AGENT_COMMAND for a missing file.
+   * @throws {AgentError} AGENT_COMMAND for a missing file (agent); a GuestCommandError over the console.
    */
   async readFile(guestPath: string, options: GuestFileOptions = {}): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    await readGuestFile(
-      await this.agent(),
+    await (await this.#files()).read(
       guestPath,
       (c) => {
         chunks.push(c);
@@ -255,28 +256,34 @@ export class RunningVm implements AsyncDisposable {
   }
 
   /**
-   * Writes a guest file through the agent (created or truncated; `mode` sets its bits).
+   * Writes a guest file (created or truncated; `mode` sets its bits), through the agent or
+   * else the serial console.
    * @example `await m.writeFile("/root/hello.sh", "#!/bin/sh\necho hi\n", { mode: 0o755 });`
    */
   async writeFile(guestPath: string, data: string | Uint8Array, options: GuestFileOptions = {}): Promise<void> {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    await writeGuestFile(await this.agent(), guestPath, [bytes], { ...options, total: bytes.length });
+    await (await this.#files()).write(guestPath, [bytes], { ...options, total: bytes.length });
   }
 
   /**
    * Copies a host file into the guest, streamed in chunks; `onProgress` reports bytes.
+   * Through the agent, or else the serial console (a few KiB per round trip: small files).
    * @example `await m.copyIn("build/app.tar", "/root/app.tar", { onProgress: (n, t) => console.log(n, t) });`
    */
   async copyIn(hostPath: string, guestPath: string, options: GuestFileOptions = {}): Promise<number> {
-    return copyFileIn(await this.agent(), hostPath, guestPath, options);
+    return copyFileIn(await this.#files(), hostPath, guestPath, options);
   }
 
   /**
-   * Copies a guest file to the host, streamed in chunks.
+   * Copies a guest file to the host, streamed in chunks (agent, or else serial console).
    * @example `await m.copyOut("/var/log/dpkg.log", "dpkg.log");`
    */
   async copyOut(guestPath: string, hostPath: string, options: GuestFileOptions = {}): Promise<number> {
-    return copyFileOut(await this.agent(), guestPath, hostPath, options);
+    return copyFileOut(await this.#files(), guestPath, hostPath, options);
+  }
+
+  async #files(): Promise<GuestFileTransport> {
+    return this.#agentSocket ? agentFiles(await this.agent()) : consoleFiles(this.console);
   }
 
   async #guestRunner(): Promise<GuestRunner> {

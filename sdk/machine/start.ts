@@ -320,6 +320,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       argv,
       qmpSocket: compiled.qmpSocket,
       consoleSocket: compiled.consoleSocket,
+      ...(compiled.agentSocket ? { agentSocket: compiled.agentSocket } : {}),
       daemonized: spec.daemonize,
       keep,
       temporaryFiles,

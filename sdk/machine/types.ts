@@ -66,6 +66,8 @@ export interface VmMetadata {
   readonly argv: readonly string[];
   readonly qmpSocket?: string;
   readonly consoleSocket?: string;
+  /** The guest agent channel's socket (`vm().agent()`). */
+  readonly agentSocket?: string;
   readonly vnc?: VncInfo;
   readonly accel?: AccelInfo;
   readonly daemonized: boolean;

@@ -3,6 +3,10 @@
  * console, where stdout and stderr arrive merged. And a VM with an agent channel but no
  * agent behind it: AGENT_NOT_RESPONDING once the handshake gives up.
  */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentError } from "../../sdk/agent/errors.ts";
 import { GuestProcessError } from "../../sdk/agent/output.ts";
@@ -71,6 +75,51 @@ describe("the serial console transport", () => {
     expect((await c.$({ env: { QK: "a b" } })`echo "$QK"`).toString()).toBe("a b");
     expect((await c.$({ input: "x\ny\nz\n" })`wc -l`).toString().trim()).toBe("3");
   });
+
+  it("files: writeFile with mode bits and readFile back, through base64 lines", async () => {
+    const text = "#!/bin/sh\necho 'hi' \"ü\" $(x)\n";
+    await c.writeFile("/tmp/a b.sh", text, { mode: 0o750 });
+    expect((await c.$`stat -c %a ${"/tmp/a b.sh"}`).toString()).toBe("750");
+    expect((await c.readFile("/tmp/a b.sh")).toString()).toBe(text);
+    await c.writeFile("/tmp/empty", "");
+    expect((await c.readFile("/tmp/empty")).length).toBe(0);
+    const e = await c.readFile("/no/such").catch((x: unknown) => x);
+    expect((e as GuestProcessError).code).toBe("GUEST_COMMAND");
+  }, 120_000);
+
+  it("files: a 300 KB random file round-trips byte for byte both ways, with progress", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "qk-console-files-"));
+    try {
+      // Over two read chunks (192 KiB each) and ~100 typed lines.
+      const data = randomBytes(300 * 1024);
+      writeFileSync(join(dir, "in.bin"), data);
+      const seenIn: number[] = [];
+      const t0 = Date.now();
+      expect(await c.copyIn(join(dir, "in.bin"), "/tmp/in.bin", { onProgress: (n) => seenIn.push(n) })).toBe(
+        data.length,
+      );
+      const tIn = (Date.now() - t0) / 1000;
+      expect(seenIn.at(-1)).toBe(data.length);
+      const guestSum = (await c.$`sha256sum /tmp/in.bin`).stdout.split(" ")[0];
+      expect(guestSum).toBe(createHash("sha256").update(data).digest("hex"));
+      const seenOut: [number, number | undefined][] = [];
+      const t1 = Date.now();
+      expect(await c.copyOut("/tmp/in.bin", join(dir, "out.bin"), { onProgress: (n, t) => seenOut.push([n, t]) })).toBe(
+        data.length,
+      );
+      const tOut = (Date.now() - t1) / 1000;
+      expect(readFileSync(join(dir, "out.bin")).equals(data)).toBe(true);
+      expect(seenOut).toEqual([
+        [192 * 1024, data.length],
+        [data.length, data.length],
+      ]);
+      console.log(
+        `tiny (serial console): 300 KB in ${tIn.toFixed(1)} s (${(300 / tIn).toFixed(0)} KB/s), out ${tOut.toFixed(1)} s (${(300 / tOut).toFixed(0)} KB/s)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it(".timeout() interrupts the command (Ctrl-C) and the shell stays usable", async () => {
     const e = await c.$`sleep 303`.timeout(1500).catch((x: unknown) => x);
