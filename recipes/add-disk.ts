@@ -95,23 +95,23 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   r.note(m.argv.join(" "));
 
   // Find the new disk by its size rather than assuming a name (sdb on IDE, vdb on virtio).
-  const before = parseProcPartitions(await guestRun(r, m.console, "cat /proc/partitions"));
+  const before = parseProcPartitions(await guestRun(r, m.$`cat /proc/partitions`));
   const newDisk = before.find((p) => p.bytes === GiB && !/\d$/.test(p.name));
   if (!newDisk) throw new Error(`the guest shows no 1 GiB disk in /proc/partitions: ${JSON.stringify(before)}`);
   const dev = `/dev/${newDisk.name}`;
 
   // #region guest
-  const sh = (cmd: string) => guestRun(r, m.console, cmd);
-  await sh(`printf 'label: dos\\n,500M,L\\n,500M,L\\n' | sfdisk -q ${dev}`);
-  await sh(`mkfs.ext4 -q -F ${dev}1 && mkfs.ext4 -q -F ${dev}2`);
-  await sh(`mkdir -p /mnt/part1 /mnt/part2 && mount ${dev}1 /mnt/part1 && mount ${dev}2 /mnt/part2`);
-  await sh(
-    `dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`,
-  );
+  const $ = m.$({ timeout: 120_000 });
+  const [part1, part2] = [`${dev}1`, `${dev}2`];
+  await guestRun(r, $`printf 'label: dos\\n,500M,L\\n,500M,L\\n' | sfdisk -q ${dev}`);
+  await guestRun(r, $`mkfs.ext4 -q -F ${part1} && mkfs.ext4 -q -F ${part2}`);
+  await guestRun(r, $`mkdir -p /mnt/part1 /mnt/part2 && mount ${part1} /mnt/part1 && mount ${part2} /mnt/part2`);
+  await guestRun(r, $`dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && sync`);
+  await guestRun(r, $`dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`);
   // #endregion
 
-  const partitions = parseLsblk(await sh(`lsblk -b -n -P -o NAME,SIZE,FSTYPE,MOUNTPOINT ${dev}`));
-  const filesWritten = (await sh("stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M"))
+  const partitions = parseLsblk(await guestRun(r, $`lsblk -b -n -P -o NAME,SIZE,FSTYPE,MOUNTPOINT ${dev}`));
+  const filesWritten = (await guestRun(r, $`stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M`))
     .trim()
     .split("\n")
     .map((l) => l.trim().split(" "))
@@ -120,7 +120,7 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   const sizeAfter = (await image.du(disk)).bytes;
   // #endregion
   r.note(`du image-name.qcow2 with the VM running: ${formatBytes(Number(sizeAfter))}`);
-  await sh("umount /mnt/part1 /mnt/part2");
+  await guestRun(r, $`umount /mnt/part1 /mnt/part2`);
   // Unmounted and synced: nothing is lost by skipping the ACPI power-off (slow under TCG).
   await r.step(
     "stop the VM",

@@ -115,15 +115,15 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   );
   r.note(vm1.argv.join(" "));
   // Let the guests' first writes land, so the next sizes show the 50 MB write alone.
-  await guestRun(r, vm1.console, "sync");
-  await guestRun(r, vm2.console, "sync");
+  await guestRun(r, vm1.$`sync`);
+  await guestRun(r, vm2.$`sync`);
   const booted = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
   r.note(`du after boot: sda-vm1 ${formatBytes(booted.o1)}, sda-vm2 ${formatBytes(booted.o2)}`);
 
   // #region write
-  await guestRun(r, vm1.console, "dd if=/dev/urandom of=/root/file50M bs=1M count=50 && sync");
+  await guestRun(r, vm1.$`dd if=/dev/urandom of=/root/file50M bs=1M count=50 && sync`.timeout(120_000));
   // #endregion
-  await guestRun(r, vm2.console, "sync");
+  await guestRun(r, vm2.$`sync`);
   const after = { o1: Number((await image.du(sda1)).bytes), o2: Number((await image.du(sda2)).bytes) };
   r.note(`du after the write: sda-vm1 ${formatBytes(after.o1)}, sda-vm2 ${formatBytes(after.o2)}`);
   const concurrent = vm1.state !== "exited" && vm2.state !== "exited";

@@ -1,35 +1,25 @@
 /**
- * Running commands in the guest over its serial console, failing loudly.
+ * Guest commands as reported steps: `m.$` does the quoting, the status and the transport
+ * (the guest agent, or the serial console); this adds the reporter's line for each.
  * @module
  */
+import type { GuestProcess } from "../../sdk/agent/shell.ts";
 import type { Reporter } from "./reporter.ts";
 
-/** The part of a VM's console the recipes use. */
-export interface GuestConsole {
-  run(command: string, options?: { timeout?: number }): Promise<{ output: string; exitCode: number }>;
-}
-
 /**
- * Runs `command` in the guest and returns its output; a non-zero exit status rejects (the
- * console's GuestCommandError carries status and output). Each command is a reported step.
+ * Runs a guest command (an `m.$` template, not awaited yet) as a reported step and returns
+ * its stdout; a non-zero exit status rejects with m.$'s GuestProcessError.
  *
  * @example
  * ```ts
- * const parts = await guestRun(r, m.console, "cat /proc/partitions");
+ * const parts = await guestRun(r, m.$`cat /proc/partitions`);
+ * await guestRun(r, m.$`mkfs.ext4 -q -F ${dev}1`.timeout(120_000));
  * ```
  */
-export async function guestRun(
-  r: Reporter,
-  console: GuestConsole,
-  command: string,
-  timeout = 120_000,
-): Promise<string> {
+export async function guestRun(r: Reporter, command: GuestProcess): Promise<string> {
   return r.step(
-    `guest# ${command}`,
-    async () => {
-      const { output } = await console.run(command, { timeout });
-      return output;
-    },
+    `guest# ${command.command}`,
+    async () => (await command).stdout,
     (out) => {
       const lines = out.trim().split("\n").filter(Boolean);
       return lines.length === 0 ? undefined : lines.length === 1 ? lines[0] : `${lines.length} lines`;

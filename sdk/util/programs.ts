@@ -66,6 +66,8 @@ export const PROGRAMS = {
   printf: { package: "coreutils", usedFor: "tests run small real programs" },
   sleep: { package: "coreutils", usedFor: "tests run small real programs" },
   true: { package: "coreutils", usedFor: "tests run small real programs" },
+  wc: { package: "coreutils", usedFor: "the guest-script docs example counts the report's lines (zx)" },
+  head: { package: "coreutils", usedFor: "the guest-script docs example reads the report's title (zx)" },
   chown: { package: "coreutils", usedFor: "data-safety tests hand a run root to another user" },
   stat: { package: "coreutils", usedFor: "data-safety tests read owners and modes as the shell does" },
   ss: { package: "iproute2", usedFor: "naming the process that holds a VNC port already in use" },

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentError } from "../../sdk/agent/errors.ts";
 import { GuestProcessError } from "../../sdk/agent/output.ts";
-import { TimeoutError } from "../../sdk/errors/errors.ts";
+import { AbortError, TimeoutError } from "../../sdk/errors/errors.ts";
 import type { RunningVm } from "../../sdk/machine/running-vm.ts";
 import { startVm } from "../../sdk/machine/start.ts";
 import { Wait } from "../../sdk/machine/wait.ts";
@@ -125,5 +125,16 @@ describe("the serial console transport", () => {
     const e = await c.$`sleep 303`.timeout(1500).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect((await c.$`echo still here`).toString()).toBe("still here");
+    // busybox has no pgrep; ps shows every process with its arguments.
+    expect((await c.$`ps`).stdout).not.toContain("sleep 303");
+  }, 60_000);
+
+  it("an AbortSignal interrupts the command (Ctrl-C): AbortError, the process gone", async () => {
+    const ac = new AbortController();
+    const p = c.$({ signal: ac.signal })`sleep 304`.catch((x: unknown) => x);
+    setTimeout(() => ac.abort(), 1000);
+    expect(await p).toBeInstanceOf(AbortError);
+    expect((await c.$`ps`).stdout).not.toContain("sleep 304");
+    expect((await c.$`echo after abort`).toString()).toBe("after abort");
   }, 60_000);
 });

@@ -53,4 +53,18 @@ describe("docs examples", () => {
     expect(Number(vcpus)).toBe(1);
     expect(Number(total)).toBeGreaterThan(Number(vcpus));
   });
+
+  it("guest-script.ts boots Debian on an overlay, runs m.$, copies a file both ways, powers off by ACPI", () => {
+    const out = execFileSync(join(repoRoot, "node_modules/.bin/tsx"), ["docs/examples/guest-script.ts"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 570_000,
+    });
+    expect(out).toMatch(/^root file system: \/dev\/sda1\s+\S+/m);
+    expect(out).toMatch(/^addresses: .*\b10\.0\.2\.15\/24/m);
+    expect(out).toMatch(/^report: \d+ bytes$/m);
+    expect(Number(/^report lines: (\d+)$/m.exec(out)?.[1])).toBeGreaterThanOrEqual(6);
+    expect(out).toContain("report title: report: $(hostname) isn't expanded");
+    expect(out).toMatch(/^shutdown: guest-shutdown$/m);
+  }, 600_000);
 });
