@@ -17,6 +17,8 @@ try {
   const m = await vm().name(`guest-script-${process.pid}`).memory(debian.memoryMiB).smp(2).hda(disk).agent().start();
   await m.agent({ timeout: 300_000 }); // qemu-ga answers once the guest has booted (TCG: 15-60 s)
 
+  // The agent can answer before DHCP has finished: wait for the address (a guest-side loop).
+  await m.$`until ip -4 -br a | grep -q 10.0.2.15; do sleep 0.2; done`.timeout(120_000);
   const df = await m.$`df -h /`;
   console.log(`root file system: ${df.lines()[1]}`);
   const ip = await m.$`ip -br -4 a`;

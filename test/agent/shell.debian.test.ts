@@ -203,6 +203,8 @@ describe("files through the agent", () => {
 
 describe("the Debian guest", () => {
   it("has a DHCP address from QEMU's user network on the default NIC (e1000)", async () => {
+    // DHCP may still be under way: the shell comes up before the network.
+    await m.$`until ip -4 -br a | grep -q 10.0.2.15; do sleep 0.2; done`.timeout(120_000);
     const r = await m.$`ip -br -4 a`;
     expect(r.stdout).toMatch(/^\S+\s+UP\s+10\.0\.2\.15\/24/m);
     expect((await m.$`lsmod`).stdout).toMatch(/^e1000\s/m);
