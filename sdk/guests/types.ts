@@ -31,7 +31,7 @@ export interface DebianGuest {
   /** The qcow2 base image. Read-only: run it through an overlay. */
   readonly image: string;
   readonly format: "qcow2";
-  /** Matches the root shell prompt on ttyS0 after autologin (`root@debian:~# `); JSON holds its source text. */
+  /** Matches the root shell prompt on ttyS0 (`root@debian:~# `); JSON holds its source text. */
   readonly prompt: RegExp;
   readonly memoryMiB: number;
   readonly dir: string;

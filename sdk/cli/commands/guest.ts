@@ -94,7 +94,7 @@ export const command: CliCommand = {
 
 The built-in guests are made offline from Debian packages and cached:
   tiny       Debian's cloud kernel + an initramfs qemukit writes (busybox, e2fsprogs, fdisk)
-  debian     a BIOS-bootable Debian 12 qcow2 (GRUB, serial console, root autologin)
+  debian     a BIOS-bootable Debian 12 qcow2 (GRUB, root shell on ttyS0, qemu-ga)
   installer  a Debian installer ISO with SHA512SUMS, a detached signature and its key`,
   subcommands: [build, list, prune],
 };
