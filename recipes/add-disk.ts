@@ -101,17 +101,17 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   const dev = `/dev/${newDisk.name}`;
 
   // #region guest
-  const $ = m.$({ timeout: 120_000 });
+  const sh = m.$({ timeout: 120_000 });
   const [part1, part2] = [`${dev}1`, `${dev}2`];
-  await guestRun(r, $`printf 'label: dos\\n,500M,L\\n,500M,L\\n' | sfdisk -q ${dev}`);
-  await guestRun(r, $`mkfs.ext4 -q -F ${part1} && mkfs.ext4 -q -F ${part2}`);
-  await guestRun(r, $`mkdir -p /mnt/part1 /mnt/part2 && mount ${part1} /mnt/part1 && mount ${part2} /mnt/part2`);
-  await guestRun(r, $`dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && sync`);
-  await guestRun(r, $`dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`);
+  await guestRun(r, sh`printf 'label: dos\\n,500M,L\\n,500M,L\\n' | sfdisk -q ${dev}`);
+  await guestRun(r, sh`mkfs.ext4 -q -F ${part1} && mkfs.ext4 -q -F ${part2}`);
+  await guestRun(r, sh`mkdir -p /mnt/part1 /mnt/part2 && mount ${part1} /mnt/part1 && mount ${part2} /mnt/part2`);
+  await guestRun(r, sh`dd if=/dev/zero of=/mnt/part1/file100M bs=1M count=100 && sync`);
+  await guestRun(r, sh`dd if=/dev/zero of=/mnt/part2/file100M bs=1M count=100 && sync`);
   // #endregion
 
-  const partitions = parseLsblk(await guestRun(r, $`lsblk -b -n -P -o NAME,SIZE,FSTYPE,MOUNTPOINT ${dev}`));
-  const filesWritten = (await guestRun(r, $`stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M`))
+  const partitions = parseLsblk(await guestRun(r, sh`lsblk -b -n -P -o NAME,SIZE,FSTYPE,MOUNTPOINT ${dev}`));
+  const filesWritten = (await guestRun(r, sh`stat -c '%n %s' /mnt/part1/file100M /mnt/part2/file100M`))
     .trim()
     .split("\n")
     .map((l) => l.trim().split(" "))
@@ -120,7 +120,7 @@ export async function run(options: RecipeOptions = {}): Promise<AddDiskObservati
   const sizeAfter = (await image.du(disk)).bytes;
   // #endregion
   r.note(`du image-name.qcow2 with the VM running: ${formatBytes(Number(sizeAfter))}`);
-  await guestRun(r, $`umount /mnt/part1 /mnt/part2`);
+  await guestRun(r, sh`umount /mnt/part1 /mnt/part2`);
   // Unmounted and synced: nothing is lost by skipping the ACPI power-off (slow under TCG).
   await r.step(
     "stop the VM",

@@ -165,7 +165,7 @@ function wrap(command: string, o: GuestShellOptions): string {
 
 /**
  * Makes `m.$` over a runner factory (connected lazily, on the first command).
- * @example `const $ = makeShell(() => runnerFor(m)); await $`uname -r`;`
+ * @example `const sh = makeShell(() => runnerFor(m)); await sh`uname -r`;`
  */
 export function makeShell(runner: () => Promise<GuestRunner>, defaults: GuestShellOptions = {}): GuestShell {
   const shell = (first: TemplateStringsArray | GuestShellOptions, ...values: unknown[]): GuestProcess | GuestShell => {
