@@ -177,9 +177,13 @@ export function makeShell(runner: () => Promise<GuestRunner>, defaults: GuestShe
   return shell as GuestShell;
 }
 
-/** Polls guest-exec-status: fast at first (most commands are short), then every 100 ms. */
+/**
+ * Polls guest-exec-status: every 20 ms or sooner for the first second (most commands are
+ * short, and a poll costs one agent round trip, a few ms), then every 100 ms.
+ */
 async function waitExit(agent: GuestAgent, pid: number, deadline: number, signal: AbortSignal | undefined) {
-  for (let delay = 2; ; delay = Math.min(100, delay * 2)) {
+  const started = Date.now();
+  for (let delay = 2; ; delay = Math.min(Date.now() - started < 1000 ? 20 : 100, delay * 2)) {
     const s = await agent.execute("guest-exec-status", { pid }, signal ? { signal } : {});
     if (s.exited) return s;
     if (signal?.aborted) throw new AbortError("guest command", { cause: signal.reason });
