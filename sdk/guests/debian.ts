@@ -145,7 +145,7 @@ const PART_START_SECTOR = 2048;
 
 /** Kernel command line baked into grub.cfg. */
 export const DEBIAN_APPEND = `root=LABEL=${LABEL} rw console=tty0 console=ttyS0,115200 quiet loglevel=3`;
-/** The root prompt on ttyS0 after autologin (written to JSON as its source text). */
+/** The root prompt on ttyS0 (written to JSON as its source text). */
 export const DEBIAN_PROMPT: RegExp = jsonRegExp(/root@debian:[^\n#]*# /);
 
 const INIT = `#!/bin/sh
@@ -443,7 +443,7 @@ export async function debian(options: BuildOptions = {}): Promise<DebianGuest> {
             env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` },
           },
         );
-        progress.step("initramfs, GRUB config, autologin, masked units");
+        progress.step("initramfs, GRUB config, root shell on ttyS0, masked units");
         const release = (await readdir(join(rootDir, "lib/modules")))[0]!;
         await writeRootCustomisations(rootDir, release, await initramfs(rootDir, release));
         await mkdir(join(rootDir, "boot/grub/i386-pc"), { recursive: true });
