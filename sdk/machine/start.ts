@@ -69,6 +69,8 @@ const DEFAULT_TIMEOUT = 30_000;
 export interface RestorePlan {
   /** The saved state: a `migrate` stream written to a file. */
   readonly stateFile: string;
+  /** The template directory, recorded in `vm.json` so `template prune` leaves it alone while the clone runs. */
+  readonly template?: string;
   /** Runs right after `cont`, before `waitFor` (the template corrects the guest clock here). */
   readonly afterResume?: (vm: RunningVm, signal: AbortSignal | undefined) => Promise<void>;
 }
@@ -367,6 +369,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}, restore?
       keep,
       temporaryFiles,
       started: new Date(started).toISOString(),
+      ...(restore?.template ? { template: restore.template } : {}),
     };
     await writeMetadata(runDir, baseMeta);
     for (const o of compiled.overlays) {

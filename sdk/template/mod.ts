@@ -13,6 +13,8 @@
  * @module
  */
 export { Template, template, templatesRoot } from "./template.ts";
+export { listTemplates, pruneTemplates } from "./store.ts";
+export type { TemplateListing } from "./store.ts";
 export type { ClockFix, CloneOptions, TemplateInfo, TemplateOptions } from "./template.ts";
 export { TemplateError } from "./errors.ts";
 export type { TemplateErrorCode } from "./errors.ts";

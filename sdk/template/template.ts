@@ -353,7 +353,7 @@ export class Template {
       }),
     };
     const fix = this.#clockFix();
-    const plan: RestorePlan = { stateFile: this.stateFile, ...(fix ? { afterResume: fix } : {}) };
+    const plan: RestorePlan = { stateFile: this.stateFile, template: this.dir, ...(fix ? { afterResume: fix } : {}) };
     const qemuBinary = startOptions.qemuBinary ?? this.info.qemuBinary;
     return startVm(spec, { ...startOptions, ...(qemuBinary ? { qemuBinary } : {}) }, plan);
   }
