@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-export { Template, template, templatesRoot } from "./template.ts";
+export { Template, template, templateKey, templatesRoot } from "./template.ts";
 export { listTemplates, pruneTemplates } from "./store.ts";
 export type { TemplateListing } from "./store.ts";
 export type { ClockFix, CloneOptions, TemplateInfo, TemplateOptions } from "./template.ts";
