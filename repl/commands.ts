@@ -1,5 +1,5 @@
 /**
- * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, and the `.help` tour.
+ * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, `.template`, and the `.help` tour.
  * @module
  */
 import type { REPLServer } from "node:repl";
@@ -8,6 +8,8 @@ import { formatError, isQemukitError } from "./format.ts";
 import { helpText } from "./help.ts";
 import type { Recipe } from "./types.ts";
 import { isAlive } from "../sdk/util/proc.ts";
+import { listTemplates } from "../sdk/template/store.ts";
+import { builtInTemplate } from "../sdk/template/builtin.ts";
 
 /** What the commands need from the session. */
 export interface CommandSources {
@@ -140,4 +142,30 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     if (value && typeof value.toArgv === "function") return print(server, value.toArgv().join(" "));
     print(server, `not a VM builder: ${inspect(value, { colors: Boolean(server.useColors), depth: 1 })}`);
   });
+
+  command(
+    server,
+    "template",
+    "Templates: .template lists them; .template tiny|debian makes or loads one into `t` (clone: await t.start())",
+    async (arg) => {
+      if (!arg) {
+        const rows = await listTemplates();
+        if (rows.length === 0) return print(server, "no templates; make one: .template tiny (or debian)");
+        for (const r of rows) {
+          const state = r.stale ? `stale: ${r.stale}` : "current";
+          print(server, `${r.dir}  ${r.memoryMiB} MiB, ${state}, ${r.clones.length} running clone(s)`);
+        }
+        return;
+      }
+      if (arg !== "tiny" && arg !== "debian") return print(server, "usage: .template [tiny|debian]");
+      print(server, `${arg}: a cold boot the first time (Debian: up to a minute under TCG), cached after that`);
+      const t = await builtInTemplate(arg);
+      (server.context as Record<string, unknown>).t = t;
+      print(
+        server,
+        `t = ${t.built ? "new" : "cached"} template ${t.dir}
+clone: await using m = await t.start()`,
+      );
+    },
+  );
 }

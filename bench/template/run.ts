@@ -4,6 +4,7 @@
  * - cold boot to a shell (start, wait for the root prompt, run `true` at the console)
  *   versus a clone to a shell (`t.start()`, which restores the saved state, resumes and sets
  *   the clock at the console, then `true` at the console), for the tiny and the Debian guest;
+ *   the clone's figure thus holds two console round trips, the cold one's a prompt and one;
  * - 8 Debian clones started at once, until every one has answered `true`.
  *
  * The Debian cold figure is the template's own boot (the same start + prompt wait, done once
@@ -122,12 +123,12 @@ if (JSON_OUT) {
   console.log(JSON.stringify({ rows, many }, null, 2));
 } else {
   console.log(`qemukit template bench: median of ${ROUNDS} clones; seconds to a shell that answered \`true\``);
-  console.log("guest    cold boot   clone    clone/cold  state MB  template build");
+  console.log("guest    cold boot   clone    clone/cold  state KB  template build");
   for (const r of rows) {
     const c = median(r.coldMs);
     const k = median(r.cloneMs);
     console.log(
-      `${r.guest.padEnd(8)} ${sec(c).padStart(9)} ${sec(k).padStart(7)}   ${(k / c).toFixed(4).padStart(8)}x  ${(r.stateBytes / 2 ** 20).toFixed(0).padStart(8)}  ${sec(r.buildMs).padStart(8)} s`,
+      `${r.guest.padEnd(8)} ${sec(c).padStart(9)} ${sec(k).padStart(7)}   ${(k / c).toFixed(4).padStart(8)}x  ${(r.stateBytes / 1024).toFixed(0).padStart(8)}  ${sec(r.buildMs).padStart(8)} s`,
     );
     console.log(`         clones: ${r.cloneMs.map(sec).join(" ")}; cold: ${r.coldMs.map(sec).join(" ")}`);
   }

@@ -10,7 +10,7 @@ import { readFile, rm, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
 import { shellQuote } from "../compile/shell.ts";
-import type { CompiledVm } from "../compile/types.ts";
+import type { CompileContext, CompiledVm } from "../compile/types.ts";
 import { AbortError, QemukitError, TimeoutError } from "../errors/errors.ts";
 import { kvmWarning, resolveAccel } from "../host/accel.ts";
 import { detectFormat } from "../img/detect.ts";
@@ -71,8 +71,21 @@ export interface RestorePlan {
   readonly stateFile: string;
   /** The template directory, recorded in `vm.json` so `template prune` leaves it alone while the clone runs. */
   readonly template?: string;
+  /**
+   * The state was saved with `x-ignore-shared` from RAM backed by a file (see
+   * {@link StartInternals.memoryFile}): it holds devices only, RAM comes from the file.
+   */
+  readonly ignoreShared?: boolean;
   /** Runs right after `cont`, before `waitFor` (the template corrects the guest clock here). */
   readonly afterResume?: (vm: RunningVm, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** What templates need from a start beyond the public options. */
+export interface StartInternals {
+  /** Guest RAM backed by a file (compile's `memoryFile`). */
+  readonly memoryFile?: CompileContext["memoryFile"];
+  /** Load a saved state instead of booting. */
+  readonly restore?: RestorePlan;
 }
 
 /** True under Deno, whose child_process cannot hand a child an extra file descriptor. */
@@ -268,7 +281,12 @@ function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
  * @throws {VmStartError} (code VM_START) with QEMU's message and argv; nothing is left behind.
  * @throws {AbortError} (code ABORTED) when `options.signal` aborts; nothing is left behind.
  */
-export async function startVm(spec: VmSpec, options: StartOptions = {}, restore?: RestorePlan): Promise<RunningVm> {
+export async function startVm(
+  spec: VmSpec,
+  options: StartOptions = {},
+  internals: StartInternals = {},
+): Promise<RunningVm> {
+  const { restore } = internals;
   const { signal } = options;
   const abortError = () => new AbortError(`starting VM "${spec.name ?? "(unnamed)"}"`, { cause: signal?.reason });
   if (signal?.aborted) throw abortError();
@@ -337,11 +355,13 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}, restore?
         startPaused: true,
         ...(options.qemuBinary ? { qemuBinary: options.qemuBinary } : {}),
         baseFormats,
+        ...(internals.memoryFile ? { memoryFile: internals.memoryFile } : {}),
       },
     );
     argv = compiled.argv;
     if (restore) {
-      argv = [...argv, "-incoming", isDeno ? `exec:cat ${shellQuote(restore.stateFile)}` : "fd:3"];
+      // Deferred: the capabilities must match the saving side's before the stream is read.
+      argv = [...argv, "-incoming", "defer"];
     }
     if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
     for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
@@ -420,6 +440,16 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}, restore?
     step();
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
     step();
+    if (restore) {
+      if (restore.ignoreShared) {
+        await qmp.execute("migrate-set-capabilities", {
+          capabilities: [{ capability: "x-ignore-shared", state: true }],
+        });
+      }
+      await qmp.execute("migrate-incoming", {
+        uri: isDeno ? `exec:cat ${shellQuote(restore.stateFile)}` : "fd:3",
+      });
+    }
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, {
         logFile: join(runDir, "console.log"),

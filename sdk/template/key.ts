@@ -22,7 +22,7 @@ import { which } from "../util/exec.ts";
 import { TemplateError } from "./errors.ts";
 
 /** Bumped when what a template directory holds, or how it is made, changes. */
-export const TEMPLATE_FORMAT_VERSION = 1;
+export const TEMPLATE_FORMAT_VERSION = 2;
 
 /** One file's identity. */
 export interface FileIdentity {

@@ -14,6 +14,7 @@
  */
 export { Template, template, templateKey, templatesRoot } from "./template.ts";
 export { listTemplates, pruneTemplates } from "./store.ts";
+export { builtInTemplate } from "./builtin.ts";
 export type { TemplateListing } from "./store.ts";
 export type { ClockFix, CloneOptions, TemplateInfo, TemplateOptions } from "./template.ts";
 export { TemplateError } from "./errors.ts";

@@ -4,8 +4,15 @@
  * QEMU with the same devices, a fresh overlay on the frozen layer, and `-incoming`.
  *
  * On disk (`<cache>/templates/template-<hash>/`, made by the guest cache's atomic build):
- * `state` (the saved state), `disk<N>.qcow2` (the frozen overlays, mode 0444, backed by
- * the spec's own bases, which are never written), `template.json`, `guest.json`.
+ * `state` (the saved device state), `ram` (guest RAM: the template VM ran with its memory
+ * backed by this file, and the state was saved with `x-ignore-shared`, so RAM is not in it),
+ * `disk<N>.qcow2` (the frozen overlays, mode 0444, backed by the spec's own bases, which are
+ * never written), `template.json`, `guest.json`.
+ *
+ * A clone maps `ram` copy-on-write (MAP_PRIVATE): restoring reads a few hundred KB of device
+ * state instead of the guest's whole RAM, and clones share the unchanged pages through the
+ * page cache. `ram` stays mode 0644: QEMU 7.2 opens a memory backend file read-write even
+ * for a private mapping (its `readonly=on` would make guest RAM read-only); nothing writes it.
  * @module
  */
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
@@ -24,6 +31,8 @@ import { absoluteSpec, inputIdentities, machineDiff, machineOf, TEMPLATE_FORMAT_
 
 /** Name of the saved state inside a template directory. */
 export const STATE_FILE = "state";
+/** Name of the file backing the template's RAM inside a template directory. */
+export const RAM_FILE = "ram";
 /** Name of the description inside a template directory. */
 export const TEMPLATE_FILE = "template.json";
 
@@ -173,11 +182,19 @@ async function makeTemplate(spec: VmSpec, tmp: string, options: TemplateOptions)
   const { name: _name, ...rest } = spec;
   const bootSpec: VmSpec = { ...rest, disks, keep: false, daemonize: false };
   const t0 = Date.now();
-  const m = await startVm(bootSpec, { ...(options.start ?? {}), waitFor: options.ready });
+  const m = await startVm(
+    bootSpec,
+    { ...(options.start ?? {}), waitFor: options.ready },
+    { memoryFile: { path: join(tmp, RAM_FILE), share: true } },
+  );
   try {
     const bootMs = Date.now() - t0;
     await options.prepare?.(m);
     const t1 = Date.now();
+    // RAM is in the shared file already; the stream then carries the devices only.
+    await m.qmp.execute("migrate-set-capabilities", {
+      capabilities: [{ capability: "x-ignore-shared", state: true }],
+    });
     await m.qmp.execute("stop");
     const savedAt = Date.now();
     const statePath = join(tmp, STATE_FILE);
@@ -385,9 +402,18 @@ export class Template {
           : clock === "console"
             ? consoleClock
             : clock;
-    const plan: RestorePlan = { stateFile: this.stateFile, template: this.dir, ...(fix ? { afterResume: fix } : {}) };
+    const plan: RestorePlan = {
+      stateFile: this.stateFile,
+      template: this.dir,
+      ignoreShared: true,
+      ...(fix ? { afterResume: fix } : {}),
+    };
     const qemuBinary = startOptions.qemuBinary ?? this.info.qemuBinary;
-    return startVm(spec, { ...startOptions, ...(qemuBinary ? { qemuBinary } : {}) }, plan);
+    return startVm(
+      spec,
+      { ...startOptions, ...(qemuBinary ? { qemuBinary } : {}) },
+      { restore: plan, memoryFile: { path: join(this.dir, RAM_FILE), share: false } },
+    );
   }
 
   #clockFix(): ((vm: RunningVm, signal?: AbortSignal) => Promise<void>) | undefined {

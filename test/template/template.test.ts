@@ -56,11 +56,20 @@ describe("templates", () => {
     expect(statSync(t.stateFile).mode & 0o777).toBe(0o444);
     const info = JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", frozen], { encoding: "utf8" }));
     expect(info["full-backing-filename"]).toBe(base);
-    expect(t.info.stateBytes).toBeGreaterThan(1 << 20);
+    // RAM lives in its own file (mapped copy-on-write by clones); the state holds the devices.
+    expect(statSync(join(t.dir, "ram")).size).toBe(256 * 2 ** 20);
+    expect(t.info.stateBytes).toBeGreaterThan(10_000);
+    expect(t.info.stateBytes).toBeLessThan(16 * 2 ** 20);
   });
 
   it("clones restore to a working shell with the clock corrected, and never write the base or the frozen layer", async () => {
-    const before = { base: sha256(base), frozen: sha256(t.frozenDisks[0]!), state: sha256(t.stateFile) };
+    const ram = join(t.dir, "ram");
+    const before = {
+      base: sha256(base),
+      frozen: sha256(t.frozenDisks[0]!),
+      state: sha256(t.stateFile),
+      ram: sha256(ram),
+    };
     // The guest clock resumes at the moment of the save: let it fall behind first.
     await until(() => Date.now() - t.info.savedAt > 5000, 30_000, "the template to be 5 s old");
     await using m = await t.start();
@@ -73,7 +82,14 @@ describe("templates", () => {
     await m.console.run("echo clone-data | dd of=/dev/vda bs=512 conv=fsync 2>/dev/null; sync");
     expect((await m.console.run("head -c 10 /dev/vda")).output).toBe("clone-data");
     await m.shutdown({ timeouts: { powerdown: 0 } });
-    expect({ base: sha256(base), frozen: sha256(t.frozenDisks[0]!), state: sha256(t.stateFile) }).toEqual(before);
+    await lagging.kill();
+    // The clones wrote their disk and their RAM (copy-on-write): nothing of the template changed.
+    expect({
+      base: sha256(base),
+      frozen: sha256(t.frozenDisks[0]!),
+      state: sha256(t.stateFile),
+      ram: sha256(ram),
+    }).toEqual(before);
   }, 120_000);
 
   it("4 clones run at once, each with its own disk, sockets, forwarded port and run directory; none is left behind", async () => {
