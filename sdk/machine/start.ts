@@ -91,29 +91,6 @@ export interface StartInternals {
 /** True under Deno, whose child_process cannot hand a child an extra file descriptor. */
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
-/**
- * Waits until QEMU has loaded the incoming state (status leaves `inmigrate`). Console
- * input typed before then would be lost: the serial device's state is overwritten.
- */
-async function awaitIncoming(vm: RunningVm, deadline: number, timeout: number): Promise<void> {
-  for (;;) {
-    if (vm.state === "exited")
-      throw new VmError("VM_EXITED", "QEMU exited while loading the saved state", {
-        advice:
-          "the state does not fit this QEMU or these devices; rebuild the template (qemukit template prune, then build it again)",
-      });
-    const s = await vm.qmp.execute("query-status");
-    if (s.status !== "inmigrate") {
-      if (s.status === "paused" || s.status === "prelaunch" || s.status === "running") return;
-      throw new VmError("VM_EXITED", `loading the saved state ended in state "${s.status}"`, {
-        advice: "look at qemu.log in the run directory (start with { keep: true }); rebuilding the template may help",
-      });
-    }
-    if (Date.now() > deadline) throw new TimeoutError("loading the saved state", timeout);
-    await sleep(4);
-  }
-}
-
 /** Turns the spec's accel choice into QEMU's list and a stated reason. */
 async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promise<{ list: Accel[]; info: AccelInfo }> {
   const choice = spec.accel;
@@ -258,6 +235,29 @@ async function explainVnc(err: VmStartError, spec: VmSpec): Promise<VmStartError
       details: { display, port, holder, vm: vm?.name, freeDisplay: free },
     },
   );
+}
+
+/**
+ * Waits until QEMU has loaded the incoming state (status leaves `inmigrate`). Console
+ * input typed before then would be lost: the serial device's state is overwritten.
+ */
+async function awaitIncoming(vm: RunningVm, deadline: number, timeout: number): Promise<void> {
+  for (;;) {
+    if (vm.state === "exited")
+      throw new VmError("VM_EXITED", "QEMU exited while loading the saved state", {
+        advice:
+          "the state does not fit this QEMU or these devices; rebuild the template (qemukit template prune, then build it again)",
+      });
+    const s = await vm.qmp.execute("query-status");
+    if (s.status !== "inmigrate") {
+      if (s.status === "paused" || s.status === "prelaunch" || s.status === "running") return;
+      throw new VmError("VM_EXITED", `loading the saved state ended in state "${s.status}"`, {
+        advice: "look at qemu.log in the run directory (start with { keep: true }); rebuilding the template may help",
+      });
+    }
+    if (Date.now() > deadline) throw new TimeoutError("loading the saved state", timeout);
+    await sleep(4);
+  }
 }
 
 /** Images a VM opens read-write (for naming lock holders). */
