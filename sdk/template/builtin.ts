@@ -11,7 +11,8 @@ import type { Template } from "./template.ts";
 
 /**
  * The template of a built-in guest at its root prompt: tiny (its memory, no network) or
- * Debian (its memory, 2 vCPUs, user networking, a disk overlay). Cached like any template.
+ * Debian (its memory, 2 vCPUs, user networking, a disk overlay; saved once udev has settled
+ * and systemd says the system is up). Cached like any template.
  *
  * @example
  * ```ts
@@ -38,5 +39,14 @@ export async function builtInTemplate(
     .memory(g.memoryMiB)
     .smp(2)
     .disk(overlay(g.image))
-    .template({ ready: Wait.forConsole(g.prompt, { timeout }), ...common });
+    .template({
+      ready: Wait.forConsole(g.prompt, { timeout }),
+      // The root shell comes up while udev still works through the devices; saved then, every
+      // clone would redo that work (measured: udev workers at ~45% CPU in each fresh clone).
+      prepare: async (m) => {
+        await m.console.run("udevadm settle; systemctl is-system-running --wait >/dev/null 2>&1; true", { timeout });
+      },
+      id: "debian-settled-1",
+      ...common,
+    });
 }

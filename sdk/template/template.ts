@@ -126,7 +126,8 @@ async function consoleClock(vm: RunningVm, signal?: AbortSignal): Promise<void> 
   // Seconds are computed at the last moment; the shell runs the command within milliseconds.
   const now = Math.round(Date.now() / 1000);
   try {
-    await vm.console.run(`date -s @${now} >/dev/null`, { timeout: 10_000, ...(signal ? { signal } : {}) });
+    // Generous: under load the first program a clone runs is slow (TCG translates it afresh).
+    await vm.console.run(`date -s @${now} >/dev/null`, { timeout: 60_000, ...(signal ? { signal } : {}) });
   } catch (e) {
     throw new TemplateError(
       "TEMPLATE_CLOCK",
