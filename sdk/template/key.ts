@@ -60,7 +60,7 @@ function machineDisk(d: DiskSpec, cwd: string): unknown {
  * machineOf(vm().name("a").memory(256).spec); // { memoryMiB: 256, ... } without the name
  * ```
  */
-export function machineOf(spec: VmSpec, cwd = process.cwd()): Record<string, unknown> {
+export function machineOf(spec: VmSpec, cwd: string = process.cwd()): Record<string, unknown> {
   return {
     memoryMiB: spec.memoryMiB,
     smp: spec.smp,
@@ -93,7 +93,7 @@ export function machineOf(spec: VmSpec, cwd = process.cwd()): Record<string, unk
  * absoluteSpec(vm().kernel("vmlinuz").spec).kernel?.kernel; // "/home/me/vmlinuz"
  * ```
  */
-export function absoluteSpec(spec: VmSpec, cwd = process.cwd()): VmSpec {
+export function absoluteSpec(spec: VmSpec, cwd: string = process.cwd()): VmSpec {
   return {
     ...spec,
     disks: spec.disks.map((d) => ({
@@ -130,7 +130,7 @@ export interface MachineDifference {
  * machineDiff({ memoryMiB: 256 }, { memoryMiB: 512 }); // [{ field: "memoryMiB", template: 256, clone: 512 }]
  * ```
  */
-export function machineDiff(template: unknown, clone: unknown, path = ""): MachineDifference[] {
+export function machineDiff(template: unknown, clone: unknown, path: string = ""): MachineDifference[] {
   if (Object.is(template, clone)) return [];
   const isObj = (v: unknown) => v !== null && typeof v === "object";
   if (isObj(template) && isObj(clone) && Array.isArray(template) === Array.isArray(clone)) {

@@ -102,7 +102,7 @@ export interface CloneOptions extends StartOptions {
 }
 
 /** Root of the template cache: `<cacheRoot>/templates`. */
-export function templatesRoot(root = cacheDir()): string {
+export function templatesRoot(root: string = cacheDir()): string {
   return join(root, "templates");
 }
 
