@@ -17,6 +17,7 @@ import { overlay } from "../../sdk/spec/overlay.ts";
 import type { TinyGuest } from "../../sdk/guests/types.ts";
 import { listTemplates, pruneTemplates, type Template, TemplateError, templateKey } from "../../sdk/template/mod.ts";
 import { runChildScript, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
+import { runCli } from "../helpers/cli.ts";
 import { until } from "../helpers/until.ts";
 
 const run = useTempRunRoot();
@@ -179,7 +180,16 @@ describe("the template cache", () => {
     expect(existsSync(first.dir)).toBe(false);
     expect(existsSync(second.dir)).toBe(true);
     expect(existsSync(foreign)).toBe(true); // not qemukit's: never removed
-    expect(await pruneTemplates({ cacheRoot: root, all: true })).toEqual([second.dir]);
+    // The CLI reads the same cache: list, then prune --all.
+    const env = { QEMUKIT_CACHE: root };
+    const cliList = runCli(["template", "list", "--json"], { env });
+    expect(cliList.status).toBe(0);
+    expect((JSON.parse(cliList.stdout) as { dir: string; stale?: string }[]).map((l) => [l.dir, l.stale])).toEqual([
+      [second.dir, undefined],
+    ]);
+    const cliPrune = runCli(["template", "prune", "--all"], { env });
+    expect([cliPrune.status, cliPrune.stdout]).toEqual([0, `removed ${second.dir}\n`]);
+    expect(existsSync(second.dir)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
   }, 300_000);
 });
