@@ -61,7 +61,10 @@ export const PROGRAMS = {
   sha512sum: { package: "coreutils", usedFor: "tests compare checksums with the real tool" },
   sha1sum: { package: "coreutils", usedFor: "tests compare checksums with the real tool" },
   md5sum: { package: "coreutils", usedFor: "tests compare checksums with the real tool" },
-  cat: { package: "coreutils", usedFor: "tests run small real programs" },
+  cat: {
+    package: "coreutils",
+    usedFor: "tests run small real programs; templates save a machine state through QEMU's `exec:cat > FILE`",
+  },
   echo: { package: "coreutils", usedFor: "tests run small real programs" },
   printf: { package: "coreutils", usedFor: "tests run small real programs" },
   sleep: { package: "coreutils", usedFor: "tests run small real programs" },
