@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { cleanStale, du, readManifest } from "../guests/cache.ts";
 import { list as listVms } from "../machine/attach.ts";
 import { readMetadata } from "../machine/run-dir.ts";
-import type { FileIdentity } from "./key.ts";
+import { type FileIdentity, TEMPLATE_FORMAT_VERSION } from "./key.ts";
 import { TEMPLATE_FILE, type TemplateInfo, templatesRoot } from "./template.ts";
 
 /** One template in the cache. */
@@ -78,8 +78,11 @@ export async function listTemplates(options: { cacheRoot?: string } = {}): Promi
     } catch {
       continue;
     }
-    const files = ((manifest.recipe as { files?: FileIdentity[] }).files ?? []) as FileIdentity[];
-    const stale = await staleness(files);
+    const recipe = manifest.recipe as { files?: FileIdentity[]; version?: number };
+    const stale =
+      recipe.version !== TEMPLATE_FORMAT_VERSION
+        ? `made by another qemukit (template format ${recipe.version}, this one makes ${TEMPLATE_FORMAT_VERSION})`
+        : await staleness(recipe.files ?? []);
     const first = info.spec.disks[0]?.source;
     const boots = first
       ? first.kind === "overlay"
