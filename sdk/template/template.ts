@@ -101,7 +101,14 @@ export interface CloneOptions extends StartOptions {
   readonly clock?: ClockFix;
 }
 
-/** Root of the template cache: `<cacheRoot>/templates`. */
+/**
+ * Root of the template cache: `<cacheRoot>/templates`.
+ *
+ * @example
+ * ```ts
+ * templatesRoot(); // "/home/me/.cache/qemukit/templates"
+ * ```
+ */
 export function templatesRoot(root: string = cacheDir()): string {
   return join(root, "templates");
 }
