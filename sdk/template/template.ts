@@ -269,11 +269,21 @@ export async function templateKey(
  * });
  * await using m = await t.start();
  * ```
- * @throws {TemplateError} TEMPLATE_DISK for a writable disk used as is, TEMPLATE_SAVE when saving fails.
+ * @throws {TemplateError} TEMPLATE_DISK for a writable disk used as is, TEMPLATE_SAVE when saving fails,
+ *   TEMPLATE_CLOCK for `clock: "console"` without qemukit's console.
  * @throws {VmStartError} when the one boot fails (not ready in time, QEMU error).
  */
 export async function template(spec: VmSpec | VmBuilder, options: TemplateOptions): Promise<Template> {
   const s = absoluteSpec(spec instanceof VmBuilder ? spec.spec : spec);
+  if ((options.clock ?? "console") === "console" && s.serial.kind !== "socket") {
+    throw new TemplateError(
+      "TEMPLATE_CLOCK",
+      `clock: "console" needs qemukit's console, and this spec's serial port is ${s.serial.kind}`,
+      {
+        advice: 'keep the default serial("socket"), or pass clock: "none" (or your own function) to template()',
+      },
+    );
+  }
   const recipe = await templateRecipe(s, options);
   const got = await cachedBuild({
     name: "template",

@@ -5,9 +5,27 @@
 import { describe, expect, it } from "vitest";
 import { vm } from "../../sdk/spec/builder.ts";
 import { overlay } from "../../sdk/spec/overlay.ts";
+import { Wait } from "../../sdk/machine/wait.ts";
 import { absoluteSpec, machineDiff, machineOf } from "../../sdk/template/key.ts";
+import { template, TemplateError } from "../../sdk/template/mod.ts";
 
 const base = vm().accel("tcg").memory(256).disk(overlay("/img/base.qcow2")).network("user");
+
+describe("template() refuses before booting", () => {
+  it("a console clock fix without qemukit's console", async () => {
+    const err = await template(base.serial("none"), { ready: Wait.forEvent("RESUME") }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TemplateError);
+    expect((err as TemplateError).code).toBe("TEMPLATE_CLOCK");
+  });
+
+  it("a writable disk used as is", async () => {
+    const err = await template(vm().disk("/img/data.raw"), { ready: Wait.forEvent("RESUME"), clock: "none" }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as TemplateError).code).toBe("TEMPLATE_DISK");
+    expect((err as TemplateError).advice).toMatch(/overlay\("\/img\/data.raw"\)/);
+  });
+});
 
 describe("machineOf / machineDiff", () => {
   it("ignores the name, VNC, forwarded host ports, keep and daemonize", () => {
