@@ -86,15 +86,18 @@ export class WebConsole implements AsyncDisposable {
   /** Resolves once the server has stopped. */
   readonly closed: Promise<void>;
   readonly #server: Server;
-  readonly #wss: WebSocketServer;
+  readonly #dropClients: () => void;
   readonly #sockets = new Set<Duplex>();
   #close: Promise<void> | undefined;
   #resolveClosed!: () => void;
 
-  /** @hidden Made by {@link startWebConsole}. */
-  constructor(server: Server, wss: WebSocketServer, host: string, port: number, token: string) {
+  /**
+   * @hidden Made by {@link startWebConsole}; `dropClients` ends the open websockets (kept
+   * as a callback so that the public declarations name no type of the ws package).
+   */
+  constructor(server: Server, dropClients: () => void, host: string, port: number, token: string) {
     this.#server = server;
-    this.#wss = wss;
+    this.#dropClients = dropClients;
     this.host = host;
     this.port = port;
     const shown = isWildcard(host) ? "127.0.0.1" : host;
@@ -119,8 +122,7 @@ export class WebConsole implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#close ??= new Promise<void>((resolve) => {
-      for (const ws of this.#wss.clients) ws.terminate();
-      this.#wss.close();
+      this.#dropClients();
       this.#server.close(() => resolve());
       for (const s of this.#sockets) s.destroy();
     }).then(() => this.#resolveClosed());
@@ -218,7 +220,11 @@ export async function startWebConsole(vm: WebConsoleVm, options: WebOptions = {}
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? 0);
-  const web = new WebConsole(server, wss, host, port, token);
+  const dropClients = () => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  };
+  const web = new WebConsole(server, dropClients, host, port, token);
   void vm.exited.then(() => web.close());
   return web;
 }
