@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rfbHandshake } from "../../recipes/lib/rfb.ts";
 import { guests, type RunningVm, vm } from "../../sdk/mod.ts";
 import type { TinyGuest } from "../../sdk/guests/mod.ts";
+import { unixSocketClients } from "../../sdk/machine/holders.ts";
 import type { WebConsole } from "../../sdk/web/mod.ts";
 import { until } from "../helpers/until.ts";
 import {
@@ -258,6 +259,9 @@ describe("web console (tiny guest, VNC on loopback)", () => {
         "the command's output in xterm.js",
       );
       expect(m.console.transcript).toContain("serial-42");
+      // The page shares the VM's one console connection: QEMU's console socket has one client, this process.
+      const clients = await unixSocketClients(join(m.runDir, "console.sock"));
+      expect(clients?.map((c) => c.pid)).toEqual([process.pid]);
       if (process.env.QEMUKIT_DOCS_SCREENSHOT) {
         await screenMatches(page, m, 1);
         await mkdir(join(DOCS_IMG, ".."), { recursive: true });
