@@ -304,6 +304,22 @@ describe("web console with VNC shared beyond loopback", () => {
   );
 
   it(
+    "sets the password asked for when VNC wants one, also on loopback",
+    async () => {
+      const m = await vm().name(`web-pw-${process.pid}`).memory(64).vnc("auto", { password: true }).start();
+      try {
+        const web = await m.web({ vncPassword: "chosen12" });
+        const config = (await (await fetch(`${web.url}config.json`)).json()) as { password?: string };
+        expect(config.password).toBe("chosen12");
+        expect((await rfbHandshake("127.0.0.1", m.vnc!.port)).securityTypes).toEqual([2]);
+      } finally {
+        await m.shutdown({ timeouts: { powerdown: 0 } });
+      }
+    },
+    SLOW,
+  );
+
+  it(
     "refuses to serve a VNC display open to the network without a password",
     async () => {
       const m = await vm().name(`web-open-${process.pid}`).memory(64).vnc("auto", { listen: "0.0.0.0" }).start();
