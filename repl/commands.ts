@@ -1,5 +1,5 @@
 /**
- * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, `.template`, and the `.help` tour.
+ * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, `.template`, `.web`, and the `.help` tour.
  * @module
  */
 import type { REPLServer } from "node:repl";
@@ -23,7 +23,16 @@ export interface CommandSources {
   readonly ready: () => Promise<void>;
   /** Evaluates REPL input (TypeScript) in the REPL's scope. */
   readonly evaluate: (code: string) => Promise<unknown>;
+  /** VMs started in this session and still running, newest last (`.web` with no argument). */
+  readonly running?: () => readonly unknown[];
 }
+
+interface WebCapable {
+  readonly name: string;
+  web(): Promise<{ readonly url: string }>;
+}
+const canServeWeb = (v: unknown): v is WebCapable =>
+  typeof v === "object" && v !== null && typeof (v as { web?: unknown }).web === "function";
 
 interface Listing {
   readonly name: string;
@@ -133,6 +142,27 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
       (server.context as Record<string, unknown>).lastRun = result;
       print(server, reporter ? "result in lastRun" : inspect(result, { colors: Boolean(server.useColors), depth: 4 }));
     }
+  });
+
+  command(server, "web", "Serve a VM's screen and serial console on a local web page: .web [vm]", async (arg) => {
+    let target: unknown;
+    if (arg) target = await sources.evaluate(arg);
+    else {
+      const running = sources.running?.() ?? [];
+      if (running.length !== 1) {
+        return print(
+          server,
+          running.length
+            ? `${running.length} VMs are running here: name one, e.g. .web m`
+            : "no VM started in this session: .web <vm>, e.g. .web m, or start one first",
+        );
+      }
+      target = running[0];
+    }
+    if (!canServeWeb(target))
+      return print(server, `not a running VM: ${inspect(target, { colors: Boolean(server.useColors), depth: 0 })}`);
+    const web = await target.web();
+    print(server, `${target.name}: ${web.url}`);
   });
 
   command(server, "argv", "Show the qemu command line of a builder: .argv vm().memory(512)", async (arg) => {

@@ -50,6 +50,7 @@ export const PROGRAMS = {
   cpio: { package: "cpio", usedFor: "tests read back the initramfs archives qemukit writes" },
   tmux: { package: "tmux", usedFor: "REPL tests drive the REPL on a real terminal" },
   vncsnapshot: { package: "vncsnapshot", usedFor: "a real VNC client in the vnc recipe" },
+  chromium: { package: "chromium", usedFor: "the web console tests load its page in a real browser (playwright-core)" },
   sh: { package: "dash", usedFor: "tests compare shell quoting with a real shell" },
   dash: { package: "dash", usedFor: "a POSIX shell run by name" },
   grep: { package: "grep", usedFor: "a host test reads /proc/cpuinfo as grep does" },

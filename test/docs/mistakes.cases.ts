@@ -174,6 +174,18 @@ export const MISTAKES: readonly Mistake[] = [
     },
   },
   {
+    id: "web-open-vnc",
+    mistake:
+      '`m.web()` on a VM whose VNC listens on all interfaces without a password (`vnc(n, { listen: "0.0.0.0" })`)',
+    code: "WEB_VNC_UNPROTECTED",
+    message:
+      'VM "mistake-open-vnc" shows its screen to anyone who reaches 0.0.0.0:…: its VNC server asks for no password → start it with vnc(…, { listen: "0.0.0.0", password: true }) so that m.web() can set one over QMP, or keep VNC on loopback (the default)',
+    trigger: async (c) => {
+      const m = c.track(await bare().name("mistake-open-vnc").vnc("auto", { listen: "0.0.0.0" }).start());
+      return fails(m.web());
+    },
+  },
+  {
     id: "same-name",
     mistake: "two VMs with the same `name()`",
     code: "VM_RUNNING",
