@@ -83,7 +83,8 @@ export class LibvirtVm implements VmHandle {
     this.#cleanup = init.cleanup;
     init.qmp.on("SHUTDOWN", (e) => {
       // libvirt runs QEMU with -no-shutdown and kills it after a guest poweroff: keep the first reason.
-      this.#shutdownReason ??= typeof e.data?.reason === "string" ? e.data.reason : "shutdown";
+      // After virsh destroy (SIGTERM first) the reason is "killed", not QEMU's "host-signal".
+      if (!this.#destroyed) this.#shutdownReason ??= typeof e.data?.reason === "string" ? e.data.reason : "shutdown";
       this.#state = "shutting-down";
     });
     init.qmp.on("STOP", () => {

@@ -73,6 +73,7 @@ describe("public surface", () => {
       guests: await import("../../sdk/guests/mod.ts"),
       host: await import("../../sdk/host/mod.ts"),
       verify: await import("../../sdk/verify/mod.ts"),
+      libvirt: await import("../../sdk/libvirt/mod.ts"),
     };
     for (const [p, mod] of Object.entries(subpaths)) {
       expect(Object.keys(mod).length, p).toBeGreaterThan(0);
