@@ -10,7 +10,8 @@ export type LibvirtErrorCode =
   | "LIBVIRT_UNSUPPORTED" // the spec uses a feature the libvirt backend refuses (nothing was started)
   | "LIBVIRT_CONNECT" // libvirt at the URI could not be reached or used
   | "LIBVIRT_COMMAND" // a virsh command failed (the daemon's words are in the message)
-  | "LIBVIRT_NOT_FOUND"; // attach(): no domain of that name, or not one qemukit started
+  | "LIBVIRT_NOT_FOUND" // attach(): no domain of that name, or not one qemukit started
+  | "LIBVIRT_NO_ROOM"; // a fleet has no host with enough free memory for a VM
 
 /**
  * Something libvirt refused or could not do. `LIBVIRT_UNSUPPORTED` is raised before anything

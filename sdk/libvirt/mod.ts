@@ -24,3 +24,7 @@ export { LibvirtVm } from "./libvirt-vm.ts";
 export { attachOnLibvirt as attach, listOnLibvirt as list, startOnLibvirt } from "./start.ts";
 export type { LibvirtListing, LibvirtStartOptions } from "./start.ts";
 export type { VmHandle } from "../machine/handle.ts";
+export { Fleet, fleet } from "./fleet.ts";
+export type { FleetMember } from "./fleet.ts";
+export { placeVms } from "./placement.ts";
+export { checkLibvirt } from "./check.ts";

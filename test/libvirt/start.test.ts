@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attach, LibvirtError, type LibvirtHost, libvirt, list } from "../../sdk/libvirt/mod.ts";
+import { attach, fleet, LibvirtError, type LibvirtHost, libvirt, list } from "../../sdk/libvirt/mod.ts";
 import type { TinyGuest } from "../../sdk/guests/types.ts";
 import { guests, image, overlay, vm, Wait } from "../../sdk/mod.ts";
 import {
@@ -145,6 +145,31 @@ describe("disks as volumes over qemu+ssh", () => {
     await h.deleteVolumes(await h.volumes());
     expect(await h.volumes()).toEqual([]);
   }, 180_000);
+});
+
+describe("fleets", () => {
+  it("two connections (local and ssh): placed one per host, listed, reachable, closed with nothing left", async () => {
+    const local = hosts.local!();
+    const remote = hosts.ssh!();
+    const f = fleet([local, remote]);
+    const vms = await f.start(2, tiny().name("fl"), { waitFor: Wait.forConsole(new RegExp(g.prompt)) });
+    try {
+      expect(vms.map((m) => m.host.uri).sort()).toEqual([local.uri, remote.uri].sort());
+      expect(
+        f
+          .list()
+          .map((m) => m.name)
+          .sort(),
+      ).toEqual(["fl-1", "fl-2"]);
+      for (const m of vms) expect((await m.console.run("echo up")).output.trim()).toBe("up");
+      expect((await local.domains()).sort()).toEqual(["fl-1", "fl-2"]);
+    } finally {
+      const exits = await f.close({ timeouts: { powerdown: 0 } });
+      expect(exits).toHaveLength(2);
+    }
+    expect(f.list()).toEqual([]);
+    await expectNothingLeft(local);
+  }, 240_000);
 });
 
 describe("qemukit host check --libvirt", () => {
