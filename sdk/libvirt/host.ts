@@ -25,6 +25,8 @@ export interface LibvirtOptions {
 /** Node facts used to place VMs. */
 export interface NodeFacts {
   readonly uri: string;
+  /** The node's identity (libvirt's host UUID): two URIs to one libvirtd give the same. */
+  readonly node: string;
   /** Host memory not in use, in MiB (`virsh nodememstats`: free + buffers + cached). */
   readonly freeMiB: number;
   /** Running domains (all of them, not only qemukit's). */
@@ -130,8 +132,10 @@ export class LibvirtHost {
       const info = await s.run(["nodeinfo"]);
       const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1] ?? 1);
       const running = (await s.run(["list", "--name"])).split("\n").filter(Boolean).length;
+      const caps = await s.run(["capabilities"]);
       return {
         uri: this.uri,
+        node: /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(caps)?.[1] ?? this.uri,
         freeMiB: Math.floor((kib("free") + kib("buffers") + kib("cached")) / 1024),
         running,
         cpus,

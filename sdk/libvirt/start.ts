@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { AbortError, QemukitError } from "../errors/errors.ts";
+import { onAbort } from "../util/abort.ts";
 import { detectFormat } from "../img/detect.ts";
 import { info as imageInfo } from "../img/info.ts";
 import { overlay as createOverlay } from "../img/overlay.ts";
@@ -146,6 +147,17 @@ export async function startOnLibvirt(
     await session?.close().catch(() => {});
   };
   let argv: string[] = [];
+  // Aborting destroys the domain once it exists: whatever start() waits for then fails at
+  // once and the catch blocks below clean up as for any failed start.
+  let aborted = false;
+  let handedOver = false;
+  const unlisten = onAbort(signal, () => {
+    aborted = true;
+    if (created) void host.destroy(name).catch(() => {});
+  });
+  const step = () => {
+    if (aborted) throw new AbortError(`starting VM "${name}"`, { cause: signal?.reason });
+  };
   try {
     session = await userHost.session();
     host = userHost.through(session);
@@ -168,8 +180,10 @@ export async function startOnLibvirt(
     const xmlFile = join(localDir, "domain.xml");
     await writeFile(xmlFile, domain.xml);
     argv = ["virsh", "-c", host.uri, "create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])];
+    step();
     await host.virsh(["create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])]);
     created = true;
+    step();
     if (spec.daemonize) {
       // The domain outlives this script: its session is not needed to keep it.
       await session.close();
@@ -185,6 +199,7 @@ export async function startOnLibvirt(
       serial = new Console(consoleStream, { ...(host.remote ? {} : { logFile: join(localDir, "console.log") }) });
     }
     const vnc = spec.vnc ? await queryVnc(qmp) : undefined;
+    step();
     const held = session;
     const vm = new LibvirtVm({
       name,
@@ -202,6 +217,7 @@ export async function startOnLibvirt(
         await undo(keepFiles);
       },
     });
+    handedOver = true;
     try {
       const ready = options.waitFor ? options.waitFor.wait(vm, signal ? { signal } : {}) : undefined;
       ready?.catch(() => {});
@@ -229,15 +245,24 @@ export async function startOnLibvirt(
     }
     return vm;
   } catch (e) {
-    if (e instanceof VmStartError || e instanceof AbortError) throw e;
+    if (e instanceof VmStartError || e instanceof AbortError) {
+      if (e instanceof AbortError && !handedOver) {
+        await qmp?.close().catch(() => {});
+        await undo(keep);
+      }
+      throw e;
+    }
     await qmp?.close().catch(() => {});
     await undo(keep);
+    if (aborted) throw new AbortError(`starting VM "${name}"`, { cause: signal?.reason });
     if (e instanceof LibvirtError && e.code === "LIBVIRT_UNSUPPORTED") throw e;
     const said = e instanceof QemukitError ? e.summary : (e as Error).message;
     throw new VmStartError(`could not start "${name}" on ${host.uri}: ${said}`, argv, "", {
       cause: e,
       ...(e instanceof QemukitError && e.advice ? { advice: e.advice } : {}),
     });
+  } finally {
+    unlisten();
   }
 }
 

@@ -35,6 +35,14 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // Nothing of the tests is left in libvirt: no domain, and once the uploaded bases are
+  // deleted, no volume.
+  if (daemon) {
+    const h = hosts.local!();
+    expect(await h.domains()).toEqual([]);
+    await h.deleteVolumes(await h.volumes());
+    expect(await h.volumes()).toEqual([]);
+  }
   await sshd?.stop();
   await daemon?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -145,6 +153,20 @@ describe("disks as volumes over qemu+ssh", () => {
     await h.deleteVolumes(await h.volumes());
     expect(await h.volumes()).toEqual([]);
   }, 180_000);
+});
+
+describe("abort", () => {
+  it("aborting start() destroys the domain and leaves nothing", async () => {
+    const h = hosts.local!();
+    const ac = new AbortController();
+    const p = tiny()
+      .name("ab")
+      .start({ on: h, signal: ac.signal, waitFor: Wait.forConsole(/never-printed/) });
+    await until(async () => (await h.domains()).includes("ab"), 60_000, "the domain to exist");
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ code: "ABORTED" });
+    await expectNothingLeft(h);
+  }, 120_000);
 });
 
 describe("fleets", () => {
