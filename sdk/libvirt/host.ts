@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { ImageFormat } from "../spec/types.ts";
@@ -167,7 +167,7 @@ export class LibvirtHost {
     const tmp = await mkdtemp(join(tmpdir(), "qk-pool-"));
     try {
       const file = join(tmp, "pool.xml");
-      await import("node:fs/promises").then((fs) => fs.writeFile(file, xml));
+      await writeFile(file, xml);
       await this.virsh(["pool-define", file]);
     } finally {
       await rm(tmp, { recursive: true, force: true });

@@ -48,7 +48,7 @@ interface Placement {
   localDir: string;
 }
 
-async function placeLocal(spec: VmSpec, name: string, localDir: string): Promise<Placement> {
+async function placeLocal(spec: VmSpec, localDir: string): Promise<Placement> {
   const disks: PlacedDisk[] = [];
   for (const [i, d] of spec.disks.entries()) {
     if (d.source.kind === "file") {
@@ -61,7 +61,6 @@ async function placeLocal(spec: VmSpec, name: string, localDir: string): Promise
     await createOverlay(base, path, { baseFormat });
     disks.push({ path, format: "qcow2" });
   }
-  void name;
   return { disks, volumes: [], runDir: localDir, localDir };
 }
 
@@ -161,7 +160,7 @@ export async function startOnLibvirt(
   try {
     session = await userHost.session();
     host = userHost.through(session);
-    placement = host.remote ? await placeRemote(spec, name, host, localDir) : await placeLocal(spec, name, localDir);
+    placement = host.remote ? await placeRemote(spec, name, host, localDir) : await placeLocal(spec, localDir);
     const vncPassword = spec.vnc?.password ? randomBytes(6).toString("base64url").slice(0, 8) : undefined;
     const domain = compileDomain(
       { ...spec, name },
