@@ -182,6 +182,9 @@ export async function startOnLibvirt(
     step();
     await host.virsh(["create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])]);
     created = true;
+    await rm(xmlFile, { force: true }); // libvirt has the XML now; `virsh dumpxml NAME` shows it
+    // A remote domain keeps nothing here (its console has no local log).
+    if (host.remote) await rm(localDir, { recursive: true, force: true });
     step();
     if (spec.daemonize) {
       // The domain outlives this script: its session is not needed to keep it.
@@ -275,6 +278,8 @@ export interface LibvirtListing {
   readonly autodestroy: boolean;
   /** Overlay volumes qemukit made for it. */
   readonly volumes: readonly string[];
+  /** The directory of its sockets (a private temp directory for local domains). */
+  readonly runDir?: string;
 }
 
 function readMetadata(xml: string, name: string, uri: string): LibvirtListing | undefined {
@@ -284,6 +289,7 @@ function readMetadata(xml: string, name: string, uri: string): LibvirtListing | 
   if (!qmpSocket) return undefined;
   const consoleSocket = xmlText(meta, "qemukit:console");
   const volumes = [...meta.matchAll(/<qemukit:volume>([^<]*)<\/qemukit:volume>/g)].map((m) => m[1]!);
+  const runDir = xmlText(meta, "qemukit:rundir");
   return {
     name,
     uri,
@@ -291,6 +297,7 @@ function readMetadata(xml: string, name: string, uri: string): LibvirtListing | 
     ...(consoleSocket ? { consoleSocket } : {}),
     autodestroy: /<qemukit:autodestroy>yes</.test(meta),
     volumes,
+    ...(runDir ? { runDir } : {}),
   };
 }
 
@@ -364,7 +371,13 @@ export async function attachOnLibvirt(
     keep: false,
     cleanup: async (keep) => {
       await serial?.close().catch(() => {});
-      if (!keep) await host.deleteVolumes(l.volumes);
+      if (keep) return;
+      await host.deleteVolumes(l.volumes);
+      // A local domain's private temp directory (console log, overlays), made by the start;
+      // only a directory of that shape is removed.
+      if (!host.remote && l.runDir && /\/qk-lv-[A-Za-z0-9]{6}$/.test(l.runDir)) {
+        await rm(l.runDir, { recursive: true, force: true });
+      }
     },
   });
 }

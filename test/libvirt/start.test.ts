@@ -2,6 +2,7 @@
 // through a private sshd on loopback: the handle contract holds, refused features start
 // nothing, and nothing is left in libvirt afterwards (no domains, no volumes).
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,12 +109,15 @@ describe.each(["local", "ssh"])("libvirt backend (%s)", (kind) => {
     const h = hosts[kind]!();
     const m = await tiny().name(`d-${kind}`).daemonize().start({ on: h });
     await m.detach();
+    const runDir = (await list(h))[0]?.runDir;
     expect((await list(h)).map((l) => [l.name, l.autodestroy])).toEqual([[`d-${kind}`, false]]);
     const again = await attach(`d-${kind}`, h);
     expect(again.daemonized).toBe(true);
     expect((await again.qmp.execute("query-status")).running).toBe(true);
     await again.shutdown({ timeouts: { powerdown: 0 } });
     await expectNothingLeft(h);
+    // The local domain's private directory (console log) went with it.
+    if (kind === "local") expect(existsSync(runDir!)).toBe(false);
     await expect(attach(`d-${kind}`, h)).rejects.toMatchObject({ code: "LIBVIRT_NOT_FOUND" });
   }, 120_000);
 
