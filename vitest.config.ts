@@ -33,6 +33,7 @@ const UNIT = [
   "test/spec/builder.test.ts",
   "test/spec/docs.test.ts",
   "test/spec/size.test.ts",
+  "test/template/key.test.ts",
   "test/util/json.test.ts",
   "test/util/programs.test.ts",
   "test/verify/checksums.test.ts",

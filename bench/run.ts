@@ -1,10 +1,10 @@
 // Runs the benchmarks one after another (they would disturb each other in parallel):
-//   npm run bench [-- qmp machine images repl]
+//   npm run bench [-- qmp machine images repl template]
 // Each prints its own table with ratios against a baseline measured in the same run.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const all = ["qmp", "machine", "images", "repl", "libvirt"] as const;
+const all = ["qmp", "machine", "images", "repl", "template", "libvirt"] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(all as readonly string[]).includes(a));
 if (unknown.length) {

@@ -94,15 +94,17 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     );
     accel = { chosen: m.accel.chosen, reason: m.accel.reason };
     r.note(m.argv.join(" "));
-    // Opening the disk starts I/O worker threads that end after ~10 s idle; wait for them
-    // (up to 30 s) so the count shows what the lab's `ps -efL` shows on a settled VM.
+    // Opening the disk starts I/O worker threads; QEMU ends each after 10 s without work.
+    // Wait one such period (11 s): a worker that got later work is counted apart (it is
+    // not part of the 2-vs-4 difference), not waited for. Measured here, the last worker
+    // sometimes lives 20-37 s, and waiting for it cost the lab up to a minute.
     const settled = await r.step(
       "let QEMU's I/O worker threads go idle",
       async () => {
         const t0 = Date.now();
         let workers = (await m.threads()).filter((t) => t.name === "worker").length;
         const atStart = workers;
-        while (workers > 0 && Date.now() - t0 < 30_000) {
+        while (workers > 0 && Date.now() - t0 < 11_000) {
           await new Promise((ok) => setTimeout(ok, 500));
           workers = (await m.threads()).filter((t) => t.name === "worker").length;
         }

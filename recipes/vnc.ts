@@ -1,7 +1,8 @@
 #!/usr/bin/env -S npx tsx
 /**
  * Lab: "Display export via VNC" — `kvm ... -vnc :1 --daemonize`, find the VNC port among
- * the listening TCP sockets, connect with a VNC client.
+ * the listening TCP sockets, connect with a VNC client, and open the web console that
+ * shows the same screen in a browser.
  * @module
  */
 import { mkdir, rm, stat } from "node:fs/promises";
@@ -15,7 +16,7 @@ import { freeDisplay } from "./lib/ports.ts";
 import { listeningSockets } from "./lib/procnet.ts";
 import { Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
-import { rfbHandshake } from "./lib/rfb.ts";
+import { rfbHandshake, rfbHandshakeOverWebsocket } from "./lib/rfb.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
 
 /** What vnc observes. */
@@ -47,6 +48,18 @@ export interface VncObservations {
   };
   /** The daemonized VM outlived its start handle and was stopped from a second handle (attach). */
   readonly reattached: boolean;
+  /**
+   * The web console (`m.web()`): its address without the token, the page's HTTP status, the
+   * status without the token, and the RFB handshake through its VNC websocket (the path a
+   * browser's noVNC takes).
+   */
+  readonly web: {
+    readonly address: string;
+    readonly pageStatus: number;
+    readonly withoutToken: number;
+    readonly rfbVersion: string;
+    readonly framebuffer: { readonly width: number; readonly height: number; readonly name: string } | null;
+  };
   readonly guest: string;
 }
 
@@ -161,6 +174,27 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
   r.note(
     `screen ${screen.width}x${screen.height}, colours ${screen.colours.map((c) => `${c.colour} ${(c.share * 100).toFixed(1)}%`).join(", ")}`,
   );
+  const web = await r.step(
+    "the web console: m.web(), the page, and RFB through its VNC websocket",
+    async () => {
+      // #region web
+      const web = await again.web(); // http://127.0.0.1:PORT/TOKEN/, for a browser
+      const page = await fetch(web.url);
+      const withoutToken = await fetch(new URL("/", web.url));
+      const viaWebsocket = await rfbHandshakeOverWebsocket(`${web.url.replace(/^http/, "ws")}vnc`);
+      // #endregion
+      await Promise.all([page.body?.cancel(), withoutToken.body?.cancel()]);
+      return {
+        address: new URL("/", web.url).href,
+        pageStatus: page.status,
+        withoutToken: withoutToken.status,
+        rfbVersion: viaWebsocket.rfbVersion,
+        framebuffer: viaWebsocket.framebuffer ?? null,
+      };
+    },
+    (w) =>
+      `page ${w.pageStatus}, without the token ${w.withoutToken}; ${w.rfbVersion} through the websocket${w.framebuffer ? `, ${w.framebuffer.width}x${w.framebuffer.height}` : ""}`,
+  );
   await r.step(
     "shut the daemonized VM down",
     () => again.shutdown({ timeouts: { powerdown: 0 } }),
@@ -181,6 +215,7 @@ export async function run(options: RecipeOptions = {}): Promise<VncObservations>
     vncSnapshotBytes: jpegBytes,
     screen,
     reattached: again.pid === started.pid,
+    web,
     guest: guest.label,
   };
 }

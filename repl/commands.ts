@@ -1,5 +1,5 @@
 /**
- * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, and the `.help` tour.
+ * The REPL's dot commands: `.vms`, `.recipes`, `.run`, `.argv`, `.template`, `.web`, and the `.help` tour.
  * @module
  */
 import type { REPLServer } from "node:repl";
@@ -8,6 +8,8 @@ import { formatError, isQemukitError } from "./format.ts";
 import { helpText } from "./help.ts";
 import type { Recipe } from "./types.ts";
 import { isAlive } from "../sdk/util/proc.ts";
+import { listTemplates } from "../sdk/template/store.ts";
+import { builtInTemplate } from "../sdk/template/builtin.ts";
 
 /** What the commands need from the session. */
 export interface CommandSources {
@@ -21,7 +23,16 @@ export interface CommandSources {
   readonly ready: () => Promise<void>;
   /** Evaluates REPL input (TypeScript) in the REPL's scope. */
   readonly evaluate: (code: string) => Promise<unknown>;
+  /** VMs started in this session and still running, newest last (`.web` with no argument). */
+  readonly running?: () => readonly unknown[];
 }
+
+interface WebCapable {
+  readonly name: string;
+  web(): Promise<{ readonly url: string }>;
+}
+const canServeWeb = (v: unknown): v is WebCapable =>
+  typeof v === "object" && v !== null && typeof (v as { web?: unknown }).web === "function";
 
 interface Listing {
   readonly name: string;
@@ -133,6 +144,27 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     }
   });
 
+  command(server, "web", "Serve a VM's screen and serial console on a local web page: .web [vm]", async (arg) => {
+    let target: unknown;
+    if (arg) target = await sources.evaluate(arg);
+    else {
+      const running = sources.running?.() ?? [];
+      if (running.length !== 1) {
+        return print(
+          server,
+          running.length
+            ? `${running.length} VMs are running here: name one, e.g. .web m`
+            : "no VM started in this session: .web <vm>, e.g. .web m, or start one first",
+        );
+      }
+      target = running[0];
+    }
+    if (!canServeWeb(target))
+      return print(server, `not a running VM: ${inspect(target, { colors: Boolean(server.useColors), depth: 0 })}`);
+    const web = await target.web();
+    print(server, `${target.name}: ${web.url}`);
+  });
+
   command(server, "argv", "Show the qemu command line of a builder: .argv vm().memory(512)", async (arg) => {
     if (!arg) return print(server, "usage: .argv <builder expression>, e.g. .argv vm().memory(512).smp(2)");
     const value = (await sources.evaluate(arg)) as { toCommandLine?: () => string; toArgv?: () => string[] };
@@ -140,4 +172,30 @@ export function defineCommands(server: REPLServer, sources: CommandSources): voi
     if (value && typeof value.toArgv === "function") return print(server, value.toArgv().join(" "));
     print(server, `not a VM builder: ${inspect(value, { colors: Boolean(server.useColors), depth: 1 })}`);
   });
+
+  command(
+    server,
+    "template",
+    "Templates: .template lists them; .template tiny|debian makes or loads one into `t` (clone: await t.start())",
+    async (arg) => {
+      if (!arg) {
+        const rows = await listTemplates();
+        if (rows.length === 0) return print(server, "no templates; make one: .template tiny (or debian)");
+        for (const r of rows) {
+          const state = r.stale ? `stale: ${r.stale}` : "current";
+          print(server, `${r.dir}  ${r.memoryMiB} MiB, ${state}, ${r.clones.length} running clone(s)`);
+        }
+        return;
+      }
+      if (arg !== "tiny" && arg !== "debian") return print(server, "usage: .template [tiny|debian]");
+      print(server, `${arg}: a cold boot the first time (Debian: up to a minute under TCG), cached after that`);
+      const t = await builtInTemplate(arg);
+      (server.context as Record<string, unknown>).t = t;
+      print(
+        server,
+        `t = ${t.built ? "new" : "cached"} template ${t.dir}
+clone: await using m = await t.start()`,
+      );
+    },
+  );
 }

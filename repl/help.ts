@@ -30,6 +30,8 @@ Commands:
   .recipes          the lab recipes;  .run <id> [options]  runs one, result in lastRun
                     (also: await recipes["<id>"](options))
   .argv <builder>   the qemu command line a builder compiles to
+  .template [tiny|debian]  saved templates; with a guest: its template into t (await t.start())
+  .web [vm]         the VM's screen and serial console on a local web page (prints its URL)
   .help             this text  (node's own .help: .break .clear .editor .exit .load .save)
 `;
 }

@@ -188,6 +188,7 @@ export function startRepl(options: ReplPreload & StartReplOptions): ReplHandle {
     reporter: () => (Reporter ? new Reporter(output) : undefined),
     ready: () => ready,
     evaluate,
+    running: () => session.running,
   });
 
   const history = options.historyPath === undefined ? historyPath() : options.historyPath;

@@ -26,7 +26,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # that test/util/programs.test.ts keeps equal to setupPackages() (this step runs before npm ci,
 # so it cannot import the table).
 packages=(
-  apt bash bsdutils busybox-static coreutils cpio dash debian-archive-keyring
+  apt bash bsdutils busybox-static chromium coreutils cpio dash debian-archive-keyring
   debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk findutils gnupg gpgconf gpgv grep grub-common
   grub-pc-bin iproute2 isolinux libc-bin libc6 libvirt-clients libvirt-daemon libvirt-daemon-system
   libxml2-utils mmdebstrap mount netcat-openbsd openssh-client openssh-server qemu-system-x86 qemu-utils

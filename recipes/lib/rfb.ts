@@ -3,7 +3,9 @@
  * server answers and to read what it says about itself.
  * @module
  */
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
+import { createWebSocketStream, WebSocket } from "ws";
 
 /** What the server said during the handshake. */
 export interface RfbHandshake {
@@ -21,7 +23,7 @@ class Reader {
   private waiting: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private failed: Error | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Duplex) {
     socket.on("data", (chunk: Buffer) => {
       this.buf = Buffer.concat([this.buf, chunk]);
       this.pump();
@@ -64,9 +66,31 @@ class Reader {
  * ```
  */
 export async function rfbHandshake(host: string, port: number, timeout = 10_000): Promise<RfbHandshake> {
-  const socket = connect({ host, port });
+  return handshake(connect({ host, port }), `${host}:${port}`, timeout);
+}
+
+/**
+ * The same handshake through a websocket that carries RFB, as a browser's noVNC does
+ * (e.g. the VNC websocket of `m.web()`).
+ *
+ * @example
+ * ```ts
+ * const { framebuffer } = await rfbHandshakeOverWebsocket(`${web.url.replace(/^http/, "ws")}vnc`);
+ * ```
+ */
+export async function rfbHandshakeOverWebsocket(url: string, timeout = 10_000): Promise<RfbHandshake> {
+  const ws = new WebSocket(url, ["binary"]);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`${url} answered HTTP ${res.statusCode}`)));
+  });
+  return handshake(createWebSocketStream(ws), url, timeout);
+}
+
+async function handshake(socket: Duplex, where: string, timeout: number): Promise<RfbHandshake> {
   const timer = setTimeout(
-    () => socket.destroy(new Error(`no VNC handshake from ${host}:${port} within ${timeout} ms`)),
+    () => socket.destroy(new Error(`no VNC handshake from ${where} within ${timeout} ms`)),
     timeout,
   );
   try {

@@ -33,6 +33,11 @@ export const commands: readonly LazyCommand[] = [
     load: () => import("./commands/guest.ts"),
   },
   {
+    name: "template",
+    summary: "list and prune saved VM templates",
+    load: () => import("./commands/template.ts"),
+  },
+  {
     name: "image",
     summary: "qemu-img, typed: info, create, overlay, convert, snapshot ...",
     load: () => import("./commands/image.ts"),

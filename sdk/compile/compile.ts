@@ -216,6 +216,19 @@ function machineArgs(spec: VmSpec, ctx: CompileContext): string[] {
   for (const a of accelList(spec, ctx)) argv.push("-accel", a);
   if (spec.cpu) argv.push("-cpu", spec.cpu);
   argv.push("-m", String(spec.memoryMiB));
+  if (ctx.memoryFile) {
+    argv.push(
+      "-object",
+      optList("memory-backend-file", [
+        ["id", "qk-ram"],
+        ["size", `${spec.memoryMiB}M`],
+        ["mem-path", ctx.memoryFile.path],
+        ["share", ctx.memoryFile.share],
+      ]),
+      "-machine",
+      "memory-backend=qk-ram",
+    );
+  }
   const { cpus, sockets, cores, threads } = spec.smp;
   argv.push(
     "-smp",

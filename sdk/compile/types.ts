@@ -21,6 +21,12 @@ export interface CompileContext {
    * them against the overlay's own directory). Default: `process.cwd()`.
    */
   readonly cwd?: string;
+  /**
+   * Back guest RAM with this file (`-object memory-backend-file`) instead of anonymous memory.
+   * `share: true` writes RAM through to the file (a template being made); `false` maps it
+   * copy-on-write (a clone: pages come from the file until the guest writes them).
+   */
+  readonly memoryFile?: { readonly path: string; readonly share: boolean };
 }
 
 /** An overlay the machine layer must create (qemu-img create -f qcow2 -b base -F fmt path) before spawning. */

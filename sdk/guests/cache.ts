@@ -19,7 +19,8 @@ import { isAlive } from "../util/proc.ts";
 
 /** What a finished build leaves in `guest.json`. */
 export interface BuildManifest {
-  readonly name: GuestName;
+  /** The guest's name, or a template's kind-prefixed name (`template`). */
+  readonly name: string;
   readonly hash: string;
   readonly recipe: unknown;
   readonly builtAt: string;
@@ -114,10 +115,13 @@ async function takeLock(lock: string, isDone: () => Promise<boolean>): Promise<"
 
 /** Options for {@link cachedBuild}. */
 export interface CachedBuildOptions {
-  readonly name: GuestName;
+  /** Prefix of the build directory's name: a guest name, or `template`. */
+  readonly name: string;
   readonly recipe: unknown;
   readonly force?: boolean;
   readonly cacheRoot?: string;
+  /** The directory builds go in, instead of `<cacheRoot>/guests` (templates use `<cacheRoot>/templates`). */
+  readonly root?: string;
   /** Fills `tmpDir` and returns the manifest facts. Runs only on a cache miss. */
   readonly build: (tmpDir: string) => Promise<Record<string, string>>;
 }
@@ -133,7 +137,7 @@ export interface CachedBuildOptions {
 export async function cachedBuild(
   options: CachedBuildOptions,
 ): Promise<{ dir: string; manifest: BuildManifest; built: boolean }> {
-  const root = guestsRoot(options.cacheRoot);
+  const root = options.root ?? guestsRoot(options.cacheRoot);
   const hash = recipeHash(options.recipe);
   const dir = join(root, `${options.name}-${hash}`);
   if (!options.force) {

@@ -13,6 +13,7 @@ import { removeRunDirSync } from "./run-dir.ts";
 import type { SpawnedQemu } from "./spawn.ts";
 import type { AccelInfo, VmExit, VmState, VmThread, VncInfo } from "./types.ts";
 import { type BoundForward, parseUsernet } from "./usernet.ts";
+import type { WebConsole, WebOptions } from "../web/server.ts";
 
 /** Timeouts of the shutdown ladder, in ms. A step with 0 is skipped. */
 export interface ShutdownTimeouts {
@@ -106,6 +107,7 @@ export class RunningVm implements AsyncDisposable {
   #onExit: (() => void) | undefined;
   #detached = false;
   #ioError: VmError | undefined;
+  #web: Promise<WebConsole> | undefined;
 
   constructor(init: RunningVmInit) {
     this.name = init.name;
@@ -210,6 +212,40 @@ export class RunningVm implements AsyncDisposable {
     const abs = resolvePath(path);
     await this.qmp.execute("screendump", { filename: abs, format: "png" });
     return abs;
+  }
+
+  /**
+   * Serves this VM's screen (noVNC, when it has VNC) and serial console (xterm.js) on a
+   * local web page, and resolves with its one URL. The page reaches the VM only through
+   * that server: loopback by default, a random token in the URL required on every request,
+   * websockets from other origins refused; when VNC wants a password, a fresh one is set
+   * over QMP. One server per VM (a second call returns it while it is open); it stops when
+   * the VM exits or is detached, or on `close()`.
+   *
+   * @example
+   * ```ts
+   * const web = await m.web();
+   * console.log(web.url); // http://127.0.0.1:PORT/TOKEN/
+   * ```
+   * @throws {WebError} `WEB_VNC_UNPROTECTED` when VNC listens beyond loopback without
+   *   `password: true`, `WEB_LISTEN` when the address cannot be bound.
+   */
+  web(options: WebOptions = {}): Promise<WebConsole> {
+    try {
+      this.#assertRunning("serve its web console");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const current = this.#web;
+    // Chained on the previous call, so two calls at once share one server.
+    this.#web = (async () => {
+      const open = await current?.catch(() => undefined);
+      if (open && !open.isClosed) return open;
+      // Loaded on first use: scripts that never open a web console never load ws.
+      const { startWebConsole } = await import("../web/server.ts");
+      return startWebConsole(this, options);
+    })();
+    return this.#web;
   }
 
   /**
@@ -355,6 +391,7 @@ export class RunningVm implements AsyncDisposable {
    */
   async detach(): Promise<void> {
     this.#detached = true;
+    await this.#closeWeb();
     await this.#console?.close();
     await this.qmp.close();
   }
@@ -415,6 +452,11 @@ export class RunningVm implements AsyncDisposable {
         "the process may be in uninterruptible sleep (D state, e.g. a hung NFS disk); check /proc/" +
         `${this.pid}/status`,
     });
+  }
+
+  async #closeWeb(): Promise<void> {
+    const web = await this.#web?.catch(() => undefined);
+    await web?.close();
   }
 
   #onIoError(data: Record<string, unknown>): void {
@@ -513,6 +555,7 @@ export class RunningVm implements AsyncDisposable {
     // Nothing here waits: `exited` must resolve within milliseconds of QEMU's death.
     // The sockets died with QEMU; closing our ends just releases them.
     this.#console?.close().catch(() => {});
+    this.#closeWeb().catch(() => {});
     this.qmp.close().catch(() => {});
     if (!this.#keep) removeRunDirSync(this.runDir, this.#temporaryFiles);
     try {

@@ -24,11 +24,12 @@ const TAIL = 64 << 10;
 
 /**
  * Spawns `argv`. The parent-death signal is tied to the spawning thread, so this must run
- * on the main thread (not a worker_thread). `logFile` receives stdout+stderr when stdio is "log".
+ * on the main thread (not a worker_thread). `logFile` receives stdout+stderr when stdio is "log";
+ * `fd3` is handed to QEMU as its file descriptor 3.
  */
 export async function spawnQemu(
   argv: readonly string[],
-  options: { stdio?: QemuStdio; logFile?: string } = {},
+  options: { stdio?: QemuStdio; logFile?: string; fd3?: number } = {},
 ): Promise<SpawnedQemu> {
   const guarded = await withParentDeathSignal(argv, debianPackageOf(argv[0]!));
   const stdio = options.stdio ?? "log";
@@ -43,7 +44,13 @@ export async function spawnQemu(
     }
   }
   const child = spawn(guarded[0]!, guarded.slice(1), {
-    stdio: ["ignore", stdio === "inherit" ? "inherit" : "pipe", stdio === "inherit" ? "inherit" : "pipe"],
+    // fd 3, when given, is an open file QEMU reads as `-incoming fd:3` (a saved state).
+    stdio: [
+      "ignore",
+      stdio === "inherit" ? "inherit" : "pipe",
+      stdio === "inherit" ? "inherit" : "pipe",
+      ...(options.fd3 !== undefined ? [options.fd3] : []),
+    ],
   });
   let tail = "";
   let log: WriteStream | undefined;

@@ -5,11 +5,13 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { closeSync, openSync } from "node:fs";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { compile } from "../compile/compile.ts";
-import type { CompiledVm } from "../compile/types.ts";
-import { AbortError, QemukitError } from "../errors/errors.ts";
+import { shellQuote } from "../compile/shell.ts";
+import type { CompileContext, CompiledVm } from "../compile/types.ts";
+import { AbortError, QemukitError, TimeoutError } from "../errors/errors.ts";
 import { kvmWarning, resolveAccel } from "../host/accel.ts";
 import { detectFormat } from "../img/detect.ts";
 import { ImageLockedError } from "../img/errors.ts";
@@ -58,6 +60,36 @@ export interface StartOptions {
 }
 
 const DEFAULT_TIMEOUT = 30_000;
+
+/**
+ * Starts QEMU as the destination of a saved machine state (templates, sdk/template): the
+ * same devices, `-incoming`, and `cont` only once the state is loaded. Not public: scripts
+ * reach it through `template.start()`.
+ */
+export interface RestorePlan {
+  /** The saved state: a `migrate` stream written to a file. */
+  readonly stateFile: string;
+  /** The template directory, recorded in `vm.json` so `template prune` leaves it alone while the clone runs. */
+  readonly template?: string;
+  /**
+   * The state was saved with `x-ignore-shared` from RAM backed by a file (see
+   * {@link StartInternals.memoryFile}): it holds devices only, RAM comes from the file.
+   */
+  readonly ignoreShared?: boolean;
+  /** Runs right after `cont`, before `waitFor` (the template corrects the guest clock here). */
+  readonly afterResume?: (vm: RunningVm, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** What templates need from a start beyond the public options. */
+export interface StartInternals {
+  /** Guest RAM backed by a file (compile's `memoryFile`). */
+  readonly memoryFile?: CompileContext["memoryFile"];
+  /** Load a saved state instead of booting. */
+  readonly restore?: RestorePlan;
+}
+
+/** True under Deno, whose child_process cannot hand a child an extra file descriptor. */
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
 /** Turns the spec's accel choice into QEMU's list and a stated reason. */
 async function chooseAccel(spec: VmSpec, qemuBinary: string | undefined): Promise<{ list: Accel[]; info: AccelInfo }> {
@@ -205,6 +237,29 @@ async function explainVnc(err: VmStartError, spec: VmSpec): Promise<VmStartError
   );
 }
 
+/**
+ * Waits until QEMU has loaded the incoming state (status leaves `inmigrate`). Console
+ * input typed before then would be lost: the serial device's state is overwritten.
+ */
+async function awaitIncoming(vm: RunningVm, deadline: number, timeout: number): Promise<void> {
+  for (;;) {
+    if (vm.state === "exited")
+      throw new VmError("VM_EXITED", "QEMU exited while loading the saved state", {
+        advice:
+          "the state does not fit this QEMU or these devices; rebuild the template (qemukit template prune, then build it again)",
+      });
+    const s = await vm.qmp.execute("query-status");
+    if (s.status !== "inmigrate") {
+      if (s.status === "paused" || s.status === "prelaunch" || s.status === "running") return;
+      throw new VmError("VM_EXITED", `loading the saved state ended in state "${s.status}"`, {
+        advice: "look at qemu.log in the run directory (start with { keep: true }); rebuilding the template may help",
+      });
+    }
+    if (Date.now() > deadline) throw new TimeoutError("loading the saved state", timeout);
+    await sleep(4);
+  }
+}
+
 /** Images a VM opens read-write (for naming lock holders). */
 function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
   const out: string[] = compiled.overlays.map((o) => o.path);
@@ -226,7 +281,12 @@ function writableImages(spec: VmSpec, compiled: CompiledVm): string[] {
  * @throws {VmStartError} (code VM_START) with QEMU's message and argv; nothing is left behind.
  * @throws {AbortError} (code ABORTED) when `options.signal` aborts; nothing is left behind.
  */
-export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise<RunningVm> {
+export async function startVm(
+  spec: VmSpec,
+  options: StartOptions = {},
+  internals: StartInternals = {},
+): Promise<RunningVm> {
+  const { restore } = internals;
   const { signal } = options;
   const abortError = () => new AbortError(`starting VM "${spec.name ?? "(unnamed)"}"`, { cause: signal?.reason });
   if (signal?.aborted) throw abortError();
@@ -295,9 +355,14 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
         startPaused: true,
         ...(options.qemuBinary ? { qemuBinary: options.qemuBinary } : {}),
         baseFormats,
+        ...(internals.memoryFile ? { memoryFile: internals.memoryFile } : {}),
       },
     );
     argv = compiled.argv;
+    if (restore) {
+      // Deferred: the capabilities must match the saving side's before the stream is read.
+      argv = [...argv, "-incoming", "defer"];
+    }
     if (compiled.pidfile) reapTarget.pidFile = compiled.pidfile;
     for (const sock of [compiled.qmpSocket, compiled.consoleSocket]) {
       if (sock && Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
@@ -324,6 +389,7 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       keep,
       temporaryFiles,
       started: new Date(started).toISOString(),
+      ...(restore?.template ? { template: restore.template } : {}),
     };
     await writeMetadata(runDir, baseMeta);
     for (const o of compiled.overlays) {
@@ -333,7 +399,18 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     }
 
     step();
-    q = await spawnQemu(argv, { stdio: options.stdio ?? "log", logFile: join(runDir, "qemu.log") });
+    // QEMU reads the state straight from an inherited descriptor: measured here, that loads
+    // ~110 MB in about half the time of `exec:cat` (no extra process, no 64 KiB pipe).
+    const stateFd = restore && !isDeno ? openSync(restore.stateFile, "r") : undefined;
+    try {
+      q = await spawnQemu(argv, {
+        stdio: options.stdio ?? "log",
+        logFile: join(runDir, "qemu.log"),
+        ...(stateFd !== undefined ? { fd3: stateFd } : {}),
+      });
+    } finally {
+      if (stateFd !== undefined) closeSync(stateFd);
+    }
     if (aborted) q.child.kill("SIGKILL");
     let parentDone = false;
     if (spec.daemonize) {
@@ -363,6 +440,16 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
     step();
     qmp = await connectQmp(compiled, q, deadline, () => parentDone);
     step();
+    if (restore) {
+      if (restore.ignoreShared) {
+        await qmp.execute("migrate-set-capabilities", {
+          capabilities: [{ capability: "x-ignore-shared", state: true }],
+        });
+      }
+      await qmp.execute("migrate-incoming", {
+        uri: isDeno ? `exec:cat ${shellQuote(restore.stateFile)}` : "fd:3",
+      });
+    }
     if (compiled.consoleSocket) {
       serial = await Console.connect(compiled.consoleSocket, {
         logFile: join(runDir, "console.log"),
@@ -417,7 +504,13 @@ export async function startVm(spec: VmSpec, options: StartOptions = {}): Promise
       const ready = options.waitFor ? options.waitFor.wait(vm, signal ? { signal } : {}) : undefined;
       ready?.catch(() => {}); // observed below; avoid an unhandled rejection if cont fails first
       // The metadata write overlaps with `cont`; both must finish before the VM is handed out.
-      await Promise.all([metaWritten, options.paused ? undefined : vm.resume()]);
+      const resumed = async () => {
+        if (restore) await awaitIncoming(vm, deadline, options.timeout ?? DEFAULT_TIMEOUT);
+        if (options.paused) return;
+        await vm.resume();
+        await restore?.afterResume?.(vm, signal);
+      };
+      await Promise.all([metaWritten, resumed()]);
       if (ready) {
         await Promise.race([
           ready,

@@ -74,6 +74,8 @@ export interface VmMetadata {
   readonly temporaryFiles: readonly string[];
   /** ISO time of start. */
   readonly started: string;
+  /** The template directory a clone was restored from (its frozen layers back the clone's disks). */
+  readonly template?: string;
 }
 
 /** One entry of {@link list}. */

@@ -592,15 +592,20 @@ export class QmpClient implements AsyncDisposable {
    * ```
    */
   async close(): Promise<void> {
+    // Resolve only once the socket is really gone: until then this process still holds
+    // the monitor, and an attach() right after (here or elsewhere) would find it busy.
+    const stream = this.#stream;
+    const gone = stream.destroyed ? undefined : new Promise<void>((r) => stream.once("close", () => r()));
     if (!this.#isClosed) {
       this.#flush();
       this.#ending = true;
-      this.#stream.end();
+      stream.end();
       // A peer that never closes its side must not keep us waiting.
-      const t = setTimeout(() => this.#stream.destroy(), 500);
+      const t = setTimeout(() => stream.destroy(), 500);
       t.unref?.();
       this.#disconnect();
     }
+    await gone;
     return this.closed;
   }
 

@@ -35,7 +35,7 @@ describe("qemukit CLI", () => {
   it("lists every command in --help and exits 0", () => {
     const r = runCli(["--help"]);
     expect(r.status).toBe(0);
-    for (const name of ["repl", "lab", "recipe", "vm", "guest", "host", "types", "image", "verify"]) {
+    for (const name of ["repl", "lab", "recipe", "vm", "guest", "host", "types", "image", "verify", "template"]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s`, "m"));
     }
   });

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { image, vm } from "../../sdk/mod.ts";
 import { QmpClient } from "../../sdk/qmp/mod.ts";
+import { queryVnc } from "../../sdk/machine/running-vm.ts";
+import { startWebConsole } from "../../sdk/web/mod.ts";
+import { WebSocket } from "ws";
 
 function check(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`deno smoke: ${what}`);
@@ -29,12 +32,52 @@ try {
   const sock = join(dir, "qmp.sock");
   qemu = spawn(
     "qemu-system-x86_64",
-    ["-machine", "none", "-nodefaults", "-display", "none", "-qmp", `unix:${sock},server=on,wait=off`],
+    [
+      "-machine",
+      "none",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-vnc",
+      "127.0.0.1:0,to=99",
+      "-qmp",
+      `unix:${sock},server=on,wait=off`,
+    ],
     { stdio: "ignore" },
   );
   const qmp = await QmpClient.connect(sock, { retryUntil: Date.now() + 10_000 });
   const status = await qmp.execute("query-status");
   check(typeof status.status === "string", "query-status answered");
+  // The web console under Deno: node:http + ws, the browser files found, the token
+  // enforced, and the VNC websocket bridged to QEMU's VNC port (its RFB greeting comes through).
+  const vnc = await queryVnc(qmp);
+  check(vnc, "query-vnc reports the VNC server");
+  const web = await startWebConsole({
+    name: "deno-smoke",
+    qmp,
+    vnc,
+    hasConsole: false,
+    console: undefined as never,
+    exited: new Promise(() => {}),
+  });
+  check(
+    (await (await fetch(`${web.url}novnc/core/rfb.js`)).text()).includes("export default class RFB"),
+    "noVNC served",
+  );
+  const refused = await fetch(web.url.replace(/\/[^/]+\/$/, "/app.js"));
+  await refused.body?.cancel();
+  check(refused.status === 403, `no token: ${refused.status}`);
+  const greeting = await new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(`${web.url.replace("http:", "ws:")}vnc`);
+    ws.on("message", (data: Buffer) => {
+      resolve(data.toString("latin1"));
+      ws.close();
+    });
+    ws.on("error", reject);
+  });
+  check(greeting.startsWith("RFB 003.008"), `VNC greeting through the bridge: ${JSON.stringify(greeting)}`);
+  await web.close();
+
   const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
   check(deno, "running under Deno");
   console.log(`deno smoke: ok (Deno ${deno.version.deno}, QEMU ${qmp.qemuVersion}, status ${status.status})`);

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { attach, fromCommandLine, image, overlay, vm, type RunningVm } from "../../sdk/mod.ts";
 import { QmpClient } from "../../sdk/qmp/mod.ts";
 import { kvmWarning } from "../../sdk/host/accel.ts";
+import { Template } from "../../sdk/template/mod.ts";
 import { makeHostRoot } from "../helpers/host-fixtures.ts";
 
 /** What the triggers share: a scratch directory, a running tiny guest, a bare QEMU's QMP. */
@@ -181,6 +182,18 @@ export const MISTAKES: readonly Mistake[] = [
     },
   },
   {
+    id: "web-open-vnc",
+    mistake:
+      '`m.web()` on a VM whose VNC listens on all interfaces without a password (`vnc(n, { listen: "0.0.0.0" })`)',
+    code: "WEB_VNC_UNPROTECTED",
+    message:
+      'VM "mistake-open-vnc" shows its screen to anyone who reaches 0.0.0.0:…: its VNC server asks for no password → start it with vnc(…, { listen: "0.0.0.0", password: true }) so that m.web() can set one over QMP, or keep VNC on loopback (the default)',
+    trigger: async (c) => {
+      const m = c.track(await bare().name("mistake-open-vnc").vnc("auto", { listen: "0.0.0.0" }).start());
+      return fails(m.web());
+    },
+  },
+  {
     id: "same-name",
     mistake: "two VMs with the same `name()`",
     code: "VM_RUNNING",
@@ -338,6 +351,33 @@ export const MISTAKES: readonly Mistake[] = [
       fromCommandLine("kvm -hda d.qcow2 -vnc :1")
         .warnings.map((w) => w.message)
         .join("\n"),
+  },
+  {
+    id: "template-mismatch",
+    mistake: "`t.start({ spec })` with a spec whose memory differs from the template's",
+    code: "TEMPLATE_MISMATCH",
+    message:
+      "the clone's spec differs from the template's in memoryMiB (template 256, clone 512) → a saved state only loads into the same machine: change only name, VNC, forwarded host ports or keep, or make a template of the new spec (vm()...template())",
+    // Refused before anything starts: a Template over a spec alone is enough to show it.
+    trigger: async (ctx) => {
+      const spec = vm().accel("tcg").memory(256).network("none").spec;
+      const t = new Template(
+        ctx.dir,
+        {
+          qemukitTemplate: 2,
+          spec,
+          accel: "tcg",
+          frozen: [],
+          clock: "none",
+          savedAt: 0,
+          bootMs: 0,
+          saveMs: 0,
+          stateBytes: 0,
+        },
+        false,
+      );
+      return await fails(t.start({ spec: { ...spec, memoryMiB: 512 } }));
+    },
   },
   {
     id: "accel-kvm-slow",

@@ -146,8 +146,9 @@ const ROWS: Row[] = [
   { method: "args", build: (b) => b.args("-device", "virtio-rng-pci"), maps: ['<qemu:arg value="virtio-rng-pci"/>'] },
 ];
 
-/** Methods that describe no VM feature (output, start, internals). */
+/** Methods that describe no VM feature (output, start, templates, internals). */
 const NOT_FEATURES = new Set([
+  "template",
   "constructor",
   "with",
   "addDisk",

@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { command } from "../../sdk/cli/commands/vm.ts";
 import type { CliIO } from "../../sdk/cli/command.ts";
 import { isAlive } from "../../sdk/machine/proc.ts";
+import { repoRoot } from "../helpers/cli.ts";
 import { runChildScript, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
 
 const run = useTempRunRoot();
@@ -68,4 +70,50 @@ describe("qemukit vm", () => {
     expect(k.out()).toBe("cli2: killed\n");
     await expect(sub("kill").run!(["cli2"], io())).rejects.toMatchObject({ code: "VM_NOT_FOUND" });
   });
+
+  it("web serves a daemonized VM's console at the URL it prints until Ctrl-C, and leaves the VM running", async () => {
+    const c = runChildScript("machine-child.ts", ["daemon", "tiny", "cli3", "auto"]);
+    const report = (await c.report) as { pid: number };
+    pids.push(report.pid);
+    await new Promise((r) => c.child.once("exit", r));
+    await expect(sub("web").run!(["cli3", "--port", "http"], io())).rejects.toThrow(/--port/);
+
+    // The real bin in its own process, so that Ctrl-C (SIGINT) goes to it alone.
+    const web = spawn(process.execPath, [`${repoRoot}bin/qemukit.js`, "vm", "web", "cli3"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    web.stderr!.on("data", (b: Buffer) => {
+      err += b.toString();
+    });
+    const exited = new Promise<number | null>((r) => web.once("exit", (code) => r(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      web.stdout!.on("data", (b: Buffer) => {
+        out += b.toString();
+        const line = out.split("\n").find((l) => l.startsWith("http://"));
+        if (line) resolve(line);
+      });
+      void exited.then((code) => reject(new Error(`qemukit vm web exited (${code}) before printing a URL: ${err}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[\w-]{32}\/$/);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("cli3");
+    expect((await (await fetch(`${url}config.json`)).json()) as { vnc: boolean; serial: boolean }).toMatchObject({
+      vnc: true,
+      serial: true,
+    });
+    expect((await fetch(url.replace(/\/[\w-]+\/$/, "/"))).status).toBe(403);
+
+    web.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(err).toContain("stopped: SIGINT");
+    expect(isAlive(report.pid)).toBe(true);
+    await expect(fetch(url)).rejects.toThrow();
+    // The monitor is free again: stop takes it.
+    expect(await sub("stop").run!(["cli3", "--powerdown-timeout", "0"], io())).toBe(0);
+    expect(await waitGone(report.pid, 2000)).toBe(true);
+  }, 180_000);
 });

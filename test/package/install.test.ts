@@ -75,9 +75,39 @@ describe("the packed tarballs", () => {
     expect(grep.status).toBe(1);
   });
 
-  it("install into an empty project with only zx beside them (no esbuild, no dev dependencies)", () => {
+  it("install into an empty project with only their runtime dependencies beside them (no esbuild, no dev dependencies)", () => {
     const top = readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith("."));
-    expect(top.sort()).toEqual(["@qemu-types", "qemukit", "zx"]);
+    // zx for scripts; ws, noVNC and xterm.js for the web console.
+    expect(top.sort()).toEqual(["@novnc", "@qemu-types", "@xterm", "qemukit", "ws", "zx"]);
+  });
+
+  it("serve the web console's browser files (noVNC, xterm.js) from the installed packages", () => {
+    // A VM stand-in without VNC or console: enough to start the server and fetch its files.
+    writeFileSync(
+      join(project, "web.mjs"),
+      [
+        'import { startWebConsole } from "qemukit/web";',
+        'const vm = { name: "pkg", qmp: {}, vnc: undefined, hasConsole: false, exited: new Promise(() => {}) };',
+        "const web = await startWebConsole(vm);",
+        'const paths = ["", "app.js", "novnc/core/rfb.js", "novnc/vendor/pako/lib/zlib/inflate.js", "xterm/lib/xterm.mjs", "xterm/css/xterm.css"];',
+        "const got = {};",
+        "for (const p of paths) got[p] = (await fetch(web.url + p)).status;",
+        'got.noToken = (await fetch(web.url.replace(/\\/[^/]+\\/$/, "/app.js"))).status;',
+        "await web.close();",
+        "console.log(JSON.stringify(got));",
+      ].join("\n"),
+    );
+    const r = run(process.execPath, ["web.mjs"], { cwd: project });
+    expect(r.status, r.out).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      "": 200,
+      "app.js": 200,
+      "novnc/core/rfb.js": 200,
+      "novnc/vendor/pako/lib/zlib/inflate.js": 200,
+      "xterm/lib/xterm.mjs": 200,
+      "xterm/css/xterm.css": 200,
+      noToken: 403,
+    });
   });
 
   it("import under plain node, every subpath included, with no TypeScript loader", () => {
@@ -95,11 +125,12 @@ describe("the packed tarballs", () => {
         'import * as v from "qemukit/verify";',
         'import * as repl from "qemukit/repl";',
         'import * as lv from "qemukit/libvirt";',
+        'import * as web from "qemukit/web";',
         'import { QEMU_VERSION } from "@qemu-types/qmp";',
         'const argv = vm().memory(512).smp(2).disk(overlay("base.qcow2")).toArgv({ runDir: "/tmp/x" });',
         "console.log(JSON.stringify({ argv, VERSION, QEMU_VERSION, fns: [image.info, guests.tiny, host.check, verify.checksums, attach, list,",
         "  fromCommandLine, spec.validateSpec, compile.compile, qmp.QmpClient, typegen.generateTypes, img.formatSize, g.guests.list,",
-        "  h.host.check, v.verify.signature, repl.start, lv.libvirt, lv.fleet, vm().toDomainXml].map((f) => typeof f), err: new QemukitError('X', 'y').code }));",
+        "  h.host.check, v.verify.signature, repl.start, web.startWebConsole, lv.libvirt, lv.fleet, vm().toDomainXml].map((f) => typeof f), err: new QemukitError('X', 'y').code }));",
       ].join("\n"),
     );
     const r = run(process.execPath, ["main.mjs"], { cwd: project });
@@ -136,12 +167,14 @@ describe("the packed tarballs", () => {
           'import { QmpClient, type QmpEvent } from "qemukit/qmp";',
           'import { compile } from "qemukit/compile";',
           'import type { QmpCommands } from "@qemu-types/qmp";',
+          'import type { WebConsole } from "qemukit/web";',
           'type Status = QmpCommands["query-status"]["ret"];',
           "export async function status(): Promise<Status> {",
           '  const m: RunningVm = await vm().memory(128).disk(overlay("base.qcow2")).start();',
           '  try { return await m.qmp.execute("query-status"); } finally { await m.shutdown(); }',
           "}",
           "export const spec: VmSpec = vm().memory(256).spec;",
+          "export async function webUrl(m: RunningVm): Promise<string> { const w: WebConsole = await m.web(); return w.url; }",
           'export const argv: readonly string[] = compile(spec, { runDir: "/tmp/x", accel: ["tcg"] }).argv;',
           "export const info: (p: string) => Promise<ImageInfo> = (p) => image.info(p);",
           'export const e: QemukitError = new QemukitError("X", "y");',

@@ -74,6 +74,8 @@ describe("public surface", () => {
       host: await import("../../sdk/host/mod.ts"),
       verify: await import("../../sdk/verify/mod.ts"),
       libvirt: await import("../../sdk/libvirt/mod.ts"),
+      template: await import("../../sdk/template/mod.ts"),
+      web: await import("../../sdk/web/mod.ts"),
     };
     for (const [p, mod] of Object.entries(subpaths)) {
       expect(Object.keys(mod).length, p).toBeGreaterThan(0);

@@ -229,4 +229,20 @@ describe("QmpClient fault handling (scripted fake server)", () => {
     expect(await qmp.executeRaw("whatever")).toEqual({ echo: "whatever" });
     await qmp.close();
   });
+
+  it("resolves close() only once the connection is gone, even when the peer never hangs up", async () => {
+    // Until the socket is destroyed this process still holds the monitor: an attach() right
+    // after close() would find the VM busy, held by itself.
+    const toClient = new PassThrough();
+    const fromClient = new PassThrough();
+    const duplex = Duplex.from({ readable: toClient, writable: fromClient });
+    fromClient.on("data", (c: Buffer) => {
+      for (const line of c.toString().split("\n").filter(Boolean))
+        toClient.write(replyTo(JSON.parse(line), '"return": {}'));
+    });
+    toClient.write(FAKE_GREETING);
+    const qmp = await QmpClient.connect(duplex);
+    await qmp.close();
+    expect(duplex.destroyed).toBe(true);
+  });
 });

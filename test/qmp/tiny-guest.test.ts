@@ -1,11 +1,13 @@
 // The QMP client against a booted guest (the tiny one, TCG): typed queries whose answers
 // depend on a running guest, STOP/RESUME, a guest-initiated SHUTDOWN, and a screendump of
-// the guest's real screen.
+// the guest's real screen. The guest is a clone of a cached template (issue 19): the test
+// needs a booted guest, not a boot, and a clone is at its shell in under a second.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startVm, type RunningVm } from "../../sdk/machine/mod.ts";
+import { type RunningVm, Wait } from "../../sdk/machine/mod.ts";
+import { template } from "../../sdk/template/mod.ts";
 import { tinySpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
 
 describe("QMP on a booted tiny guest", () => {
@@ -18,9 +20,9 @@ describe("QMP on a booted tiny guest", () => {
     run = useTempRunRoot();
     const t = await tinySpec({ smp: { cpus: 2 } });
     prompt = t.prompt;
-    vm = await startVm(t.spec);
-    await vm.console.waitFor(prompt, { timeout: 90_000 });
-  });
+    const tmpl = await template(t.spec, { ready: Wait.forConsole(prompt, { timeout: 240_000 }) });
+    vm = await tmpl.start();
+  }, 300_000);
   afterAll(async () => {
     await vm?.kill();
     run?.cleanup();

@@ -104,6 +104,11 @@ describe("recipes under tsx", () => {
     expect(o.reattached).toBe(true);
     expect(readFileSync(o.screenshot).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(o.vncSnapshot).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8])); // JPEG
+    // The web console: the page with its token, 403 without, RFB through its websocket.
+    expect(o.web).toMatchObject({ pageStatus: 200, withoutToken: 403, rfbVersion: "RFB 003.008" });
+    expect(o.web.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // The same desktop (its size may have changed meanwhile: SeaBIOS 640x480, text mode 720x400).
+    expect(o.web.framebuffer.name).toBe(o.framebuffer.name);
     // The daemonized VM is gone: the pid that owned the port no longer exists.
     expect(isAlive(o.listeningPid)).toBe(false);
   });
@@ -146,6 +151,7 @@ describe("recipes under Deno", () => {
     expect(run.status).toBe(0);
     expect(o.port).toBe(5900 + o.display);
     expect(o.rfbVersion).toMatch(/^RFB 003\.00[38]$/);
+    expect(o.web).toMatchObject({ pageStatus: 200, withoutToken: 403, rfbVersion: "RFB 003.008" });
     expect(isAlive(o.listeningPid)).toBe(false);
   });
 });

@@ -50,6 +50,22 @@ describe("REPL from source", () => {
     expect(await line(".run no-such-recipe", /no recipe/)).toMatch(/no recipe 'no-such-recipe'; known: .*create-disk/);
   });
 
+  it(".web serves the session's VM on a local page and prints its URL", async () => {
+    expect(await line(".web", /no VM started|VMs are running/)).toMatch(/no VM started in this session/);
+    expect(await line(".web 42", /not a running VM/)).toMatch(/not a running VM: 42/);
+    await line(`const w = await vm().name("repl-web-${process.pid}").memory(64).accel("tcg").start(); "up"`, /'up'/);
+    const out = await line(".web", /http:\/\/\S+\//);
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]+\/)/.exec(out)![1]!;
+    expect(out).toContain(`repl-web-${process.pid}: ${url}`);
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    // The same server while it is open, named by expression too.
+    expect(await line(".web w", /http:\/\//)).toContain(url);
+    await line(`await w.shutdown({ timeouts: { powerdown: 0 } }); "down"`, /'down'/);
+    await expect(fetch(url)).rejects.toThrow();
+  }, 60_000);
+
   it("shows a qemukit error with its code and advice, and keeps going", async () => {
     const out = await line(`vm().memory("lots")`, /→/);
     expect(out).toMatch(/SpecError \[SPEC_\w+\]/);

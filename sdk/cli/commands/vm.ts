@@ -1,6 +1,6 @@
 /**
- * `qemukit vm list|stop|kill`: the qemukit VMs running on this host (from their run
- * directories), and stopping daemonized ones from the shell.
+ * `qemukit vm list|stop|kill|web`: the qemukit VMs running on this host (from their run
+ * directories), stopping daemonized ones from the shell, and their web console.
  * @module
  */
 import { attach, list } from "../../machine/attach.ts";
@@ -92,10 +92,59 @@ function stopLike(name: "stop" | "kill"): CliCommand {
   };
 }
 
+const webCommand: CliCommand = {
+  name: "web",
+  summary: "serve a daemonized VM's screen and serial console on a local web page; prints its URL",
+  help: [
+    "usage: qemukit vm web <name|run-dir> [--host ADDR] [--port N]",
+    "",
+    "Attaches to the VM, prints one URL and serves, until Ctrl-C or the VM exits, a page",
+    "with its screen (noVNC, when it has VNC) and its serial console (xterm.js). The URL",
+    "carries a random token that every request needs; the server listens on 127.0.0.1.",
+    "While it serves, this command holds the VM's monitor: stop it before `qemukit vm stop`.",
+    "Ctrl-C stops serving and leaves the VM running.",
+    "",
+    "options:",
+    "  --host ADDR   address to listen on (default 127.0.0.1; others reach it over plain HTTP)",
+    "  --port N      TCP port (default: a free one)",
+  ].join("\n"),
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { host: { type: "string" }, port: { type: "string" } }, 1);
+    if (!positionals[0]) throw new UsageError("which VM? give its name (see: qemukit vm list)");
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+      throw new UsageError(`--port wants a TCP port number, not ${values.port}`);
+    const vm = await attach(positionals[0]);
+    let stop: (signal: string) => void = () => {};
+    const stopped = new Promise<string>((resolve) => {
+      stop = resolve;
+    });
+    const onSignal = (signal: NodeJS.Signals) => stop(signal);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      const web = await vm.web({
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(port !== undefined ? { port } : {}),
+      });
+      io.stdout.write(`${web.url}\n`);
+      io.stderr.write(`serving the console of ${vm.name}; Ctrl-C stops serving (the VM keeps running)\n`);
+      const why = await Promise.race([vm.exited.then((e) => `the VM exited (${e.reason})`), stopped]);
+      io.stderr.write(`stopped: ${why}\n`);
+      return 0;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      // Leaves QEMU running: what was daemonized stays so.
+      await vm.detach();
+    }
+  },
+};
+
 /** `qemukit vm`: running VMs. */
 export const command: CliCommand = {
   name: "vm",
-  summary: "list running qemukit VMs; stop or kill daemonized ones",
+  summary: "list running qemukit VMs; stop or kill daemonized ones; serve their web console",
   help: "usage: qemukit vm <subcommand>\n\nThe qemukit VMs running on this host.",
-  subcommands: [listCommand, stopLike("stop"), stopLike("kill")],
+  subcommands: [listCommand, stopLike("stop"), stopLike("kill"), webCommand],
 };
