@@ -20,6 +20,7 @@ const UNIT = [
   "test/host/verdict.test.ts",
   "test/img/size.test.ts",
   "test/machine/console-buffer.test.ts",
+  "test/libvirt/placement.test.ts",
   "test/machine/usernet.test.ts",
   "test/qmp/faults.test.ts",
   "test/qmp/framer.test.ts",

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const all = ["qmp", "machine", "images", "repl", "template", "guest"] as const;
+const all = ["qmp", "machine", "images", "repl", "template", "guest", "libvirt"] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(all as readonly string[]).includes(a));
 if (unknown.length) {

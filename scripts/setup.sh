@@ -19,6 +19,8 @@ done
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
+# libvirt-daemon-system and openssh-server install without systemd as PID 1: their
+# postinst scripts skip starting services, and tests start private daemons by hand.
 # Debian packages: every program qemukit, its recipes, tests and benchmarks run, and the packages
 # needed for their files. The table with the reasons is sdk/util/programs.ts; this list is a copy
 # that test/util/programs.test.ts keeps equal to setupPackages() (this step runs before npm ci,
@@ -26,8 +28,9 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 packages=(
   apt bash bsdutils busybox-static chromium coreutils cpio dash debian-archive-keyring
   debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk findutils gnupg gpgconf gpgv grep grub-common
-  grub-pc-bin iproute2 isolinux libc-bin libc6 mmdebstrap mount qemu-system-x86 qemu-utils syslinux-common
-  tar tmux util-linux vncsnapshot xorriso xz-utils zstd
+  grub-pc-bin iproute2 isolinux libc-bin libc6 libvirt-clients libvirt-daemon libvirt-daemon-system
+  libxml2-utils mmdebstrap mount netcat-openbsd openssh-client openssh-server qemu-system-x86 qemu-utils
+  syslinux-common tar tmux util-linux vncsnapshot xorriso xz-utils zstd
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

@@ -26,6 +26,8 @@ export interface HostCheckOptions {
    * it, probes run only when `root` is `/` (QEMU would probe this machine's /dev/kvm).
    */
   readonly prober?: Prober;
+  /** Also check libvirt at this URI (reachable, QEMU driver usable). @default not checked */
+  readonly libvirt?: string;
 }
 
 function cpuItem(f: HostFacts): HostCheckItem {
@@ -260,6 +262,10 @@ export async function check(options: HostCheckOptions = {}): Promise<HostReport>
   items.push(probeItem("tcg", probes.tcg, notRun));
   items.push(probeItem("kvm", probes.kvm, notRun || "/dev/kvm is not usable"));
   if (probes.tcg && qemu?.path) await cacheVerdict(facts, qemu.name, verdict);
+  if (options.libvirt) {
+    const { checkLibvirt } = await import("../libvirt/check.ts");
+    items.push(await checkLibvirt(options.libvirt));
+  }
   const tcgRuns = probes.tcg ? probes.tcg.ran : Boolean(qemu?.path);
   const canRunVm = Boolean(qemu?.path) && (verdict.use === "kvm" || tcgRuns);
   items.push({

@@ -6,7 +6,7 @@
 import { connect } from "node:net";
 import { AbortError, TimeoutError } from "../errors/errors.ts";
 import { onAbort } from "../util/abort.ts";
-import type { RunningVm } from "./running-vm.ts";
+import type { VmHandle } from "./handle.ts";
 
 /** Options `start()` passes to {@link WaitStrategy.wait}. */
 export interface WaitRunOptions {
@@ -21,7 +21,7 @@ export interface WaitStrategy {
   /** Milliseconds before the start fails. */
   readonly timeout: number;
   /** Resolves when ready; rejects with TimeoutError on timeout, AbortError when `options.signal` aborts. */
-  wait(vm: RunningVm, options?: WaitRunOptions): Promise<void>;
+  wait(vm: VmHandle, options?: WaitRunOptions): Promise<void>;
 }
 
 /** Default timeouts (ms); TCG boots are slow. */
@@ -98,7 +98,7 @@ export interface WaitFactories {
    * @example `Wait.forPort(2222, { timeout: 120_000 })` or `Wait.forPort((m) => m.hostPort(22))`
    */
   forPort(
-    port: number | ((vm: RunningVm) => number | Promise<number>),
+    port: number | ((vm: VmHandle) => number | Promise<number>),
     options?: { host?: string; timeout?: number; banner?: boolean; interval?: number },
   ): WaitStrategy;
   /**
@@ -144,7 +144,7 @@ export const Wait: WaitFactories = {
   },
 
   forPort(
-    port: number | ((vm: RunningVm) => number | Promise<number>),
+    port: number | ((vm: VmHandle) => number | Promise<number>),
     options: { host?: string; timeout?: number; banner?: boolean; interval?: number } = {},
   ): WaitStrategy {
     const timeout = options.timeout ?? WAIT_DEFAULT_TIMEOUT;

@@ -10,6 +10,9 @@ import { shellQuote } from "../compile/shell.ts";
 import type { CompileContext, CompiledVm } from "../compile/types.ts";
 import type { StartOptions } from "../machine/start.ts";
 import type { RunningVm } from "../machine/running-vm.ts";
+import { compileDomain, type DomainContext } from "../libvirt/domain.ts";
+import type { LibvirtVm } from "../libvirt/libvirt-vm.ts";
+import type { LibvirtStartOptions } from "../libvirt/start.ts";
 import type { Template, TemplateOptions } from "../template/template.ts";
 import { DEFAULT_SPEC, deepFreeze } from "./defaults.ts";
 import { checkFormat, inferFormat } from "./format.ts";
@@ -618,15 +621,37 @@ export class VmBuilder {
   }
 
   /**
+   * Libvirt domain XML for this VM, without starting anything (a dry run, like
+   * {@link VmBuilder.toCommandLine}). Features libvirt cannot run are refused here with
+   * "not supported on libvirt: X, because Y".
+   * @example
+   * ```ts
+   * console.log(vm().name("web1").memory(512).vnc(1).toDomainXml());   // <domain type="qemu" ...>
+   * ```
+   */
+  toDomainXml(ctx: DomainContext = {}): string {
+    return compileDomain(this.spec, ctx).xml;
+  }
+
+  /**
    * Start the VM (creates the run directory and overlays, spawns QEMU, connects QMP and
    * the console). The machine layer is loaded only now, so describing VMs stays I/O-free.
+   * With `{ on: libvirt(uri) }` the VM runs as a libvirt domain instead, with the same
+   * handle contract (`VmHandle`).
    * @example
    * ```ts
    * await using m = await vm().accel("tcg").disk(overlay("debian-12.qcow2")).start();
    * await m.console.waitFor(/login:/);
+   * await using d = await vm().kernel(k).start({ on: libvirt("qemu:///system") });
    * ```
    */
-  async start(options?: StartOptions): Promise<RunningVm> {
+  start(options?: StartOptions): Promise<RunningVm>;
+  start(options: LibvirtStartOptions): Promise<LibvirtVm>;
+  async start(options?: StartOptions | LibvirtStartOptions): Promise<RunningVm | LibvirtVm> {
+    if (options && "on" in options && options.on) {
+      const { startOnLibvirt } = await import("../libvirt/start.ts");
+      return startOnLibvirt(this.spec, options.on, options);
+    }
     const { startVm } = await import("../machine/start.ts");
     return startVm(this.spec, options);
   }

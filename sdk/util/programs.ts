@@ -77,6 +77,20 @@ export const PROGRAMS = {
   ss: { package: "iproute2", usedFor: "naming the process that holds a VNC port already in use" },
   tar: { package: "tar", usedFor: "the package test unpacks the packed tarballs" },
   find: { package: "findutils", usedFor: "the package test looks for .ts files in the installed packages" },
+  virsh: { package: "libvirt-clients", usedFor: "the libvirt backend: domains, pools, volumes, node facts" },
+  "virt-xml-validate": {
+    package: "libvirt-clients",
+    usedFor: "tests check compiled domain XML against libvirt's schema",
+  },
+  libvirtd: { package: "libvirt-daemon", usedFor: "tests and benchmarks run a private libvirtd" },
+  unshare: { package: "util-linux", usedFor: "the private libvirtd runs in its own mount and PID namespace" },
+  ssh: { package: "openssh-client", usedFor: "qemukit's streams to a remote libvirt host's sockets" },
+  "ssh-keygen": { package: "openssh-client", usedFor: "tests make keys for a private sshd" },
+  sshd: { package: "openssh-server", usedFor: "tests reach libvirt over qemu+ssh:// through a private sshd" },
+  nc: {
+    package: "netcat-openbsd",
+    usedFor: "run on a libvirt host by libvirt's ssh transport and qemukit's socket streams",
+  },
 } as const satisfies Readonly<Record<string, ProgramInfo>>;
 
 /**
@@ -115,6 +129,8 @@ export const DATA_PACKAGES: Readonly<Record<string, string>> = {
   "debian-archive-keyring": "real OpenPGP keys to verify apt's signed files offline",
   "xz-utils": "xz and zstd decompressors for the archives a guest build unpacks",
   zstd: "xz and zstd decompressors for the archives a guest build unpacks",
+  "libvirt-daemon-system": "libvirt's QEMU driver and directories, for the libvirt backend's tests",
+  "libxml2-utils": "xmllint, which virt-xml-validate runs",
 };
 
 /**

@@ -156,6 +156,14 @@ export const MISTAKES: readonly Mistake[] = [
     trigger: () => fails(() => vm().forward(2222, 22).forward(2222, 80).spec),
   },
   {
+    id: "libvirt-window",
+    mistake: '`vm().display("gtk").start({ on: libvirt(uri) })` (a window for a VM libvirt runs)',
+    code: "LIBVIRT_UNSUPPORTED",
+    message:
+      'not supported on libvirt: display("gtk" | "sdl" | "curses"), because libvirt runs QEMU as a daemon, outside your terminal and desktop session → use vnc() (or vnc("auto")) and a VNC client, or m.screenshot()',
+    trigger: () => fails(() => vm().display("gtk").toDomainXml()),
+  },
+  {
     id: "cmdline-missing-value",
     mistake: '`fromCommandLine("kvm -hda")` (an option without its value)',
     code: "SPEC_PARSE",

@@ -124,12 +124,13 @@ describe("the packed tarballs", () => {
         'import * as h from "qemukit/host";',
         'import * as v from "qemukit/verify";',
         'import * as repl from "qemukit/repl";',
+        'import * as lv from "qemukit/libvirt";',
         'import * as web from "qemukit/web";',
         'import { QEMU_VERSION } from "@qemu-types/qmp";',
         'const argv = vm().memory(512).smp(2).disk(overlay("base.qcow2")).toArgv({ runDir: "/tmp/x" });',
         "console.log(JSON.stringify({ argv, VERSION, QEMU_VERSION, fns: [image.info, guests.tiny, host.check, verify.checksums, attach, list,",
         "  fromCommandLine, spec.validateSpec, compile.compile, qmp.QmpClient, typegen.generateTypes, img.formatSize, g.guests.list,",
-        "  h.host.check, v.verify.signature, repl.start, web.startWebConsole].map((f) => typeof f), err: new QemukitError('X', 'y').code }));",
+        "  h.host.check, v.verify.signature, repl.start, web.startWebConsole, lv.libvirt, lv.fleet, vm().toDomainXml].map((f) => typeof f), err: new QemukitError('X', 'y').code }));",
       ].join("\n"),
     );
     const r = run(process.execPath, ["main.mjs"], { cwd: project });

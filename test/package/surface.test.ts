@@ -74,6 +74,7 @@ describe("public surface", () => {
       agent: await import("../../sdk/agent/mod.ts"),
       host: await import("../../sdk/host/mod.ts"),
       verify: await import("../../sdk/verify/mod.ts"),
+      libvirt: await import("../../sdk/libvirt/mod.ts"),
       template: await import("../../sdk/template/mod.ts"),
       web: await import("../../sdk/web/mod.ts"),
     };

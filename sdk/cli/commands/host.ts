@@ -11,7 +11,7 @@ const checkCommand: CliCommand = {
   name: "check",
   summary: "report CPU flags, kvm modules, /dev/kvm access, QEMU versions and the KVM-or-TCG verdict",
   help: [
-    "usage: qemukit host check [--json] [--no-probe] [--qemu BINARY]",
+    "usage: qemukit host check [--json] [--no-probe] [--qemu BINARY] [--libvirt URI]",
     "",
     "Checks this host for virtualization and says whether VMs will use KVM or TCG, and why.",
     "Times a small guest program under -accel tcg and, when /dev/kvm opens, -accel kvm;",
@@ -21,6 +21,7 @@ const checkCommand: CliCommand = {
     "  --json          print the full report as JSON",
     "  --no-probe      read facts only, start no QEMU",
     "  --qemu BINARY   qemu-system binary to check (default qemu-system-x86_64)",
+    "  --libvirt URI   also check libvirt at URI (qemu:///system, qemu+ssh://...): reachable, QEMU driver usable",
     "",
     "exit status: 0 when a VM can run here (KVM or TCG), 1 when it cannot.",
   ].join("\n"),
@@ -31,10 +32,15 @@ const checkCommand: CliCommand = {
         json: { type: "boolean" },
         "no-probe": { type: "boolean" },
         qemu: { type: "string" },
+        libvirt: { type: "string" },
       },
       0,
     );
-    const report = await check({ probe: !values["no-probe"], ...(values.qemu ? { qemu: values.qemu } : {}) });
+    const report = await check({
+      probe: !values["no-probe"],
+      ...(values.qemu ? { qemu: values.qemu } : {}),
+      ...(values.libvirt ? { libvirt: values.libvirt } : {}),
+    });
     if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else
       io.stdout.write(formatHostReport(report, { color: Boolean(io.stdout.isTTY), columns: io.stdout.columns ?? 100 }));
