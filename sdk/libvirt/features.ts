@@ -60,6 +60,12 @@ export const LIBVIRT_REFUSALS: readonly LibvirtRefusal[] = [
     instead: 'name one accelerator: accel("tcg") or accel("kvm")',
   },
   {
+    feature: "agent()",
+    applies: (s) => s.agent === true,
+    because: "the libvirt backend does not connect to a guest agent channel yet",
+    instead: "leave agent() out: m.$ runs guest commands over the serial console there",
+  },
+  {
     feature: "boot() with letters other than c, d, n",
     applies: (s) => s.bootOrder !== undefined && /[^cdn]/.test(s.bootOrder),
     because: "libvirt's <boot dev> knows the first disk (c), CD-ROM (d) and network (n) only",

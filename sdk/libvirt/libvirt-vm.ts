@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { resolve as resolvePath } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { inspect } from "node:util";
+import { consoleRunner, type GuestShell, makeShell } from "../agent/shell.ts";
 import type { Console } from "../machine/console.ts";
 import { VmError } from "../machine/errors.ts";
 import type { VmHandle } from "../machine/handle.ts";
@@ -59,6 +60,7 @@ export class LibvirtVm implements VmHandle {
   /** Resolves once QEMU has exited and qemukit's volumes/files for it are removed. Never rejects. */
   readonly exited: Promise<VmExit>;
   #console: Console | undefined;
+  #shell: GuestShell | undefined;
   #vnc: VncInfo | undefined;
   #state: VmState;
   #keep: boolean;
@@ -106,6 +108,20 @@ export class LibvirtVm implements VmHandle {
       });
     }
     return this.#console;
+  }
+
+  /**
+   * Guest commands the zx way, as on a `RunningVm`: through the serial console here
+   * (stdout and stderr merged, in `stdout`; see docs/guest-commands.md).
+   *
+   * @example
+   * ```ts
+   * const r = await m.$`uname -r`;
+   * ```
+   */
+  get $(): GuestShell {
+    this.#shell ??= makeShell(async () => consoleRunner(this.console));
+    return this.#shell;
   }
 
   /** True when a serial console is connected. */

@@ -8,7 +8,7 @@ import type { RunningVm } from "./running-vm.ts";
 
 /**
  * What a script may rely on for any started VM: typed QMP with events, the serial console,
- * VNC info, screenshots, pause/resume/reset, the shutdown ladder, `kill()`, `exited`, and
+ * guest commands (`m.$`), VNC info, screenshots, pause/resume/reset, the shutdown ladder, `kill()`, `exited`, and
  * `await using`.
  *
  * @example
@@ -21,6 +21,7 @@ export type VmHandle = Pick<
   | "name"
   | "qmp"
   | "console"
+  | "$"
   | "hasConsole"
   | "vnc"
   | "state"

@@ -127,6 +127,7 @@ const ROWS: Row[] = [
     maps: ["socket,id=qkqmp,path=/tmp/qemukit/t/qmp.sock,server=on,wait=off"],
   },
   { method: "qmp", build: (b) => b.qmp(false), refuses: "qmp(false)" },
+  { method: "agent", build: (b) => b.agent(), refuses: "agent()" },
   { method: "network", build: (b) => b.network("none"), maps: [/^(?![\s\S]*<interface)/] },
   {
     method: "network",

@@ -70,6 +70,9 @@ describe.each(["local", "ssh"])("libvirt backend (%s)", (kind) => {
     try {
       expect(m.state).toBe("running");
       expect((await m.console.run("echo $((6*7))")).output.trim()).toBe("42");
+      // m.$ over the console: one quoted word, whatever it holds; a failure is a typed error.
+      expect((await m.$`echo ${"a b; $(x)"}`).stdout).toBe("a b; $(x)\n");
+      await expect(m.$`exit 3`).rejects.toMatchObject({ code: "GUEST_COMMAND", exitCode: 3 });
       const status = await m.qmp.execute("query-status");
       expect(status.status).toBe("running");
       const stopped = m.qmp.waitFor("STOP");
