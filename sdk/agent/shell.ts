@@ -40,6 +40,11 @@ export interface GuestShellOptions {
   readonly nothrow?: boolean;
   /** Print the command's output on this process's stdout/stderr as well. @default false */
   readonly verbose?: boolean;
+  /**
+   * Called with stdout as it arrives: a line at a time through the serial console, all at
+   * once when the command ends through the agent (qemu-ga returns output only then).
+   */
+  readonly onStdout?: (text: string) => void;
 }
 
 /** `m.$`: call it as a tag, or with options to get a bound one. */
@@ -51,7 +56,12 @@ export interface GuestShell {
 /** Where commands go. Internal: built by RunningVm from its agent or console. */
 export interface GuestRunner {
   readonly transport: GuestTransport;
-  run(script: string, options: GuestShellOptions): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** `onOutput` gets stdout as it arrives, where the transport can stream it. */
+  run(
+    script: string,
+    options: GuestShellOptions,
+    onOutput?: (text: string) => void,
+  ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
 }
 
 const DEFAULT_TIMEOUT = 60_000;
@@ -117,17 +127,25 @@ export class GuestProcess implements PromiseLike<GuestOutput> {
       const o = this.#options;
       const runner = await this.#runner();
       const started = Date.now();
-      const r = await runner.run(wrap(this.command, o), o);
+      let streamed = false;
+      const live =
+        o.verbose || o.onStdout
+          ? (t: string) => {
+              streamed = true;
+              o.onStdout?.(t);
+              if (o.verbose) process.stdout.write(t);
+            }
+          : undefined;
+      const r = await runner.run(wrap(this.command, o), o, live);
       const out = new GuestOutput({
         command: this.command,
         ...r,
         duration: Date.now() - started,
         transport: runner.transport,
       });
-      if (o.verbose) {
-        process.stdout.write(out.stdout);
-        process.stderr.write(out.stderr);
-      }
+      // A transport that did not stream hands all of stdout over now.
+      if (live && !streamed && out.stdout) live(out.stdout);
+      if (o.verbose) process.stderr.write(out.stderr);
       if (out.exitCode !== 0 && !o.nothrow) throw new GuestProcessError(out);
       return out;
     })();
@@ -258,7 +276,7 @@ export function agentRunner(agent: GuestAgent): GuestRunner {
 export function consoleRunner(console: Console): GuestRunner {
   return {
     transport: "console",
-    async run(script, o) {
+    async run(script, o, onOutput) {
       // One line whatever the script holds (newlines would meet the shell's continuation
       // prompts); the tty's 4 KiB line limit bounds the script and input size here.
       const b64 = (x: string | Uint8Array) => Buffer.from(x).toString("base64");
@@ -269,6 +287,7 @@ export function consoleRunner(console: Console): GuestRunner {
         timeout: o.timeout ?? DEFAULT_TIMEOUT,
         nothrow: true,
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(onOutput ? { onOutput } : {}),
       });
       return { stdout: r.output, stderr: "", exitCode: r.exitCode };
     },

@@ -36,6 +36,11 @@ export interface ConsoleRunOptions {
   readonly signal?: AbortSignal;
   /** Resolve with a non-zero exit status instead of rejecting with a GuestCommandError. @default false */
   readonly nothrow?: boolean;
+  /**
+   * Called with the command's output as it arrives, a line or more at a time (`\r` dropped,
+   * as in the result), before `run()` resolves with all of it.
+   */
+  readonly onOutput?: (text: string) => void;
 }
 
 /** What {@link Console.waitFor} found. */
@@ -297,12 +302,20 @@ export class Console {
             `the start of "${command}"`,
             options.signal,
           );
-          end = await this.#waitForUnlocked(
-            new RegExp(`QK${id}E:(\\d+)\\r?\\n`),
-            left(),
-            `the end of "${command}"`,
-            options.signal,
-          );
+          const stream = options.onOutput ? outputStream(`QK${id}E:`, options.onOutput) : undefined;
+          // What followed the start marker in its chunk is pending already; the rest comes later.
+          stream?.(this.#pending);
+          const off = stream ? this.onData(stream) : undefined;
+          try {
+            end = await this.#waitForUnlocked(
+              new RegExp(`QK${id}E:(\\d+)\\r?\\n`),
+              left(),
+              `the end of "${command}"`,
+              options.signal,
+            );
+          } finally {
+            off?.();
+          }
         } catch (e) {
           if ((e instanceof TimeoutError || e instanceof AbortError) && !this.#closed) await this.#interrupt(id);
           throw e;
@@ -449,4 +462,23 @@ export class Console {
       }
     }
   }
+}
+
+/**
+ * Passes a command's output on a line at a time (a line may still grow, so it waits for
+ * the newline), up to the end marker's line, whose text before the marker is the last.
+ */
+function outputStream(marker: string, onOutput: (text: string) => void): (text: string) => void {
+  let held = "";
+  let done = false;
+  return (text) => {
+    if (done) return;
+    held += text;
+    const at = held.indexOf(marker);
+    const upTo = at >= 0 ? at : held.lastIndexOf("\n") + 1;
+    const out = held.slice(0, upTo).replace(/\r/g, "");
+    held = held.slice(upTo);
+    if (at >= 0) done = true;
+    if (out) onOutput(out);
+  };
 }

@@ -70,6 +70,23 @@ describe("the serial console transport", () => {
     expect((await c.$`exit 2`.nothrow()).exitCode).toBe(2);
   });
 
+  it("streams stdout as the guest prints it (onStdout): the command waits for what the first line triggers", async () => {
+    // The guest command blocks until "go" is typed on its tty; the test types it only once
+    // "first" has reached onStdout, so output handed over at the end would never get here.
+    const chunks: string[] = [];
+    const r = await c.$({
+      timeout: 60_000,
+      onStdout: (t) => {
+        chunks.push(t);
+        if (chunks.join("").includes("first\n") && chunks.length === 1) void c.console.send("go\n");
+      },
+    })`echo first; read x </dev/ttyS0; echo "got-$x"`;
+    expect(chunks[0]).toContain("first\n");
+    expect(chunks[0]).not.toContain("got-");
+    expect(chunks.join("")).toBe(r.stdout);
+    expect(r.stdout).toMatch(/got-go\n$/);
+  });
+
   it("options: cwd, env, input", async () => {
     expect((await c.$({ cwd: "/proc" })`pwd`).toString()).toBe("/proc");
     expect((await c.$({ env: { QK: "a b" } })`echo "$QK"`).toString()).toBe("a b");
