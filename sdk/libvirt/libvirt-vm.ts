@@ -12,9 +12,9 @@ import type { Console } from "../machine/console.ts";
 import { VmError } from "../machine/errors.ts";
 import type { VmHandle } from "../machine/handle.ts";
 import type { ShutdownOptions, ShutdownTimeouts } from "../machine/running-vm.ts";
-import { queryVnc } from "../machine/running-vm.ts";
+import { forwardedPort, queryForwards, queryVnc } from "../machine/running-vm.ts";
 import type { VmExit, VmState, VncInfo } from "../machine/types.ts";
-import { type BoundForward, parseUsernet } from "../machine/usernet.ts";
+import type { BoundForward } from "../machine/usernet.ts";
 import type { QmpClient } from "../qmp/mod.ts";
 import type { LibvirtHost } from "./host.ts";
 
@@ -175,19 +175,12 @@ export class LibvirtVm implements VmHandle {
   /** Host ports forwarded into the guest (on the domain's host). @example `await m.forwards();` */
   async forwards(): Promise<BoundForward[]> {
     this.#assertRunning("read its port forwards");
-    const text = await this.qmp.executeRaw("human-monitor-command", { "command-line": "info usernet" });
-    return parseUsernet(String(text));
+    return queryForwards(this.qmp);
   }
 
   /** The host port that reaches `guestPort`. @example `await m.hostPort(22);` */
   async hostPort(guestPort: number, protocol: "tcp" | "udp" = "tcp"): Promise<number> {
-    const found = (await this.forwards()).find((f) => f.guestPort === guestPort && f.protocol === protocol);
-    if (!found) {
-      throw new VmError("VM_NO_FORWARD", `${this.name} forwards no host ${protocol} port to guest port ${guestPort}`, {
-        advice: `add one when building the VM: vm().forward("auto", ${guestPort})`,
-      });
-    }
-    return found.hostPort;
+    return forwardedPort(this.name, await this.forwards(), guestPort, protocol);
   }
 
   /** Pauses the vCPUs (QMP `stop`; libvirt sees the event). @example `await m.pause();` */

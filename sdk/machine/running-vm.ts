@@ -400,8 +400,7 @@ export class RunningVm implements AsyncDisposable {
    */
   async forwards(): Promise<BoundForward[]> {
     this.#assertRunning("read its port forwards");
-    const text = await this.qmp.executeRaw("human-monitor-command", { "command-line": "info usernet" });
-    return parseUsernet(String(text));
+    return queryForwards(this.qmp);
   }
 
   /**
@@ -411,13 +410,7 @@ export class RunningVm implements AsyncDisposable {
    * @throws {VmError} `VM_NO_FORWARD` when no forward reaches that guest port.
    */
   async hostPort(guestPort: number, protocol: "tcp" | "udp" = "tcp"): Promise<number> {
-    const found = (await this.forwards()).find((f) => f.guestPort === guestPort && f.protocol === protocol);
-    if (!found) {
-      throw new VmError("VM_NO_FORWARD", `${this.name} forwards no host ${protocol} port to guest port ${guestPort}`, {
-        advice: `add one when building the VM: vm().forward("auto", ${guestPort}${protocol === "udp" ? ', { protocol: "udp" }' : ""})`,
-      });
-    }
-    return found.hostPort;
+    return forwardedPort(this.name, await this.forwards(), guestPort, protocol);
   }
 
   /** Pauses the vCPUs (QMP `stop`). @example `await m.pause();` */
@@ -718,6 +711,28 @@ function checkTag(tag: string): string {
     });
   }
   return tag;
+}
+
+/** The host ports QEMU's user network forwards into the guest (HMP `info usernet`). */
+export async function queryForwards(qmp: QmpClient): Promise<BoundForward[]> {
+  const text = await qmp.executeRaw("human-monitor-command", { "command-line": "info usernet" });
+  return parseUsernet(String(text));
+}
+
+/** The host port of the first forward to `guestPort`; `VM_NO_FORWARD` (naming `vm`) when none. */
+export function forwardedPort(
+  vm: string,
+  forwards: readonly BoundForward[],
+  guestPort: number,
+  protocol: "tcp" | "udp",
+): number {
+  const found = forwards.find((f) => f.guestPort === guestPort && f.protocol === protocol);
+  if (!found) {
+    throw new VmError("VM_NO_FORWARD", `${vm} forwards no host ${protocol} port to guest port ${guestPort}`, {
+      advice: `add one when building the VM: vm().forward("auto", ${guestPort}${protocol === "udp" ? ', { protocol: "udp" }' : ""})`,
+    });
+  }
+  return found.hostPort;
 }
 
 /** Reads VNC display/port/websocket port from QMP; undefined when VNC is off. */
