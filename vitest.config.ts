@@ -13,6 +13,7 @@ const UNIT = [
   "test/errors/model.test.ts",
   "test/guests/cpio.test.ts",
   "test/guests/kmod.test.ts",
+  "test/guests/pvh.test.ts",
   "test/host/accel.test.ts",
   "test/host/check-fixtures.test.ts",
   "test/host/cpuinfo.test.ts",

@@ -14,8 +14,17 @@ try {
   const disk = join(work, "disk.qcow2");
   await image.overlay(debian.image, disk, { baseFormat: debian.format }); // the base stays untouched
 
-  const m = await vm().name(`guest-script-${process.pid}`).memory(debian.memoryMiB).smp(2).hda(disk).agent().start();
-  await m.agent({ timeout: 300_000 }); // qemu-ga answers once the guest has booted (TCG: 15-60 s)
+  // The image's own kernel and initramfs given to QEMU directly: about half the boot time of
+  // SeaBIOS + GRUB reading them from the disk (drop .kernel(...) to boot it like a PC).
+  const m = await vm()
+    .name(`guest-script-${process.pid}`)
+    .memory(debian.memoryMiB)
+    .smp(2)
+    .hda(disk)
+    .kernel(debian.kernel, { initrd: debian.initrd, append: debian.append })
+    .agent()
+    .start();
+  await m.agent({ timeout: 300_000 }); // qemu-ga answers once the guest has booted (TCG: 15-45 s)
 
   // The agent can answer before DHCP has finished: wait for the address (a guest-side loop).
   await m.$`until ip -4 -br a | grep -q 10.0.2.15; do sleep 0.2; done`.timeout(120_000);

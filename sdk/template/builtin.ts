@@ -11,7 +11,8 @@ import type { Template } from "./template.ts";
 
 /**
  * The template of a built-in guest at its root prompt: tiny (its memory, no network) or
- * Debian (its memory, 2 vCPUs, user networking, a disk overlay; saved once udev has settled
+ * Debian (its memory, 2 vCPUs, user networking, a disk overlay, booted with its own kernel
+ * given directly; saved once udev has settled
  * and systemd says the system is up). Cached like any template.
  *
  * @example
@@ -39,6 +40,7 @@ export async function builtInTemplate(
     .memory(g.memoryMiB)
     .smp(2)
     .disk(overlay(g.image))
+    .kernel(g.kernel, { initrd: g.initrd, append: g.append })
     .template({
       ready: Wait.forConsole(g.prompt, { timeout }),
       // The root shell comes up while udev still works through the devices; saved then, every
