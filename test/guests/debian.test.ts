@@ -90,6 +90,10 @@ describe("debian guest", () => {
     expect(await vm.run("ls /run/systemd/generator 2>/dev/null | wc -l; systemctl get-default", p)).toMatch(
       /^0\nmulti-user\.target$/m,
     );
+    // udev's coldplug has run (the shell came before it): none of the blacklisted modules loaded.
+    expect(
+      await vm.run("udevadm settle; lsmod | grep -c -E '^(kvm|kvm_amd|floppy|pcspkr|psmouse) ' || true", p, 120_000),
+    ).toMatch(/^0$/m);
     vm.send("poweroff");
     expect(await vm.exited).toBe(0);
     expect(await sha256(guest.image)).toBe(before);
