@@ -211,15 +211,20 @@ async function runOnLibvirt(options: RecipeOptions, host: LibvirtHost): Promise<
   const names = [1, 2].map((n) => `lab-overlays-${n}-${process.pid}`);
   const [vm1, vm2] = await r.step(
     `start both VMs paused as libvirt domains; each gets an overlay over the base (${host.remote ? "vol-create-as --backing-vol" : "qemu-img create -b"})`,
-    () =>
-      Promise.all(
-        names.map(async (name) =>
-          res.vm(await guest.attach(vm().name(name).memory(512).smp(2)).start({ on: host, paused: true })),
-        ),
-      ),
+    async () => {
+      // #region libvirt-start
+      // host = libvirt(options.on); the backend makes each VM's overlay where the VM runs
+      const boot = async (name: string) =>
+        res.vm(await guest.attach(vm().name(name).memory(512).smp(2)).start({ on: host, paused: true }));
+      const [vm1, vm2] = await Promise.all(names.map(boot));
+      // #endregion
+      return [vm1!, vm2!] as const;
+    },
     ([a, b]) => `domains ${a.name} and ${b.name}`,
   );
-  const [sda1, sda2] = await Promise.all(names.map((n) => domainDisk(host, n, "hda")));
+  // #region libvirt-disks
+  const [sda1, sda2] = await Promise.all(names.map((n) => domainDisk(host, n, "hda"))); // virsh domblklist
+  // #endregion
   r.note(`overlays on the host: ${sda1}, ${sda2}`);
   const size = async () => ({ o1: await disks.du(sda1!), o2: await disks.du(sda2!) });
   const created = await size();

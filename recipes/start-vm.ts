@@ -92,9 +92,11 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
       `start: -m 512 -smp ${cpus} (vCPUs paused)${host ? " as a libvirt domain" : ""}`,
       async () => {
         if (host) {
-          // libvirt already names QEMU's threads (-name guest=...,debug-threads=on).
-          const vm1 = await guest.attach(vm().name(name).memory(512).smp(cpus)).start({ on: host, paused: true });
-          return res.vm(vm1);
+          // #region start-libvirt
+          // host = libvirt(options.on); libvirt names the threads itself (debug-threads=on)
+          const m = res.vm(await guest.attach(vm().name(name).memory(512).smp(cpus)).start({ on: host, paused: true }));
+          // #endregion
+          return m;
         }
         // #region start
         const builder = guest.attach(vm().name(name).memory(512).smp(cpus)).args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
