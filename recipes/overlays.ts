@@ -13,6 +13,8 @@ import { formatBytes, Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import { guestRun } from "./lib/shell.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
+import { domainDisk, hostDisks, libvirtHost, type RanOnLibvirt } from "./lib/libvirt.ts";
+import type { LibvirtHost } from "../sdk/libvirt/mod.ts";
 
 /** One layer of a backing chain. */
 export interface ChainEntry {
@@ -45,6 +47,11 @@ export interface OverlaysObservations {
   /** `qemu-img info --backing-chain sda-vm1.qcow2`. */
   readonly backingChain: readonly ChainEntry[];
   readonly guest: string;
+  /** Set when the VMs ran as libvirt domains (`--on URI`): where, and the base volume on a remote host. */
+  readonly libvirt?: RanOnLibvirt & {
+    /** The base as a volume of qemukit's pool (remote hosts): uploaded now, or found by its sha256. */
+    readonly baseVolume?: { readonly name: string; readonly path: string; readonly uploaded: boolean };
+  };
 }
 
 export const meta: RecipeMeta = {
@@ -58,6 +65,7 @@ export const meta: RecipeMeta = {
     "kvm -hda sda-vm1.qcow2 -m 512 -smp 2 & kvm -hda sda-vm2.qcow2 -m 512 -smp 2",
   ],
   heavy: true,
+  libvirt: true,
 };
 
 /**
@@ -69,6 +77,8 @@ export const meta: RecipeMeta = {
  * ```
  */
 export async function run(options: RecipeOptions = {}): Promise<OverlaysObservations> {
+  const host = libvirtHost(options);
+  if (host) return runOnLibvirt(options, host);
   const r = options.reporter ?? new Reporter();
   await using res = new Resources();
   const guest = await r.step(
@@ -160,6 +170,120 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
     concurrent,
     backingChain: toChain(chain),
     guest: guest.label,
+  };
+}
+
+/**
+ * The same exercise with both VMs as libvirt domains on `host`, their disks where they run:
+ * on a remote host the base is a volume of qemukit's pool (uploaded once, found again by
+ * its sha256) and each overlay a volume over it, made by libvirt (`vol-create-as
+ * --backing-vol`) as the VM starts; sizes and the chain come from libvirt (`vol-dumpxml`),
+ * and the base's bytes from `vol-download`. On a local URI the disks are files here, as
+ * in a direct start. The VMs start paused, so "created" is measured before the guests run.
+ */
+async function runOnLibvirt(options: RecipeOptions, host: LibvirtHost): Promise<OverlaysObservations> {
+  const r = options.reporter ?? new Reporter();
+  await using res = new Resources();
+  r.note(`running on ${host.remote ? "remote" : "local"} libvirt: ${host.uri}`);
+  const guest = await r.step(
+    "find the guest",
+    () => bootGuest(options, false),
+    (g) => g.label,
+  );
+  const work = await res.tempDir("overlays-");
+  const disks = hostDisks(host, work);
+  let baseVolume: { name: string; path: string; uploaded: boolean } | undefined;
+  let base = guest.base!;
+  if (host.remote) {
+    baseVolume = await r.step(
+      "put the base on the host: virsh vol-upload once, found again by its sha256",
+      async () => host.uploadBase(guest.base!, (await image.info(guest.base!)).format === "raw" ? "raw" : "qcow2"),
+      (v) => `${v.name} (${v.uploaded ? "uploaded now" : "already there"})`,
+    );
+    base = baseVolume.path;
+  }
+  const baseBefore = await r.step(
+    host.remote ? "sha256 of every byte of the base volume (virsh vol-download)" : "sha256 of every byte of the base",
+    () => disks.sha256(base),
+    (h) => `${formatBytes(h.bytes)}, ${h.sha256.slice(0, 16)}…`,
+  );
+  const baseDuBefore = await disks.du(base);
+  const names = [1, 2].map((n) => `lab-overlays-${n}-${process.pid}`);
+  const [vm1, vm2] = await r.step(
+    `start both VMs paused as libvirt domains; each gets an overlay over the base (${host.remote ? "vol-create-as --backing-vol" : "qemu-img create -b"})`,
+    async () => {
+      // #region libvirt-start
+      // host = libvirt(options.on); the backend makes each VM's overlay where the VM runs
+      const boot = async (name: string) =>
+        res.vm(await guest.attach(vm().name(name).memory(512).smp(2)).start({ on: host, paused: true }));
+      const [vm1, vm2] = await Promise.all(names.map(boot));
+      // #endregion
+      return [vm1!, vm2!] as const;
+    },
+    ([a, b]) => `domains ${a.name} and ${b.name}`,
+  );
+  // #region libvirt-disks
+  const [sda1, sda2] = await Promise.all(names.map((n) => domainDisk(host, n, "hda"))); // virsh domblklist
+  // #endregion
+  r.note(`overlays on the host: ${sda1}, ${sda2}`);
+  const size = async () => ({ o1: await disks.du(sda1!), o2: await disks.du(sda2!) });
+  const created = await size();
+  r.note(
+    `du: sda-vm1 ${formatBytes(created.o1)}, sda-vm2 ${formatBytes(created.o2)}, base ${formatBytes(baseDuBefore)}`,
+  );
+  await r.step("resume both and wait for both shells", () =>
+    Promise.all(
+      [vm1, vm2].map(async (m) => {
+        const ready = m.console.waitFor(guest.prompt, { timeout: 600_000 });
+        await m.resume();
+        await ready;
+      }),
+    ),
+  );
+  await guestRun(r, vm1.$`sync`);
+  await guestRun(r, vm2.$`sync`);
+  const booted = await size();
+  r.note(`du after boot: sda-vm1 ${formatBytes(booted.o1)}, sda-vm2 ${formatBytes(booted.o2)}`);
+  await guestRun(r, vm1.$`dd if=/dev/urandom of=/root/file50M bs=1M count=50 && sync`.timeout(120_000));
+  await guestRun(r, vm2.$`sync`);
+  const after = await size();
+  r.note(`du after the write: sda-vm1 ${formatBytes(after.o1)}, sda-vm2 ${formatBytes(after.o2)}`);
+  const concurrent = vm1.state !== "exited" && vm2.state !== "exited";
+  // The overlays go with their VMs (qemukit removes what it made): read the chain first.
+  const chain = await r.step(
+    `backing chain of sda-vm1 on the host (${host.remote ? "virsh vol-dumpxml" : "qemu-img info --backing-chain"})`,
+    () => disks.chain(sda1!),
+    (c) => c.map((l) => l.path).join(" -> "),
+  );
+  await r.step(
+    "stop both VMs",
+    () => Promise.all([vm1.shutdown({ timeouts: { powerdown: 0 } }), vm2.shutdown({ timeouts: { powerdown: 0 } })]),
+    (e) => e.map((x) => x.reason).join(", "),
+  );
+  const baseAfter = await r.step(
+    host.remote ? "sha256 of the base volume again (virsh vol-download)" : "sha256 of the base again",
+    () => disks.sha256(base),
+    (h) => `${h.sha256.slice(0, 16)}…`,
+  );
+  const baseDuAfter = await disks.du(base);
+  return {
+    sizes: {
+      overlay1: { created: created.o1, booted: booted.o1, afterWrite: after.o1 },
+      overlay2: { created: created.o2, booted: booted.o2, afterWrite: after.o2 },
+      base: { before: baseDuBefore, after: baseDuAfter },
+    },
+    overlay1Growth: after.o1 - created.o1,
+    overlay2Growth: after.o2 - created.o2,
+    writeGrowth: { overlay1: after.o1 - booted.o1, overlay2: after.o2 - booted.o2 },
+    baseUnchanged: {
+      unchanged: baseBefore.sha256 === baseAfter.sha256 && baseBefore.bytes === baseAfter.bytes,
+      bytesCompared: baseAfter.bytes,
+      sha256: baseAfter.sha256,
+    },
+    concurrent,
+    backingChain: chain,
+    guest: guest.label,
+    libvirt: { uri: host.uri, remote: host.remote, domains: names, ...(baseVolume ? { baseVolume } : {}) },
   };
 }
 

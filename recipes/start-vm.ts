@@ -10,6 +10,8 @@ import { isMain, runAsScript } from "./lib/main.ts";
 import { Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
+import { libvirtHost, type RanOnLibvirt } from "./lib/libvirt.ts";
+import { LibvirtVm } from "../sdk/libvirt/mod.ts";
 
 /** One VM's threads as `ps -efL` would show them, with what they are. */
 export interface ThreadCount {
@@ -44,6 +46,8 @@ export interface StartVmObservations {
   /** The accelerator the VMs ran with, and why. */
   readonly accel: { readonly chosen: string; readonly reason: string };
   readonly guest: string;
+  /** Set when the VMs ran as libvirt domains (`--on URI`): where. */
+  readonly libvirt?: RanOnLibvirt;
 }
 
 export const meta: RecipeMeta = {
@@ -56,6 +60,7 @@ export const meta: RecipeMeta = {
     "kvm -hda debian-11.qcow2 -m 512 -smp 4",
   ],
   heavy: false,
+  libvirt: true,
 };
 
 /**
@@ -74,26 +79,45 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     () => bootGuest(options),
     (g) => g.label,
   );
+  const host = libvirtHost(options);
+  const domains: string[] = [];
+  if (host) r.note(`running on ${host.remote ? "remote" : "local"} libvirt: ${host.uri}`);
   const details: Record<string, ThreadCount> = {};
   const workersAtStart: Record<string, number> = {};
   let accel = { chosen: "", reason: "" };
   for (const cpus of [2, 4]) {
     await using res = new Resources();
+    const name = `lab-start-vm-${cpus}-${process.pid}`;
     const m = await r.step(
-      `start: -m 512 -smp ${cpus} (vCPUs paused)`,
+      `start: -m 512 -smp ${cpus} (vCPUs paused)${host ? " as a libvirt domain" : ""}`,
       async () => {
+        if (host) {
+          // #region start-libvirt
+          // host = libvirt(options.on); libvirt names the threads itself (debug-threads=on)
+          const m = res.vm(await guest.attach(vm().name(name).memory(512).smp(cpus)).start({ on: host, paused: true }));
+          // #endregion
+          return m;
+        }
         // #region start
-        const builder = guest
-          .attach(vm().name(`lab-start-vm-${cpus}-${process.pid}`).memory(512).smp(cpus))
-          .args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
+        const builder = guest.attach(vm().name(name).memory(512).smp(cpus)).args("-name", "debug-threads=on"); // name the threads (CPU 0/TCG, worker...) in /proc
         const m = res.vm(await builder.start({ paused: true }));
         // #endregion
         return m;
       },
-      (m) => `pid ${m.pid}, accel ${m.accel.chosen}`,
+      (m) => (isLibvirt(m) ? `domain ${m.name}` : `pid ${m.pid}, accel ${m.accel.chosen}`),
     );
-    accel = { chosen: m.accel.chosen, reason: m.accel.reason };
-    r.note(m.argv.join(" "));
+    if (isLibvirt(m)) {
+      domains.push(name);
+      const kvm = await m.qmp.execute("query-kvm");
+      accel = {
+        chosen: kvm.enabled ? "kvm" : "tcg",
+        reason: `libvirt chose it: the domain's type is ${kvm.enabled ? "kvm" : "qemu (TCG)"} (QMP query-kvm: enabled=${kvm.enabled})`,
+      };
+      r.note(`virsh dumpxml ${name} shows the domain; ps -efL on its host shows the threads`);
+    } else {
+      accel = { chosen: m.accel.chosen, reason: m.accel.reason };
+      r.note(m.argv.join(" "));
+    }
     // Opening the disk starts I/O worker threads; QEMU ends each after 10 s without work.
     // Wait one such period (11 s): a worker that got later work is counted apart (it is
     // not part of the 2-vs-4 difference), not waited for. Measured here, the last worker
@@ -114,7 +138,7 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     );
     workersAtStart[String(cpus)] = settled.atStart;
     const threads = await r.step(
-      `ps -efL: threads of QEMU pid ${m.pid}`,
+      isLibvirt(m) ? `ps -efL on the domain's host: threads of its QEMU` : `ps -efL: threads of QEMU pid ${m.pid}`,
       async () => {
         // #region threads
         const threads = await m.threads();
@@ -122,7 +146,7 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
         // #endregion
         const worker = threads.filter((t) => t.kind !== "vcpu" && t.name === "worker").length;
         return {
-          pid: m.pid,
+          pid: isLibvirt(m) ? (threads.find((t) => t.kind === "main")?.tid ?? 0) : m.pid,
           total: threads.length,
           vcpu: vcpus.length,
           worker,
@@ -151,7 +175,12 @@ export async function run(options: RecipeOptions = {}): Promise<StartVmObservati
     explanation: explain(two, four),
     accel,
     guest: guest.label,
+    ...(host ? { libvirt: { uri: host.uri, remote: host.remote, domains } } : {}),
   };
+}
+
+function isLibvirt(m: object): m is LibvirtVm {
+  return m instanceof LibvirtVm;
 }
 
 /** Puts the measured numbers into words; says so when they do not fit the usual model. */

@@ -29,7 +29,7 @@ packages=(
   apt bash bsdutils busybox-static chromium coreutils cpio dash debian-archive-keyring
   debian-installer-12-netboot-amd64 dpkg e2fsprogs fdisk findutils gnupg gpgconf gpgv grep grub-common
   grub-pc-bin iproute2 isolinux libc-bin libc6 libvirt-clients libvirt-daemon libvirt-daemon-system
-  libxml2-utils mmdebstrap mount netcat-openbsd openssh-client openssh-server qemu-system-x86 qemu-utils
+  libxml2-utils mmdebstrap mount netcat-openbsd openssh-client openssh-server procps qemu-system-x86 qemu-utils
   syslinux-common tar tmux util-linux vncsnapshot xorriso xz-utils zstd
 )
 

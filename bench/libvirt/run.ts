@@ -10,7 +10,7 @@
  *   one `virsh qemu-monitor-command` per call, one long-lived virsh session, and qemukit's
  *   own monitor socket (the one it uses).
  *
- * Usage: npx tsx bench/libvirt/run.ts [--rounds N] [--json]
+ * Usage: npx tsx bench/libvirt/run.ts [--rounds N] [--only direct,local,ssh] [--json]
  */
 import { startVm } from "../../sdk/machine/start.ts";
 import { Wait } from "../../sdk/machine/wait.ts";
@@ -27,6 +27,11 @@ const ROUNDS = (() => {
   return i >= 0 ? Number(args[i + 1]) : 3;
 })();
 const JSON_OUT = args.includes("--json");
+/** Backends to run (the others are left out): direct, local, ssh. */
+const ONLY = (() => {
+  const i = args.indexOf("--only");
+  return i >= 0 ? (args[i + 1] ?? "").split(",") : ["direct", "local", "ssh"];
+})();
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,6 +73,9 @@ async function main() {
         tiny.name(`bs-${i}`).start({ on: ssh, ...(w ? { waitFor: Wait.forConsole(prompt) } : { paused: true }) }),
     },
   ];
+  for (const b of [...backends]) {
+    if (!ONLY.includes(b.name.replace("libvirt ", ""))) backends.splice(backends.indexOf(b), 1);
+  }
   const r: Record<string, { qmpReady: number[]; shell: number[]; exit: number[]; rtps: number[] }> = {};
   for (const b of backends) r[b.name] = { qmpReady: [], shell: [], exit: [], rtps: [] };
   const transports = { spawnPerCall: [] as number[], session: [] as number[], ownMonitor: [] as number[] };

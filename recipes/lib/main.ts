@@ -11,6 +11,8 @@ import { Reporter } from "./reporter.ts";
 import { cleanUpOnInterrupt } from "./resources.ts";
 import type { Recipe, RecipeOptions } from "./types.ts";
 import { printObservations } from "./print.ts";
+import { checkOnLibvirt } from "./libvirt.ts";
+import type { LibvirtError } from "../../sdk/libvirt/mod.ts";
 
 /**
  * True when the module whose `import.meta` is passed is the program's entry point:
@@ -32,7 +34,7 @@ export function isMain(meta: ImportMeta): boolean {
 export function usage(recipe: Recipe): string {
   return (
     [
-      `usage: recipes/${recipe.meta.id}.ts [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N]`,
+      `usage: recipes/${recipe.meta.id}.ts [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N] [--on URI]`,
       "",
       `${recipe.meta.title}`,
       `Lab exercise: ${recipe.meta.exercise}`,
@@ -46,6 +48,7 @@ export function usage(recipe: Recipe): string {
       "  --guest NAME    built-in guest to boot: debian (default) or tiny",
       "  --out DIR       where screenshots are written (default ./lab-output)",
       "  --display N     VNC display number (default 1, as in the lab)",
+      `  --on URI        run the VMs through libvirt at URI (qemu:///system, qemu+ssh://root@host/system)${recipe.meta.libvirt ? "" : "; not this recipe"}`,
     ].join("\n") + "\n"
   );
 }
@@ -62,6 +65,7 @@ export function parseRecipeArgs(args: readonly string[]): { options: RecipeOptio
       guest: { type: "string" },
       out: { type: "string" },
       display: { type: "string" },
+      on: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -79,6 +83,7 @@ export function parseRecipeArgs(args: readonly string[]): { options: RecipeOptio
     ...(values.guest ? { guest: values.guest as "debian" | "tiny" } : {}),
     ...(values.out ? { outDir: resolve(values.out) } : {}),
     ...(display !== undefined ? { display } : {}),
+    ...(values.on ? { on: values.on } : {}),
   };
   return { options, json: values.json === true, help: values.help === true };
 }
@@ -106,6 +111,14 @@ export async function runRecipeCli(recipe: Recipe, args: readonly string[], io: 
     return 0;
   }
   const progress = parsed.json ? io.stderr : io.stdout;
+  if (parsed.options.on !== undefined) {
+    try {
+      checkOnLibvirt(recipe, parsed.options.on);
+    } catch (e) {
+      io.stderr.write(`recipe ${recipe.meta.id} failed [${(e as LibvirtError).code}]: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   const reporter = new Reporter(progress);
   const removeHandler = cleanUpOnInterrupt(undefined, (sig) =>
     io.stderr.write(`\n${sig}: stopping VMs and removing temporary files...\n`),

@@ -16,6 +16,8 @@ export interface RecipeMeta {
   readonly labCommands: readonly string[];
   /** Boots a full guest (or the installer): slow under TCG; the lab runner schedules it first. */
   readonly heavy: boolean;
+  /** Runs through libvirt with `--on URI` (start-vm, overlays); the others refuse it. */
+  readonly libvirt?: boolean;
 }
 
 /** Options every recipe understands. All optional: a recipe runs with none. */
@@ -37,6 +39,11 @@ export interface RecipeOptions {
   readonly reporter?: Reporter;
   /** VNC display number for recipes that export one (the lab uses `:1`). @default 1 */
   readonly display?: number;
+  /**
+   * A libvirt URI (`qemu:///system`, `qemu+ssh://root@host/system`): the VMs run as libvirt
+   * domains there, their disks on that host. Only recipes whose `meta.libvirt` is true.
+   */
+  readonly on?: string;
 }
 
 /** A recipe module: `meta` plus `run`. */

@@ -224,10 +224,23 @@ export class VirshSession {
 /**
  * A byte stream to a unix socket on the libvirt host: a direct connection when local, else
  * `ssh host nc -U PATH` (netcat-openbsd, which libvirt's own ssh transport also uses).
+ * Locally it retries until `retryUntil` (a socket QEMU has yet to create), unless `signal`
+ * aborts first.
  */
-export async function openHostSocket(target: LibvirtUri, path: string, retryUntil = 0): Promise<Duplex> {
+export async function openHostSocket(
+  target: LibvirtUri,
+  path: string,
+  retryUntil = 0,
+  signal?: AbortSignal,
+): Promise<Duplex> {
   if (!target.ssh) {
     for (;;) {
+      if (signal?.aborted) {
+        throw new LibvirtError("LIBVIRT_CONNECT", `gave up connecting to ${path}`, {
+          advice: "the domain did not start",
+          cause: signal.reason,
+        });
+      }
       try {
         return await new Promise<Duplex>((resolve, reject) => {
           const s = connect(path);

@@ -267,6 +267,8 @@ export function compileDomain(spec: VmSpec, ctx: DomainContext = {}): CompiledDo
     el("on_reboot", {}, "restart"),
     el("on_crash", {}, "destroy"),
     el("devices", {}, [
+      // A direct start has no USB (-nodefaults); without this libvirt adds a UHCI controller.
+      el("controller", { type: "usb", model: "none" }),
       ...disks,
       nic,
       serial,

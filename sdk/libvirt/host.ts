@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import type { ImageFormat } from "../spec/types.ts";
 import { type LibvirtUri, parseLibvirtUri, VirshSession, virsh } from "./connection.ts";
 import { LibvirtError } from "./errors.ts";
-import { el, renderXml, xmlText } from "./xml.ts";
+import { el, renderXml, xmlAttr, xmlText } from "./xml.ts";
 
 /** Options of {@link libvirt}. */
 export interface LibvirtOptions {
@@ -20,6 +20,21 @@ export interface LibvirtOptions {
   readonly pool?: string;
   /** Directory of that pool on the host, used when qemukit defines the pool. @default "/var/lib/libvirt/qemukit" */
   readonly poolPath?: string;
+}
+
+/** A storage volume on a libvirt host, as {@link LibvirtHost.volumeInfo} reads it. */
+export interface VolumeInfo {
+  readonly name: string;
+  /** Its path on the host. */
+  readonly path: string;
+  /** "qcow2", "raw", ... */
+  readonly format: string;
+  /** Virtual size in bytes. */
+  readonly capacity: number;
+  /** Bytes the file takes on the host's disk. */
+  readonly allocation: number;
+  /** The volume it is an overlay of. */
+  readonly backing?: { readonly path: string; readonly format: string };
 }
 
 /** Node facts used to place VMs. */
@@ -246,6 +261,38 @@ export class LibvirtHost {
       .split("\n")
       .map((l) => l.trim().split(/\s+/)[0] ?? "")
       .filter(Boolean);
+  }
+
+  /**
+   * A volume as libvirt sees it on the host (`virsh vol-dumpxml`), by name in qemukit's
+   * pool or by its path on the host: format, capacity, bytes allocated (what `du` counts)
+   * and its backing volume, if any. libvirt re-reads the file each time.
+   * @example `const { allocation, backing } = await host.volumeInfo("/var/lib/libvirt/qemukit/qk-web1-disk0.qcow2");`
+   */
+  async volumeInfo(volume: string): Promise<VolumeInfo> {
+    const args = volume.startsWith("/") ? ["vol-dumpxml", volume] : ["vol-dumpxml", "--pool", this.pool, volume];
+    const xml = await this.virsh(args);
+    const target = /<target>[\s\S]*?<\/target>/.exec(xml)?.[0] ?? "";
+    const backing = /<backingStore>[\s\S]*?<\/backingStore>/.exec(xml)?.[0];
+    const backingPath = backing ? xmlText(backing, "path") : undefined;
+    return {
+      name: xmlText(xml, "name") ?? basename(volume),
+      path: xmlText(target, "path") ?? volume,
+      format: xmlAttr(target, "format", "type") ?? "raw",
+      capacity: Number(xmlText(xml, "capacity") ?? 0),
+      allocation: Number(xmlText(xml, "allocation") ?? 0),
+      ...(backing && backingPath
+        ? { backing: { path: backingPath, format: xmlAttr(backing, "format", "type") ?? "raw" } }
+        : {}),
+    };
+  }
+
+  /**
+   * Copies a volume of qemukit's pool to a local file (`virsh vol-download`).
+   * @example `await host.downloadVolume("qk-base-0123.qcow2", "/tmp/base.qcow2");`
+   */
+  async downloadVolume(volume: string, file: string): Promise<void> {
+    await this.virsh(["vol-download", "--pool", this.pool, volume, file]);
   }
 
   /**

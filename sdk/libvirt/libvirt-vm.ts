@@ -13,9 +13,11 @@ import { VmError } from "../machine/errors.ts";
 import type { VmHandle } from "../machine/handle.ts";
 import type { ShutdownOptions, ShutdownTimeouts } from "../machine/running-vm.ts";
 import { forwardedPort, queryForwards, queryVnc } from "../machine/running-vm.ts";
-import type { VmExit, VmState, VncInfo } from "../machine/types.ts";
+import type { VmExit, VmState, VmThread, VncInfo } from "../machine/types.ts";
 import type { BoundForward } from "../machine/usernet.ts";
 import type { QmpClient } from "../qmp/mod.ts";
+import { exec } from "../util/exec.ts";
+import { type LibvirtUri, sshArgv } from "./connection.ts";
 import type { LibvirtHost } from "./host.ts";
 
 /** Everything the constructor needs; built by the libvirt start and attach. */
@@ -166,6 +168,40 @@ export class LibvirtVm implements VmHandle {
     return abs;
   }
 
+  /**
+   * QEMU's threads on the domain's host, as `ps -L` lists them there (over ssh for a
+   * remote host: libvirt has no call that lists a process's threads). The process is the
+   * one libvirt started with `-name guest=NAME`; its `tid` is the host's view, which can
+   * differ from QMP's thread ids when libvirtd runs in a PID namespace, so vCPU threads are
+   * known by the names libvirt has QEMU give them (`debug-threads=on`: "CPU 0/TCG").
+   *
+   * @example
+   * ```ts
+   * const vcpus = (await m.threads()).filter((t) => t.kind === "vcpu");
+   * ```
+   */
+  async threads(): Promise<VmThread[]> {
+    this.#assertRunning("list threads");
+    const [procs, threads] = await hostPs(this.host.target);
+    const guest = `guest=${this.name.replaceAll(",", ",,")},`;
+    const pid = procs.find((p) => /qemu/.test(p.args) && p.args.includes(guest))?.pid;
+    if (pid === undefined) {
+      throw new VmError("VM_EXITED", `no QEMU process for domain "${this.name}" on ${this.host.uri}`, {
+        advice: `check it with virsh -c '${this.host.uri}' list`,
+      });
+    }
+    return threads
+      .filter((t) => t.pid === pid)
+      .map((t) => {
+        const cpu = /^CPU (\d+)\//.exec(t.name);
+        return t.tid === pid
+          ? { tid: t.tid, name: t.name, kind: "main" as const }
+          : cpu
+            ? { tid: t.tid, name: t.name, kind: "vcpu" as const, cpuIndex: Number(cpu[1]) }
+            : { tid: t.tid, name: t.name, kind: "other" as const };
+      });
+  }
+
   /** Re-reads VNC info over QMP. @example `await m.refreshVnc();` */
   async refreshVnc(): Promise<VncInfo | undefined> {
     this.#vnc = await queryVnc(this.qmp);
@@ -286,4 +322,37 @@ export class LibvirtVm implements VmHandle {
     await this.#cleanup(this.#keep).catch(() => {});
     return exit;
   }
+}
+
+/**
+ * Processes (pid, argv) and threads (pid, tid, name) on a libvirt host, from `ps`: run here
+ * for a local URI, over one ssh login for a remote one.
+ */
+async function hostPs(
+  target: LibvirtUri,
+): Promise<[{ pid: number; args: string }[], { pid: number; tid: number; name: string }[]]> {
+  const procsArgs = ["ps", "-e", "-o", "pid=,args="];
+  const threadArgs = ["ps", "-e", "-L", "-o", "pid=,lwp=,comm="];
+  let procsOut: string;
+  let threadsOut: string;
+  if (target.ssh) {
+    const marker = "__qemukit_threads__";
+    const out = (
+      await exec([...sshArgv(target.ssh), [...procsArgs, "&&", "echo", marker, "&&", ...threadArgs].join(" ")])
+    ).stdout;
+    [procsOut = "", threadsOut = ""] = out.split(`${marker}\n`);
+  } else {
+    [procsOut, threadsOut] = await Promise.all([exec(procsArgs), exec(threadArgs)]).then((r) => r.map((x) => x.stdout));
+  }
+  const procs = procsOut
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), args: m[2]! }));
+  const threads = threadsOut
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), tid: Number(m[2]), name: m[3]!.trimEnd() }));
+  return [procs, threads];
 }

@@ -19,7 +19,7 @@ export type { LibvirtErrorCode } from "./errors.ts";
 export { checkLibvirtSupport, LIBVIRT_REFUSALS } from "./features.ts";
 export type { LibvirtRefusal, LibvirtTarget } from "./features.ts";
 export { libvirt, LibvirtHost } from "./host.ts";
-export type { LibvirtOptions, NodeFacts } from "./host.ts";
+export type { LibvirtOptions, NodeFacts, VolumeInfo } from "./host.ts";
 export { LibvirtVm } from "./libvirt-vm.ts";
 export { attachOnLibvirt as attach, listOnLibvirt as list, startOnLibvirt } from "./start.ts";
 export type { LibvirtListing, LibvirtStartOptions } from "./start.ts";

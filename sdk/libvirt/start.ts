@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
+import type { Duplex } from "node:stream";
 import { AbortError, QemukitError } from "../errors/errors.ts";
 import { onAbort } from "../util/abort.ts";
 import { detectFormat } from "../img/detect.ts";
@@ -158,9 +159,16 @@ export async function startOnLibvirt(
     if (aborted) throw new AbortError(`starting VM "${name}"`, { cause: signal?.reason });
   };
   try {
-    session = await userHost.session();
-    host = userHost.through(session);
-    placement = host.remote ? await placeRemote(spec, name, host, localDir) : await placeLocal(spec, localDir);
+    // The session's virsh starts while local overlays are made.
+    const [opened, local] = await Promise.allSettled([
+      userHost.session(),
+      userHost.remote ? undefined : placeLocal(spec, localDir),
+    ]);
+    if (opened.status === "fulfilled") session = opened.value;
+    if (opened.status === "rejected") throw opened.reason;
+    if (local.status === "rejected") throw local.reason;
+    host = userHost.through(session!);
+    placement = host.remote ? await placeRemote(spec, name, host, localDir) : local.value!;
     const vncPassword = spec.vnc?.password ? randomBytes(6).toString("base64url").slice(0, 8) : undefined;
     const domain = compileDomain(
       { ...spec, name },
@@ -180,23 +188,38 @@ export async function startOnLibvirt(
     await writeFile(xmlFile, domain.xml);
     argv = ["virsh", "-c", host.uri, "create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])];
     step();
-    await host.virsh(["create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])]);
+    // Locally, qemukit's sockets are connected while libvirt is still preparing the domain
+    // (QEMU makes the QMP socket as it starts, libvirt the console's before that): the
+    // handshake overlaps `virsh create` instead of following it.
+    const stopEarly = new AbortController();
+    const early = host.remote ? undefined : connectSockets(host, domain, deadline, stopEarly.signal);
+    early?.catch(() => {});
+    try {
+      await host.virsh(["create", xmlFile, "--paused", ...(spec.daemonize ? [] : ["--autodestroy"])]);
+    } catch (e) {
+      stopEarly.abort();
+      await early?.then(
+        (c) => Promise.all([c.qmp.close(), c.console?.destroy()]),
+        () => {},
+      );
+      throw e;
+    }
     created = true;
+    let connected = early ? await early : undefined;
+    if (connected) qmp = connected.qmp;
     await rm(xmlFile, { force: true }); // libvirt has the XML now; `virsh dumpxml NAME` shows it
     // A remote domain keeps nothing here (its console has no local log).
     if (host.remote) await rm(localDir, { recursive: true, force: true });
     step();
     if (spec.daemonize) {
       // The domain outlives this script: its session is not needed to keep it.
-      await session.close();
+      await session?.close();
       session = undefined;
       host = userHost;
     }
-    const [qmpStream, consoleStream] = await Promise.all([
-      openHostSocket(host.target, domain.qmpSocket, deadline),
-      domain.consoleSocket ? openHostSocket(host.target, domain.consoleSocket, deadline) : undefined,
-    ]);
-    qmp = await QmpClient.connect(qmpStream, { timeout: Math.max(1000, deadline - Date.now()) });
+    connected ??= await connectSockets(host, domain, deadline);
+    qmp = connected.qmp;
+    const consoleStream = connected.console;
     if (consoleStream) {
       serial = new Console(consoleStream, { ...(host.remote ? {} : { logFile: join(localDir, "console.log") }) });
     }
@@ -266,6 +289,30 @@ export async function startOnLibvirt(
   } finally {
     unlisten();
   }
+}
+
+/**
+ * qemukit's QMP monitor (handshake done) and console stream of a domain; a stream that
+ * opened is closed again when the other fails.
+ */
+async function connectSockets(
+  host: LibvirtHost,
+  domain: { qmpSocket: string; consoleSocket?: string },
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<{ qmp: QmpClient; console?: Duplex }> {
+  const [q, c] = await Promise.allSettled([
+    openHostSocket(host.target, domain.qmpSocket, deadline, signal).then((stream) =>
+      QmpClient.connect(stream, { timeout: Math.max(1000, deadline - Date.now()) }),
+    ),
+    domain.consoleSocket ? openHostSocket(host.target, domain.consoleSocket, deadline, signal) : undefined,
+  ]);
+  if (q.status === "rejected" || c.status === "rejected") {
+    if (q.status === "fulfilled") await q.value.close().catch(() => {});
+    if (c.status === "fulfilled") c.value?.destroy();
+    throw q.status === "rejected" ? q.reason : (c as PromiseRejectedResult).reason;
+  }
+  return { qmp: q.value, ...(c.value ? { console: c.value } : {}) };
 }
 
 /** One qemukit domain on a libvirt host, as {@link listOnLibvirt} finds it. */

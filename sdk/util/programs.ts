@@ -74,6 +74,7 @@ export const PROGRAMS = {
   head: { package: "coreutils", usedFor: "the guest-script docs example reads the report's title (zx)" },
   chown: { package: "coreutils", usedFor: "data-safety tests hand a run root to another user" },
   stat: { package: "coreutils", usedFor: "data-safety tests read owners and modes as the shell does" },
+  ps: { package: "procps", usedFor: "LibvirtVm.threads() lists QEMU's threads on the domain's host" },
   ss: { package: "iproute2", usedFor: "naming the process that holds a VNC port already in use" },
   tar: { package: "tar", usedFor: "the package test unpacks the packed tarballs" },
   find: { package: "findutils", usedFor: "the package test looks for .ts files in the installed packages" },

@@ -99,6 +99,28 @@ describe.each(["local", "ssh"])("libvirt backend (%s)", (kind) => {
     await expectNothingLeft(h);
   }, 180_000);
 
+  it("threads(): QEMU's threads on the domain's host, one per vCPU", async () => {
+    const h = hosts[kind]!();
+    const m = await tiny().name(`t-${kind}`).smp(3).start({ on: h, paused: true });
+    try {
+      const threads = await m.threads();
+      expect(threads.filter((t) => t.kind === "vcpu").map((t) => [t.name, t.cpuIndex])).toEqual([
+        ["CPU 0/TCG", 0],
+        ["CPU 1/TCG", 1],
+        ["CPU 2/TCG", 2],
+      ]);
+      const main = threads.filter((t) => t.kind === "main");
+      expect(main).toHaveLength(1);
+      // The same process the host's /proc shows, started by libvirt with the domain's name.
+      const cmdline = await readFile(`/proc/${main[0]!.tid}/cmdline`, "utf8");
+      expect(cmdline).toContain(`guest=t-${kind},`);
+    } finally {
+      await m.kill();
+    }
+    await expect(m.threads()).rejects.toMatchObject({ code: "VM_EXITED" });
+    await expectNothingLeft(h);
+  }, 120_000);
+
   it("kill() destroys the domain; exited says killed", async () => {
     const h = hosts[kind]!();
     const m = await tiny().name(`k-${kind}`).start({ on: h });
@@ -153,6 +175,19 @@ describe("disks as volumes over qemu+ssh", () => {
       const disk = blocks.find((b) => b.inserted?.image.filename.includes("qk-vol-ssh-disk0"));
       expect(disk?.inserted?.image["backing-image"]?.filename).toBe(first.path);
       expect(await h.volumes()).toContain("qk-vol-ssh-disk0.qcow2");
+      // libvirt's view of the overlay volume: by name and by path, with its backing volume.
+      const v = await h.volumeInfo("qk-vol-ssh-disk0.qcow2");
+      expect(v).toMatchObject({
+        format: "qcow2",
+        capacity: 64 * 2 ** 20,
+        backing: { path: first.path, format: "qcow2" },
+      });
+      expect(v.allocation).toBeGreaterThan(0);
+      expect((await h.volumeInfo(v.path)).name).toBe("qk-vol-ssh-disk0.qcow2");
+      expect((await h.volumeInfo(first.path)).backing).toBeUndefined();
+      const copy = join(scratch, "base-copy.qcow2");
+      await h.downloadVolume(first.name, copy);
+      expect((await readFile(copy)).equals(await readFile(base))).toBe(true);
     } finally {
       await m.kill();
     }

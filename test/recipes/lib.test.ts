@@ -42,6 +42,7 @@ describe("recipes/lib", () => {
     expect(() => parseRecipeArgs(["--bogus"])).toThrow();
     expect(() => parseRecipeArgs(["--guest", "windows"])).toThrow(/debian or tiny/);
     expect(() => parseRecipeArgs(["--display", "100"])).toThrow(/0..99/);
+    expect(parseRecipeArgs(["--on", "qemu+ssh://root@h/system"]).options.on).toBe("qemu+ssh://root@h/system");
   });
 
   it("records steps, including failures, with timings", async () => {

@@ -5,7 +5,7 @@
  */
 import { type CliCommand, UsageError } from "../command.ts";
 
-const help = `usage: qemukit recipe <id> [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N]
+const help = `usage: qemukit recipe <id> [--json] [--image PATH] [--guest debian|tiny] [--out DIR] [--display N] [--on URI]
        qemukit recipe --list
 
 Runs one exercise of the KVM lab for real and reports what it observed: a readable
@@ -18,11 +18,14 @@ options:
   --guest NAME    built-in guest: debian (default) or tiny
   --out DIR       where screenshots go (default ./lab-output)
   --display N     VNC display for the vnc recipe (default 1)
+  --on URI        start-vm, overlays: run the VMs through libvirt at URI
+                  (qemu:///system, qemu+ssh://root@host/system); the others refuse it
 
 examples:
   qemukit recipe --list
   qemukit recipe create-disk --json
   qemukit recipe add-disk --image ~/work/debian-11.qcow2
+  qemukit recipe overlays --on qemu+ssh://root@host/system
 `;
 
 /** The `recipe` command. */
