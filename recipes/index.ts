@@ -17,6 +17,7 @@ import * as installFromIso from "./install-from-iso.ts";
 import * as overlays from "./overlays.ts";
 import * as startVm from "./start-vm.ts";
 import * as vnc from "./vnc.ts";
+import { checkOnLibvirt } from "./lib/libvirt.ts";
 import type { Recipe } from "./lib/types.ts";
 
 export type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
@@ -37,14 +38,28 @@ export const recipeIds = [
 /** A recipe id. */
 export type RecipeId = (typeof recipeIds)[number];
 
+/**
+ * `options.on` is checked before a recipe runs, as the command line does: a recipe that cannot
+ * run through libvirt refuses it (`LIBVIRT_UNSUPPORTED`) instead of quietly running here.
+ */
+function checked<O extends object>(recipe: Recipe<O>): Recipe<O> {
+  return {
+    ...recipe,
+    run: async (options) => {
+      if (options?.on !== undefined) checkOnLibvirt(recipe as Recipe, options.on);
+      return recipe.run(options);
+    },
+  };
+}
+
 /** The recipes, keyed by id. */
 export const recipes = {
-  "check-host": checkHost.recipe,
-  "start-vm": startVm.recipe,
-  vnc: vnc.recipe,
-  "create-disk": createDisk.recipe,
-  "install-from-iso": installFromIso.recipe,
-  "add-disk": addDisk.recipe,
-  overlays: overlays.recipe,
-  convert: convert.recipe,
+  "check-host": checked(checkHost.recipe),
+  "start-vm": checked(startVm.recipe),
+  vnc: checked(vnc.recipe),
+  "create-disk": checked(createDisk.recipe),
+  "install-from-iso": checked(installFromIso.recipe),
+  "add-disk": checked(addDisk.recipe),
+  overlays: checked(overlays.recipe),
+  convert: checked(convert.recipe),
 } as const satisfies Record<RecipeId, Recipe>;

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LibvirtHost, libvirt } from "../../sdk/libvirt/mod.ts";
+import { recipes } from "../../recipes/index.ts";
 import {
   type PrivateLibvirtd,
   type PrivateSshd,
@@ -114,6 +115,16 @@ describe("recipes that cannot run on libvirt", () => {
     expect(run.stderr).toMatch(/\[LIBVIRT_UNSUPPORTED\]: not supported on libvirt: the vnc recipe, because/);
     expect(await host("local").domains()).toEqual([]);
   }, 120_000);
+
+  it("refuse on: when called from code too, before anything starts", async () => {
+    for (const id of ["vnc", "add-disk", "create-disk"] as const) {
+      await expect(recipes[id].run({ guest: "tiny", on: daemon.uri })).rejects.toMatchObject({
+        code: "LIBVIRT_UNSUPPORTED",
+        message: expect.stringContaining(`the ${id} recipe`),
+      });
+    }
+    expect(await host("local").domains()).toEqual([]);
+  });
 
   it("refuse a URI qemukit cannot use", async () => {
     const run = await runRecipeTsx("start-vm", ["--json", "--guest", "tiny", "--on", "xen:///system"]);
