@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { image, vm, type ImageInfo } from "../sdk/mod.ts";
+import { image, vm } from "../sdk/mod.ts";
 import { bootGuest } from "./lib/guest.ts";
 import { sha256File } from "./lib/hash.ts";
 import { isMain, runAsScript } from "./lib/main.ts";
@@ -13,18 +13,11 @@ import { formatBytes, Reporter } from "./lib/reporter.ts";
 import { Resources } from "./lib/resources.ts";
 import { guestRun } from "./lib/shell.ts";
 import type { Recipe, RecipeMeta, RecipeOptions } from "./lib/types.ts";
-import { domainDisk, hostDisks, libvirtHost, type RanOnLibvirt } from "./lib/libvirt.ts";
+import { type ChainEntry, chainOf, domainDisk, hostDisks, libvirtHost, type RanOnLibvirt } from "./lib/libvirt.ts";
 import type { LibvirtHost } from "../sdk/libvirt/mod.ts";
 
 /** One layer of a backing chain. */
-export interface ChainEntry {
-  readonly path: string;
-  readonly format: string;
-  readonly virtualSize: number;
-  readonly actualSize: number;
-  readonly backingFile: string | null;
-  readonly backingFormat: string | null;
-}
+export type { ChainEntry } from "./lib/libvirt.ts";
 
 /** What overlays observes. */
 export interface OverlaysObservations {
@@ -153,24 +146,13 @@ export async function run(options: RecipeOptions = {}): Promise<OverlaysObservat
   );
   const baseDuAfter = Number((await image.du(base)).bytes);
 
-  return {
-    sizes: {
-      overlay1: { created: created.o1, booted: booted.o1, afterWrite: after.o1 },
-      overlay2: { created: created.o2, booted: booted.o2, afterWrite: after.o2 },
-      base: { before: baseDuBefore, after: baseDuAfter },
+  return observations(
+    { created, booted, after, baseDuBefore, baseDuAfter, baseBefore, baseAfter, concurrent },
+    {
+      backingChain: chainOf(chain),
+      guest: guest.label,
     },
-    overlay1Growth: after.o1 - created.o1,
-    overlay2Growth: after.o2 - created.o2,
-    writeGrowth: { overlay1: after.o1 - booted.o1, overlay2: after.o2 - booted.o2 },
-    baseUnchanged: {
-      unchanged: baseBefore.sha256 === baseAfter.sha256 && baseBefore.bytes === baseAfter.bytes,
-      bytesCompared: baseAfter.bytes,
-      sha256: baseAfter.sha256,
-    },
-    concurrent,
-    backingChain: toChain(chain),
-    guest: guest.label,
-  };
+  );
 }
 
 /**
@@ -266,41 +248,50 @@ async function runOnLibvirt(options: RecipeOptions, host: LibvirtHost): Promise<
     (h) => `${h.sha256.slice(0, 16)}…`,
   );
   const baseDuAfter = await disks.du(base);
-  return {
-    sizes: {
-      overlay1: { created: created.o1, booted: booted.o1, afterWrite: after.o1 },
-      overlay2: { created: created.o2, booted: booted.o2, afterWrite: after.o2 },
-      base: { before: baseDuBefore, after: baseDuAfter },
+  return observations(
+    { created, booted, after, baseDuBefore, baseDuAfter, baseBefore, baseAfter, concurrent },
+    {
+      backingChain: chain,
+      guest: guest.label,
+      libvirt: { uri: host.uri, remote: host.remote, domains: names, ...(baseVolume ? { baseVolume } : {}) },
     },
-    overlay1Growth: after.o1 - created.o1,
-    overlay2Growth: after.o2 - created.o2,
-    writeGrowth: { overlay1: after.o1 - booted.o1, overlay2: after.o2 - booted.o2 },
-    baseUnchanged: {
-      unchanged: baseBefore.sha256 === baseAfter.sha256 && baseBefore.bytes === baseAfter.bytes,
-      bytesCompared: baseAfter.bytes,
-      sha256: baseAfter.sha256,
-    },
-    concurrent,
-    backingChain: chain,
-    guest: guest.label,
-    libvirt: { uri: host.uri, remote: host.remote, domains: names, ...(baseVolume ? { baseVolume } : {}) },
-  };
+  );
 }
 
-/** The chain as plain entries, overlay first. */
-function toChain(info: ImageInfo): ChainEntry[] {
-  const out: ChainEntry[] = [];
-  for (let layer: ImageInfo | undefined = info; layer; layer = layer.backing) {
-    out.push({
-      path: layer.filename,
-      format: layer.format,
-      virtualSize: Number(layer.virtualSize),
-      actualSize: Number(layer.actualSize ?? 0n),
-      backingFile: layer.backingFilename ?? null,
-      backingFormat: layer.backingFilenameFormat ?? null,
-    });
-  }
-  return out;
+/** Two overlays' sizes per stage, measured the same way, and the base's hash and size around the run. */
+interface Measured {
+  readonly created: { readonly o1: number; readonly o2: number };
+  readonly booted: { readonly o1: number; readonly o2: number };
+  readonly after: { readonly o1: number; readonly o2: number };
+  readonly baseDuBefore: number;
+  readonly baseDuAfter: number;
+  readonly baseBefore: { readonly sha256: string; readonly bytes: number };
+  readonly baseAfter: { readonly sha256: string; readonly bytes: number };
+  readonly concurrent: boolean;
+}
+
+/** The observations both paths (here and through libvirt) report, from what they measured. */
+function observations(
+  m: Measured,
+  rest: Pick<OverlaysObservations, "backingChain" | "guest" | "libvirt">,
+): OverlaysObservations {
+  return {
+    sizes: {
+      overlay1: { created: m.created.o1, booted: m.booted.o1, afterWrite: m.after.o1 },
+      overlay2: { created: m.created.o2, booted: m.booted.o2, afterWrite: m.after.o2 },
+      base: { before: m.baseDuBefore, after: m.baseDuAfter },
+    },
+    overlay1Growth: m.after.o1 - m.created.o1,
+    overlay2Growth: m.after.o2 - m.created.o2,
+    writeGrowth: { overlay1: m.after.o1 - m.booted.o1, overlay2: m.after.o2 - m.booted.o2 },
+    baseUnchanged: {
+      unchanged: m.baseBefore.sha256 === m.baseAfter.sha256 && m.baseBefore.bytes === m.baseAfter.bytes,
+      bytesCompared: m.baseAfter.bytes,
+      sha256: m.baseAfter.sha256,
+    },
+    concurrent: m.concurrent,
+    ...rest,
+  };
 }
 
 /** One line for the lab's summary table. */

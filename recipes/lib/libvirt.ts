@@ -63,7 +63,8 @@ export async function domainDisk(host: LibvirtHost, domain: string, dev: string)
 }
 
 /** One layer of a backing chain, overlay first. */
-export interface HostChainEntry {
+/** One layer of a backing chain, overlay first, as `qemu-img info --backing-chain` or libvirt shows it. */
+export interface ChainEntry {
   readonly path: string;
   readonly format: string;
   readonly virtualSize: number;
@@ -77,7 +78,7 @@ export interface HostDisks {
   /** Bytes the file takes on the host's disk (`du`). */
   du(path: string): Promise<number>;
   /** Its backing chain, overlay first (`qemu-img info --backing-chain`). */
-  chain(path: string): Promise<HostChainEntry[]>;
+  chain(path: string): Promise<ChainEntry[]>;
   /** sha256 of every byte and the length. */
   sha256(path: string): Promise<{ sha256: string; bytes: number }>;
 }
@@ -98,14 +99,14 @@ export function hostDisks(host: LibvirtHost, scratch: string): HostDisks {
   if (!host.remote) {
     return {
       du: async (path) => Number((await image.du(path)).bytes),
-      chain: async (path) => localChain(await image.info(path, { backingChain: true })),
+      chain: async (path) => chainOf(await image.info(path, { backingChain: true })),
       sha256: sha256File,
     };
   }
   return {
     du: async (path) => (await host.volumeInfo(path)).allocation,
     async chain(path) {
-      const out: HostChainEntry[] = [];
+      const out: ChainEntry[] = [];
       for (let p: string | undefined = path; p !== undefined && out.length < 16; ) {
         const v = await host.volumeInfo(p);
         out.push({
@@ -133,8 +134,16 @@ export function hostDisks(host: LibvirtHost, scratch: string): HostDisks {
   };
 }
 
-function localChain(info: ImageInfo): HostChainEntry[] {
-  const out: HostChainEntry[] = [];
+/**
+ * The chain `qemu-img info --backing-chain` read, as plain entries, overlay first.
+ *
+ * @example
+ * ```ts
+ * chainOf(await image.info("sda-vm1.qcow2", { backingChain: true }))[1]?.path; // the base
+ * ```
+ */
+export function chainOf(info: ImageInfo): ChainEntry[] {
+  const out: ChainEntry[] = [];
   for (let layer: ImageInfo | undefined = info; layer; layer = layer.backing) {
     out.push({
       path: layer.filename,
