@@ -10,7 +10,7 @@
  * the Debian guest (the interpreter's own code is translated afresh too).
  *
  * So, while the template is made, qemukit leaves a helper waiting in the guest: a
- * 165-byte static x86-64 Linux program, written with the shell's `printf` builtin, that
+ * 285-byte static x86-64 Linux program (165 bytes of code), written with the shell's `printf` builtin, that
  * reads milliseconds since the epoch from a fifo, calls clock_settime and answers `ok` on a
  * second fifo. A clone's shell writes the host's time with `echo` and reads the answer
  * with `read`, both builtins: nothing forks, and the round trip cost 0.05-0.13 s on a
@@ -25,10 +25,11 @@ import { TemplateError } from "./errors.ts";
 /** Bumped when the helper or how it is installed changes: it is part of the template key. */
 export const CLOCK_HELPER_VERSION = 1;
 
-/** The helper in the guest, and the fifos it reads (`.in`) and answers on (`.out`). */
+/** The helper in the guest; it reads the fifo `/run/qkc` and answers on `/run/qkc.ok`. */
 export const CLOCK_HELPER_PATH = "/run/qemukit-clock";
-const IN = `${CLOCK_HELPER_PATH}.in`;
-const OUT = `${CLOCK_HELPER_PATH}.out`;
+// Short names: every character a clone types costs a trip through readline and the UART.
+const IN = "/run/qkc";
+const OUT = "/run/qkc.ok";
 
 /**
  * The helper's code, position-independent (assembled with GNU as, listed by objdump).
@@ -134,13 +135,18 @@ export function installClockHelperCommand(): string {
 }
 
 /**
- * The console line a clone runs: the time to the helper, its answer back (the shell's
- * builtins only: no process starts). `1<>`/`0<>` open the fifos without blocking even if
- * the helper were gone; `read -t` then gives up instead of hanging the console.
+ * The console line a clone types: the time to the helper, its answer back between `qk=`
+ * and `=` (the shell's builtins only: no process starts). `1<>`/`0<>` open the fifos
+ * without blocking even if the helper were gone; `read -t` then gives up instead of
+ * hanging the console. Typed bare, not through `console.run()`: its markers would double
+ * the line's length, and the line is most of what the fix costs.
  */
 export function setClockCommand(ms: number): string {
-  return `echo ${Math.round(ms)} 1<>${IN}; read -r -t 10 qemukit_clock 0<>${OUT}; echo "$qemukit_clock"; unset qemukit_clock`;
+  return `echo ${Math.round(ms)} 1<>${IN};read -t9 _qk 0<>${OUT};echo qk=$_qk=;unset _qk\n`;
 }
+
+/** The helper's answer as the shell prints it (the typed line's echo shows `qk=$_qk=`). */
+const ANSWER = /qk=(\w*)=\r?\n/;
 
 const CONSOLE_ADVICE =
   'the template needs a root shell on the serial console for clock: "console"; pass clock: "none" or your own function';
@@ -151,19 +157,29 @@ const CONSOLE_ADVICE =
  * clones then use {@link dateClock}.
  */
 export async function installClockHelper(vm: RunningVm, timeout: number): Promise<boolean> {
-  const r = await vm.console.run(installClockHelperCommand(), { timeout, nothrow: true });
-  if (r.exitCode !== 0) return false;
-  const answer = await vm.console.run(setClockCommand(Date.now()), { timeout, nothrow: true });
-  return answer.exitCode === 0 && answer.output.trim() === "ok";
+  try {
+    const r = await vm.console.run(installClockHelperCommand(), { timeout, nothrow: true });
+    return r.exitCode === 0 && (await askHelper(vm, timeout)) === "ok";
+  } catch {
+    return false;
+  }
+}
+
+/** Hands the host's time to the helper; resolves to its answer (`ok`, `no`, or "" when none came). */
+async function askHelper(vm: RunningVm, timeout: number, signal?: AbortSignal): Promise<string> {
+  const opts = { timeout, ...(signal ? { signal } : {}) };
+  const answer = vm.console.waitFor(ANSWER, opts);
+  answer.catch(() => {}); // observed below, after the send
+  // The time is taken at the last moment: the shell hands it over within milliseconds.
+  await vm.console.send(setClockCommand(Date.now()), opts);
+  return (await answer).match[1] ?? "";
 }
 
 /** Sets a clone's clock through the helper its template left waiting. */
 export async function helperClock(vm: RunningVm, signal?: AbortSignal): Promise<void> {
   let answer: string;
   try {
-    // The time is taken at the last moment: the shell hands it over within milliseconds.
-    const r = await vm.console.run(setClockCommand(Date.now()), { timeout: 60_000, ...(signal ? { signal } : {}) });
-    answer = r.output.trim();
+    answer = await askHelper(vm, 60_000, signal);
   } catch (e) {
     throw new TemplateError(
       "TEMPLATE_CLOCK",
