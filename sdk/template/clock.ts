@@ -10,31 +10,35 @@
  * the Debian guest (the interpreter's own code is translated afresh too).
  *
  * So, while the template is made, qemukit leaves a helper waiting in the guest: a
- * 285-byte static x86-64 Linux program (165 bytes of code), written with the shell's `printf` builtin, that
- * reads milliseconds since the epoch from a fifo, calls clock_settime and answers `ok` on a
- * second fifo. A clone's shell writes the host's time with `echo` and reads the answer
- * with `read`, both builtins: nothing forks, and the round trip cost 0.05-0.13 s on a
- * loaded machine. A guest where the helper cannot run (another OS, `/run` not executable,
- * a shell without `read -t`) is found out when the template is made, and its clones type
+ * 313-byte static x86-64 Linux program (165 bytes of code), written with the shell's
+ * `printf` builtin, that reads milliseconds since the epoch from a fifo, calls
+ * clock_settime and prints `qemukit-clock ok` on the console. A clone's shell writes the
+ * host's time into the fifo with `echo`, a builtin: nothing forks, and the round trip cost
+ * 0.05-0.13 s on a loaded machine, most of it the shell reading the typed line, which the
+ * clone's first command would pay for anyway. A guest where the helper cannot run (another
+ * OS, `/run` not executable) is found out when the template is made, and its clones type
  * `date -s` instead.
+ *
+ * The answer goes to the console, not back through a second fifo read with the shell's
+ * `read -t`: with a template minutes old, that `read` once returned only the answer's
+ * first byte, as if timed out (a timeout kept on the wall clock the helper just moved).
  * @module
  */
 import type { RunningVm } from "../machine/running-vm.ts";
 import { TemplateError } from "./errors.ts";
 
 /** Bumped when the helper or how it is installed changes: it is part of the template key. */
-export const CLOCK_HELPER_VERSION = 1;
+export const CLOCK_HELPER_VERSION = 2;
 
-/** The helper in the guest; it reads the fifo `/run/qkc` and answers on `/run/qkc.ok`. */
+/** The helper in the guest; it reads the fifo `/run/qkc`. */
 export const CLOCK_HELPER_PATH = "/run/qemukit-clock";
-// Short names: every character a clone types costs a trip through readline and the UART.
+// A short name: every character a clone types costs a trip through readline and the UART.
 const IN = "/run/qkc";
-const OUT = "/run/qkc.ok";
 
 /**
  * The helper's code, position-independent (assembled with GNU as, listed by objdump).
- * Its stdin is the request fifo, its stdout the answer fifo, both opened read-write by the
- * shell that starts it, so neither ever reaches end-of-file and a write never blocks.
+ * Its stdin is the fifo, opened read-write by the shell that starts it, so it never reaches
+ * end-of-file; its stdout is that shell's terminal, the serial console.
  */
 const CODE: readonly (readonly [string, string])[] = [
   ["48 83 ec 40", "sub rsp, 64             ; [rsp] timespec, [rsp+16] line buffer"],
@@ -73,17 +77,17 @@ const CODE: readonly (readonly [string, string])[] = [
   ["75 09", "jnz refuse"],
   ["48 8d 35 28 00 00 00", "lea rsi, [rip+ok]"],
   ["eb 07", "jmp answer"],
-  ["48 8d 35 22 00 00 00", "refuse: lea rsi, [rip+no]"],
-  ["b8 01 00 00 00", "answer: mov eax, 1      ; write(1, rsi, 3)"],
+  ["48 8d 35 30 00 00 00", "refuse: lea rsi, [rip+no]"],
+  ["b8 01 00 00 00", "answer: mov eax, 1      ; write(1, rsi, 17)"],
   ["bf 01 00 00 00", "mov edi, 1"],
-  ["ba 03 00 00 00", "mov edx, 3"],
+  ["ba 11 00 00 00", "mov edx, 17"],
   ["0f 05", "syscall"],
   ["e9 6e ff ff ff", "jmp next"],
   ["b8 3c 00 00 00", "quit: mov eax, 60        ; exit(0)"],
   ["31 ff", "xor edi, edi"],
   ["0f 05", "syscall"],
-  ["6f 6b 0a", 'ok: "ok\\n"'],
-  ["6e 6f 0a", 'no: "no\\n"'],
+  ["71 65 6d 75 6b 69 74 2d 63 6c 6f 63 6b 20 6f 6b 0a", 'ok: "qemukit-clock ok\\n"'],
+  ["71 65 6d 75 6b 69 74 2d 63 6c 6f 63 6b 20 6e 6f 0a", 'no: "qemukit-clock no\\n"'],
 ];
 
 /** Where the kernel maps the helper (one read+execute segment: the file itself). */
@@ -128,25 +132,23 @@ export function installClockHelperCommand(): string {
   return [
     `printf '${octal}' >${CLOCK_HELPER_PATH}`,
     `chmod 700 ${CLOCK_HELPER_PATH}`,
-    `rm -f ${IN} ${OUT}`,
-    `mkfifo -m 600 ${IN} ${OUT}`,
-    `(${CLOCK_HELPER_PATH} 0<>${IN} 1<>${OUT} 2>/dev/null &)`,
+    `rm -f ${IN}`,
+    `mkfifo -m 600 ${IN}`,
+    `(${CLOCK_HELPER_PATH} 0<>${IN} 2>/dev/null &)`,
   ].join(" && ");
 }
 
 /**
- * The console line a clone types: the time to the helper, its answer back between `qk=`
- * and `=` (the shell's builtins only: no process starts). `1<>`/`0<>` open the fifos
- * without blocking even if the helper were gone; `read -t` then gives up instead of
- * hanging the console. Typed bare, not through `console.run()`: its markers would double
- * the line's length, and the line is most of what the fix costs.
+ * The console line a clone types: the time for the helper (`echo`, a builtin: no process
+ * starts). `1<>` opens the fifo without blocking even if the helper were gone. Typed bare,
+ * not through `console.run()`, whose markers would double the line's length.
  */
 export function setClockCommand(ms: number): string {
-  return `echo ${Math.round(ms)} 1<>${IN};read -t9 _qk 0<>${OUT};echo qk=$_qk=;unset _qk\n`;
+  return `echo ${Math.round(ms)} 1<>${IN}\n`;
 }
 
-/** The helper's answer as the shell prints it (the typed line's echo shows `qk=$_qk=`). */
-const ANSWER = /qk=(\w*)=\r?\n/;
+/** The helper's answer on the console (the typed line's echo holds no such text). */
+const ANSWER = /qemukit-clock (ok|no)\r?\n/;
 
 const CONSOLE_ADVICE =
   'the template needs a root shell on the serial console for clock: "console"; pass clock: "none" or your own function';
@@ -157,15 +159,17 @@ const CONSOLE_ADVICE =
  * clones then use {@link dateClock}.
  */
 export async function installClockHelper(vm: RunningVm, timeout: number): Promise<boolean> {
+  const r = await vm.console.run(installClockHelperCommand(), { timeout, nothrow: true });
+  if (r.exitCode !== 0) return false;
   try {
-    const r = await vm.console.run(installClockHelperCommand(), { timeout, nothrow: true });
-    return r.exitCode === 0 && (await askHelper(vm, timeout)) === "ok";
+    // A helper that did not start never answers: 20 s is plenty for one that did.
+    return (await askHelper(vm, Math.min(timeout, 20_000))) === "ok";
   } catch {
     return false;
   }
 }
 
-/** Hands the host's time to the helper; resolves to its answer (`ok`, `no`, or "" when none came). */
+/** Hands the host's time to the helper; resolves to its answer (`ok` or `no`). */
 async function askHelper(vm: RunningVm, timeout: number, signal?: AbortSignal): Promise<string> {
   const opts = { timeout, ...(signal ? { signal } : {}) };
   const answer = vm.console.waitFor(ANSWER, opts);
@@ -183,22 +187,19 @@ export async function helperClock(vm: RunningVm, signal?: AbortSignal): Promise<
   } catch (e) {
     throw new TemplateError(
       "TEMPLATE_CLOCK",
-      `could not set the clone's clock at its console: ${(e as Error).message}`,
+      `the clone's clock helper (${CLOCK_HELPER_PATH}) did not answer at the console: ${(e as Error).message}`,
       {
         cause: e,
-        advice: CONSOLE_ADVICE,
+        advice: `was the template's console at a shell prompt when it was saved, and does its guest still run ${CLOCK_HELPER_PATH} (did prepare kill it)? Start clones with clock: "none", or rebuild the template (rebuild: true)`,
       },
     );
   }
   if (answer !== "ok") {
-    throw new TemplateError(
-      "TEMPLATE_CLOCK",
-      `the clock helper in the clone (${CLOCK_HELPER_PATH}) answered ${JSON.stringify(answer)}, not "ok"`,
-      {
-        advice: `the template's saved guest no longer runs ${CLOCK_HELPER_PATH} (did prepare or a later step kill it?); start clones with clock: "none" or rebuild the template (rebuild: true)`,
-        details: { answer },
-      },
-    );
+    throw new TemplateError("TEMPLATE_CLOCK", "the guest refused to set its clock (clock_settime failed)", {
+      advice:
+        'the template\'s console shell must run as root for clock: "console"; or pass clock: "none" or your own function',
+      details: { answer },
+    });
   }
 }
 
