@@ -3,12 +3,14 @@
  * Template benchmark, everything measured in one run on this machine:
  * - cold boot to a shell (start, wait for the root prompt, run `true` at the console)
  *   versus a clone to a shell (`t.start()`, which restores the saved state, resumes and sets
- *   the clock at the console, then `true` at the console), for the tiny and the Debian guest;
- *   the clone's figure thus holds two console round trips, the cold one's a prompt and one;
+ *   the clock through the helper the template left in the guest, then `true` at the
+ *   console), for the tiny and the Debian guest; the clone's figure thus holds two console
+ *   round trips, the cold one's a prompt and one;
  * - 8 Debian clones started at once, until every one has answered `true`.
  *
- * Each clone round also runs a clone with `clock: "none"`: the clock fix (`date -s` at the
- * console) is the clone's first exec, which TCG pays for by translating the exec path afresh.
+ * Each clone round also runs a clone with `clock: "none"`: what the clock fix costs is the
+ * difference (its console line is the clone's first, which TCG translates the shell's and
+ * the tty's code for; with `clock: "none"` the `true` pays for that instead).
  *
  * The Debian cold figure is the template's own boot (the same start + prompt wait, done once
  * to make the template) plus one more cold boot: Debian boots cost 15-50 s under TCG.
@@ -70,7 +72,7 @@ interface Row {
   guest: string;
   coldMs: number[];
   cloneMs: number[];
-  /** Clones without the clock fix (`clock: "none"`): its `date -s` is the clone's first exec. */
+  /** Clones without the clock fix (`clock: "none"`). */
   noClockMs: number[];
   stateBytes: number;
   buildMs: number;

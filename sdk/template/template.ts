@@ -26,6 +26,7 @@ import { VmBuilder } from "../spec/builder.ts";
 import { overlay } from "../spec/overlay.ts";
 import type { Accel, DiskSpec, VmSpec } from "../spec/types.ts";
 import { cacheDir } from "../util/dirs.ts";
+import { CLOCK_HELPER_VERSION, dateClock, helperClock, installClockHelper } from "./clock.ts";
 import { TemplateError } from "./errors.ts";
 import { absoluteSpec, inputIdentities, machineDiff, machineOf, TEMPLATE_FORMAT_VERSION } from "./key.ts";
 
@@ -39,8 +40,11 @@ export const TEMPLATE_FILE = "template.json";
 /**
  * How a clone's clock is put right after restore (its guest clock resumes at the moment
  * the template was saved):
- * - `"console"`: type `date -s @SECONDS` at the serial console's shell (needs a root shell
- *   there, as the built-in guests have);
+ * - `"console"`: through the serial console's shell (needs a root shell there, as the
+ *   built-in guests have). The template leaves a small helper waiting in the guest
+ *   (`/run/qemukit-clock`, x86-64 Linux); a clone's shell hands it the host's time with
+ *   builtins, so no process starts in the clone. Where the helper cannot run, clones type
+ *   `date -s @SECONDS` instead (slower: the clone's first fork+exec);
  * - `"none"`: leave it (for guests without a shell on the console);
  * - a function: your own way, e.g. the guest agent's `guest-set-time` once the spec has one.
  */
@@ -77,6 +81,11 @@ export interface TemplateInfo {
   /** Frozen overlay per disk index (file name in the template directory), null for disks used as is. */
   readonly frozen: readonly (string | null)[];
   readonly clock: "console" | "none" | "custom";
+  /**
+   * With clock "console": true when the clock helper runs in the saved guest (clones use it),
+   * false when it could not (clones type `date -s`).
+   */
+  readonly clockHelper?: boolean;
   /** Wall-clock time of the save (ms since the epoch). */
   readonly savedAt: number;
   readonly bootMs: number;
@@ -126,26 +135,6 @@ function perClone(spec: VmSpec): VmSpec {
         ? { ...spec.network, forwards: spec.network.forwards.map((f) => ({ ...f, hostPort: 0 })) }
         : spec.network,
   };
-}
-
-/** Sets the clone's clock from the host's, at the console's shell. */
-async function consoleClock(vm: RunningVm, signal?: AbortSignal): Promise<void> {
-  // Seconds are computed at the last moment; the shell runs the command within milliseconds.
-  const now = Math.round(Date.now() / 1000);
-  try {
-    // Generous: under load the first program a clone runs is slow (TCG translates it afresh).
-    await vm.console.run(`date -s @${now} >/dev/null`, { timeout: 60_000, ...(signal ? { signal } : {}) });
-  } catch (e) {
-    throw new TemplateError(
-      "TEMPLATE_CLOCK",
-      `could not set the clone's clock at its console: ${(e as Error).message}`,
-      {
-        cause: e,
-        advice:
-          'the template needs a root shell on the serial console for clock: "console"; pass clock: "none" or your own function',
-      },
-    );
-  }
 }
 
 /** Polls QMP until an outgoing migration ends. */
@@ -198,6 +187,9 @@ async function makeTemplate(spec: VmSpec, tmp: string, options: TemplateOptions)
   try {
     const bootMs = Date.now() - t0;
     await options.prepare?.(m);
+    const clock = typeof options.clock === "function" ? "custom" : (options.clock ?? "console");
+    // Last before the save, so that nothing prepare does can stop it.
+    const clockHelper = clock === "console" ? await installClockHelper(m, 60_000) : undefined;
     const t1 = Date.now();
     // RAM is in the shared file already; the stream then carries the devices only.
     await m.qmp.execute("migrate-set-capabilities", {
@@ -218,7 +210,8 @@ async function makeTemplate(spec: VmSpec, tmp: string, options: TemplateOptions)
       spec,
       accel: m.accel.chosen,
       frozen,
-      clock: typeof options.clock === "function" ? "custom" : (options.clock ?? "console"),
+      clock,
+      ...(clockHelper !== undefined ? { clockHelper } : {}),
       savedAt,
       bootMs,
       saveMs,
@@ -235,7 +228,14 @@ async function templateRecipe(spec: VmSpec, options: Omit<TemplateOptions, "read
   const qemuBinary = options.start?.qemuBinary;
   const { files } = await inputIdentities(spec, qemuBinary ? { qemuBinary } : {});
   const clock = typeof options.clock === "function" ? "custom" : (options.clock ?? "console");
-  return { version: TEMPLATE_FORMAT_VERSION, machine: machineOf(spec), files, id: options.id ?? null, clock };
+  return {
+    version: TEMPLATE_FORMAT_VERSION,
+    machine: machineOf(spec),
+    files,
+    id: options.id ?? null,
+    clock,
+    ...(clock === "console" ? { clockHelper: CLOCK_HELPER_VERSION } : {}),
+  };
 }
 
 /**
@@ -418,7 +418,7 @@ export class Template {
         : clock === "none"
           ? undefined
           : clock === "console"
-            ? consoleClock
+            ? this.#consoleClock()
             : clock;
     const plan: RestorePlan = {
       stateFile: this.stateFile,
@@ -434,9 +434,13 @@ export class Template {
     );
   }
 
+  #consoleClock(): (vm: RunningVm, signal?: AbortSignal) => Promise<void> {
+    return this.info.clockHelper ? helperClock : dateClock;
+  }
+
   #clockFix(): ((vm: RunningVm, signal?: AbortSignal) => Promise<void>) | undefined {
     if (this.#clock) return this.#clock;
-    if (this.info.clock === "console") return consoleClock;
+    if (this.info.clock === "console") return this.#consoleClock();
     if (this.info.clock === "custom") {
       throw new TemplateError("TEMPLATE_CLOCK", "this template was made with a clock function, which this call lacks", {
         advice: "get the template with the same template(..., { clock }) call before starting clones",

@@ -1,7 +1,8 @@
 /**
  * `m.$` without a guest agent: the tiny guest (busybox, no qemu-ga) through the serial
  * console, where stdout and stderr arrive merged. And a VM with an agent channel but no
- * agent behind it: AGENT_NOT_RESPONDING once the handshake gives up.
+ * agent behind it: AGENT_NOT_RESPONDING once the handshake gives up. Both guests are clones
+ * of cached templates (issue 19): these tests need a booted guest, not a boot.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,8 +13,8 @@ import { AgentError } from "../../sdk/agent/errors.ts";
 import { GuestProcessError } from "../../sdk/agent/output.ts";
 import { AbortError, TimeoutError } from "../../sdk/errors/errors.ts";
 import type { RunningVm } from "../../sdk/machine/running-vm.ts";
-import { startVm } from "../../sdk/machine/start.ts";
 import { Wait } from "../../sdk/machine/wait.ts";
+import { builtInTemplate, template } from "../../sdk/template/mod.ts";
 import { tinySpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
 
 const runRoot = useTempRunRoot();
@@ -21,7 +22,7 @@ let m: RunningVm;
 
 beforeAll(async () => {
   const { spec, prompt } = await tinySpec({ agent: true });
-  m = await startVm(spec, { waitFor: Wait.forConsole(prompt, { timeout: 180_000 }) });
+  m = await (await template(spec, { ready: Wait.forConsole(prompt, { timeout: 180_000 }) })).start();
 }, 240_000);
 
 afterAll(async () => {
@@ -40,8 +41,7 @@ describe("an agent channel with no qemu-ga behind it", () => {
 describe("the serial console transport", () => {
   let c: RunningVm;
   beforeAll(async () => {
-    const { spec, prompt } = await tinySpec();
-    c = await startVm(spec, { waitFor: Wait.forConsole(prompt, { timeout: 180_000 }) });
+    c = await (await builtInTemplate("tiny", { timeout: 180_000 })).start();
   }, 240_000);
   afterAll(async () => {
     await c?.kill();

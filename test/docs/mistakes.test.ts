@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { guests, QemukitError, vm, Wait, type RunningVm } from "../../sdk/mod.ts";
+import { QemukitError, type RunningVm } from "../../sdk/mod.ts";
 import { QmpClient } from "../../sdk/qmp/mod.ts";
+import { builtInTemplate } from "../../sdk/template/mod.ts";
 import { startTestQemu, type TestQemu } from "../helpers/qmp-qemu.ts";
 import { useTempRunRoot } from "../helpers/machine-fixtures.ts";
 import { BEGIN, DOC, END, MISTAKES, renderTable, type MistakeContext } from "./mistakes.cases.ts";
@@ -28,14 +29,9 @@ const ctx: MistakeContext = {
     })()),
   guest: () =>
     (guest ??= (async () => {
-      const g = await guests.tiny();
-      const m = await vm()
-        .name("mistake-guest")
-        .accel("tcg")
-        .memory(256)
-        .network("none")
-        .kernel(g.kernel, { initrd: g.initrd, append: g.append })
-        .start({ waitFor: Wait.forConsole(g.prompt, { timeout: 120_000 }) });
+      // A booted guest is all these cases need: a clone of the cached template (issue 19).
+      const t = await builtInTemplate("tiny", { timeout: 120_000 });
+      const m = await t.start({ name: "mistake-guest" });
       return ctx.track(m);
     })()),
 };

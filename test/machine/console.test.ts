@@ -5,6 +5,7 @@ import { exec } from "../../sdk/util/exec.ts";
 import { GuestCommandError, startVm, Wait, type RunningVm } from "../../sdk/machine/mod.ts";
 import { AbortError } from "../../sdk/errors/errors.ts";
 import { isAlive } from "../../sdk/machine/proc.ts";
+import { builtInTemplate } from "../../sdk/template/mod.ts";
 import { tinySpec, useTempRunRoot, waitGone } from "../helpers/machine-fixtures.ts";
 import { until } from "../helpers/until.ts";
 
@@ -186,11 +187,12 @@ describe("the tiny guest: console, threads, snapshots, poweroff", () => {
 
 describe("await using with the ACPI power button", () => {
   it("shutdown() by powerdown ends with the guest's own poweroff", async () => {
-    const t = await tinySpec();
+    // A booted guest is all this needs: a clone of the cached template (issue 19), not a boot.
+    const t = await builtInTemplate("tiny", { timeout: 120_000 });
     let pid = 0;
     let exited: Promise<unknown> | undefined;
     {
-      await using vm = await startVm(t.spec, { waitFor: Wait.forConsole(t.prompt, { timeout: 120_000 }) });
+      await using vm = await t.start();
       pid = vm.pid;
       exited = vm.exited;
     }

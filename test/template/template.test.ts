@@ -29,6 +29,18 @@ let base: string;
 
 const sha256 = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 
+/** The last PID the guest kernel gave out, read with shell builtins only (starts no process). */
+async function lastPid(m: RunningVm): Promise<number> {
+  return Number((await m.console.run("read -r a b c d pid </proc/loadavg; echo $pid")).output.trim());
+}
+
+/** Host time before, guest `date +%s`, host time after. */
+async function guestSeconds(m: RunningVm): Promise<[number, number, number]> {
+  const from = Date.now();
+  const guest = Number((await m.console.run("date +%s")).output.trim());
+  return [from, guest, Date.now()];
+}
+
 function tinyBuilder(memory = 256) {
   return vm().accel("tcg").memory(memory).network("none").kernel(g.kernel, { initrd: g.initrd, append: g.append });
 }
@@ -73,12 +85,17 @@ describe("templates", () => {
     };
     // The guest clock resumes at the moment of the save: let it fall behind first.
     await until(() => Date.now() - t.info.savedAt > 5000, 30_000, "the template to be 5 s old");
+    expect(t.info.clockHelper).toBe(true);
     await using m = await t.start();
-    const guestNow = Number((await m.console.run("date +%s")).output.trim());
-    expect(Math.abs(guestNow - Date.now() / 1000)).toBeLessThan(3);
     // Without the correction the clock is behind by the template's age: the fix is what moved it.
     await using lagging = await t.start({ clock: "none" });
-    const lagNow = Number((await lagging.console.run("date +%s")).output.trim());
+    // The helper set the clock without a new process: the last PID the kernel handed out is
+    // the same as in a clone that skipped the fix (`date -s` would have taken one more).
+    expect(await lastPid(m)).toBe(await lastPid(lagging));
+    const [from, guestNow, to] = await guestSeconds(m);
+    expect(guestNow).toBeGreaterThanOrEqual(Math.floor(from / 1000) - 1);
+    expect(guestNow).toBeLessThanOrEqual(Math.ceil(to / 1000));
+    const [, lagNow] = await guestSeconds(lagging);
     expect(Date.now() / 1000 - lagNow).toBeGreaterThan(4);
     await m.console.run("echo clone-data | dd of=/dev/vda bs=512 conv=fsync 2>/dev/null; sync");
     expect((await m.console.run("head -c 10 /dev/vda")).output).toBe("clone-data");
@@ -92,6 +109,24 @@ describe("templates", () => {
       ram: sha256(ram),
     }).toEqual(before);
   }, 120_000);
+
+  it("where the clock helper cannot run, clones set their clock with date -s", async () => {
+    // A read-only /run: the helper cannot be written there.
+    const ro = await tinyBuilder().template({
+      ready: Wait.forConsole(g.prompt, { timeout: 240_000 }),
+      prepare: async (m) => void (await m.console.run("mount -t tmpfs -o ro tmpfs /run")),
+      id: "read-only-run",
+      cacheRoot,
+    });
+    expect(ro.info.clockHelper).toBe(false);
+    await until(() => Date.now() - ro.info.savedAt > 3000, 30_000, "the template to be 3 s old");
+    await using m = await ro.start();
+    await using lagging = await ro.start({ clock: "none" });
+    expect(await lastPid(m)).toBe((await lastPid(lagging)) + 1); // date ran
+    const [from, guestNow, to] = await guestSeconds(m);
+    expect(guestNow).toBeGreaterThanOrEqual(Math.floor(from / 1000) - 1);
+    expect(guestNow).toBeLessThanOrEqual(Math.ceil(to / 1000));
+  }, 300_000);
 
   it("4 clones run at once, each with its own disk, sockets, forwarded port and run directory; none is left behind", async () => {
     const clones: RunningVm[] = [];

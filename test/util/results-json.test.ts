@@ -10,12 +10,13 @@ import { fromCommandLine } from "../../sdk/compile/mod.ts";
 import { guests } from "../../sdk/guests/mod.ts";
 import { host } from "../../sdk/host/mod.ts";
 import { image } from "../../sdk/img/mod.ts";
-import { list, startVm, Wait } from "../../sdk/machine/mod.ts";
+import { list, startVm } from "../../sdk/machine/mod.ts";
 import { vm } from "../../sdk/spec/mod.ts";
+import { builtInTemplate } from "../../sdk/template/mod.ts";
 import { verify } from "../../sdk/verify/mod.ts";
 import { expectJsonRoundTrip, jsonShape } from "../helpers/json-roundtrip.ts";
 import { makeQcow2, qemuIo } from "../helpers/img-fixtures.ts";
-import { bareSpec, tinySpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
+import { bareSpec, useTempRunRoot } from "../helpers/machine-fixtures.ts";
 
 const run = useTempRunRoot();
 const dir = mkdtempSync("/tmp/qk-json-");
@@ -129,8 +130,8 @@ describe("a running VM's results", () => {
   }, 120_000);
 
   it("console.run and a guest shutdown", async () => {
-    const t = await tinySpec({ name: "json2" });
-    const m = await startVm(t.spec, { waitFor: Wait.forConsole(t.prompt, { timeout: 240_000 }) });
+    // A booted guest is all this needs: a clone of the cached template (issue 19), not a boot.
+    const m = await (await builtInTemplate("tiny", { timeout: 240_000 })).start({ name: "json2" });
     try {
       const r = await m.console.run("echo hi", { timeout: 60_000 });
       expect(r).toEqual({ output: "hi\n", exitCode: 0 });
