@@ -47,6 +47,7 @@ export const PROGRAMS = {
   "dpkg-query": { package: "dpkg", usedFor: "guest cache keys name host package versions" },
   ldd: { package: "libc-bin", usedFor: "copying host programs with their libraries into a guest" },
   busybox: { package: "busybox-static", usedFor: "the tiny guest's userland" },
+  xz: { package: "xz-utils", usedFor: "unpacking the debian guest's kernel for direct (PVH) boot" },
   cpio: { package: "cpio", usedFor: "tests read back the initramfs archives qemukit writes" },
   tmux: { package: "tmux", usedFor: "REPL tests drive the REPL on a real terminal" },
   vncsnapshot: { package: "vncsnapshot", usedFor: "a real VNC client in the vnc recipe" },
